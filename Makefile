@@ -1,0 +1,37 @@
+# flashbench: build, test and fuzz. `make bench` arrives with the harness.
+GO        ?= go
+BIN       := bin
+# Every main package outside cgi-apps/ becomes bin/<name>; CGI programs go to bin/cgi-bin/.
+CMDS      = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./... | grep -v /cgi-apps/)
+CGI_CMDS  = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./cgi-apps/... 2>/dev/null)
+FUZZTIME  ?= 10s
+TESTFLAGS ?= -count=1 -timeout 9m
+
+.PHONY: all build test vet fuzz clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ $(CMDS)
+	@if [ -n "$(CGI_CMDS)" ]; then mkdir -p $(BIN)/cgi-bin && $(GO) build -o $(BIN)/cgi-bin/ $(CGI_CMDS); fi
+
+vet:
+	$(GO) vet ./...
+
+# test: vet, then every package's tests (fuzz targets run their seed corpus).
+test: vet build
+	$(GO) test $(TESTFLAGS) ./...
+
+# fuzz: each fuzz target in turn for FUZZTIME (go test allows one target per run).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+clean:
+	rm -rf $(BIN)
+	$(GO) clean -testcache
