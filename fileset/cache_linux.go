@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"unsafe"
+
+	"flashbench/internal/mincore"
 
 	"golang.org/x/sys/unix"
 )
@@ -77,7 +78,7 @@ func residentFile(name string, size, page int64) (int64, error) {
 	}
 	defer unix.Munmap(data)
 	vec := make([]byte, (size+page-1)/page)
-	if err := mincore(data, vec); err != nil {
+	if err := mincore.Pages(data, vec); err != nil {
 		return 0, err
 	}
 	var n int64
@@ -87,15 +88,4 @@ func residentFile(name string, size, page int64) (int64, error) {
 		}
 	}
 	return n, nil
-}
-
-// mincore wraps the system call, which golang.org/x/sys/unix does not offer on
-// Linux: vec[i]&1 reports whether page i of the mapping b is resident.
-func mincore(b, vec []byte) error {
-	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])),
-		uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0])))
-	if errno != 0 {
-		return os.NewSyscallError("mincore", errno)
-	}
-	return nil
 }

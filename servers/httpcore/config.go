@@ -1,0 +1,81 @@
+package httpcore
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config configures a Core. The zero value of every field but Root is a
+// working default with all three Flash caches on.
+type Config struct {
+	// Root is the document root (required).
+	Root string
+	// ServerName is the Server header value, default "flashbench".
+	ServerName string
+	// Limits bounds requests; zero fields take DefaultLimits.
+	Limits Limits
+	// NoPathCache, NoHeaderCache and NoMmapCache turn off the pathname
+	// translation cache, the response header cache and the mapped-file
+	// cache, as in the Flash paper's cache ablation.
+	NoPathCache, NoHeaderCache, NoMmapCache bool
+	// PathCacheEntries bounds the pathname cache, default 8192.
+	PathCacheEntries int
+	// HeaderCacheEntries bounds the response header cache, default 8192.
+	HeaderCacheEntries int
+	// MmapCacheBytes bounds the mapped bytes the mapped-file cache holds,
+	// default 256 MiB. Chunks still referenced by a Plan stay mapped past
+	// eviction until released.
+	MmapCacheBytes int64
+	// ChunkSize is the mapping granularity, default 512 KiB; a multiple
+	// of the page size.
+	ChunkSize int64
+	// Revalidate is how old a cached translation may get before a hit
+	// re-stats the file, default 1s.
+	Revalidate time.Duration
+	// AlwaysRevalidate re-stats on every hit.
+	AlwaysRevalidate bool
+	// SendFile plans file bodies as BodyFile (descriptor, offset, length)
+	// instead of BodyMapped.
+	SendFile bool
+}
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultServerName         = "flashbench"
+	DefaultPathCacheEntries   = 8192
+	DefaultHeaderCacheEntries = 8192
+	DefaultMmapCacheBytes     = 256 << 20
+	DefaultChunkSize          = 512 << 10
+	DefaultRevalidate         = time.Second
+)
+
+// withDefaults fills zero fields and checks the rest.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Root == "" {
+		return cfg, errors.New("httpcore: config: root is required")
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = DefaultServerName
+	}
+	cfg.Limits = cfg.Limits.WithDefaults()
+	if cfg.PathCacheEntries <= 0 {
+		cfg.PathCacheEntries = DefaultPathCacheEntries
+	}
+	if cfg.HeaderCacheEntries <= 0 {
+		cfg.HeaderCacheEntries = DefaultHeaderCacheEntries
+	}
+	if cfg.MmapCacheBytes <= 0 {
+		cfg.MmapCacheBytes = DefaultMmapCacheBytes
+	}
+	if cfg.ChunkSize <= 0 {
+		cfg.ChunkSize = DefaultChunkSize
+	}
+	if cfg.ChunkSize%int64(pageSize) != 0 {
+		return cfg, fmt.Errorf("httpcore: config: chunk size %d is not a multiple of the page size %d", cfg.ChunkSize, pageSize)
+	}
+	if cfg.Revalidate <= 0 {
+		cfg.Revalidate = DefaultRevalidate
+	}
+	return cfg, nil
+}
