@@ -1,0 +1,82 @@
+package results_test
+
+import (
+	"bytes"
+	"os"
+	"testing"
+	"time"
+
+	"flashbench/results"
+)
+
+const goldenV1 = "testdata/result_v1.json"
+
+// TestGoldenV1 reads a version 1 document written when the schema was
+// introduced. It must keep decoding, to the same values, for as long as
+// SchemaVersion is 1: archived results stay readable.
+func TestGoldenV1(t *testing.T) {
+	r, err := results.Read(goldenV1)
+	if err != nil {
+		t.Fatalf("Read(%s): %v", goldenV1, err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"tool", r.Tool, "loadgen"},
+		{"started_at", r.StartedAt, time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)},
+		{"duration_s", r.DurationS, 7.5},
+		{"config.targets[0]", r.Config.Targets[0], "http://127.0.0.1:8080/"},
+		{"config.connections", r.Config.Connections, 64},
+		{"config.rate_rps", r.Config.RateRPS, 600.0},
+		{"config.extra.arch", r.Config.Extra["arch"], "amped"},
+		{"provenance.core_pinning.client_cpus[0]", r.Provenance.CorePinning.ClientCPUs[0], 1},
+		{"provenance.sysctls", r.Provenance.Sysctls["net.core.somaxconn"], "4096"},
+		{"server.peak_rss_bytes", r.Server.PeakRSSBytes, int64(48 << 20)},
+		{"server.stats", r.Server.Stats["pathname_cache_hits"], 3990.0},
+		{"client.cpu_utilization", r.Client.CPUUtilization, 0.3},
+		{"requests_total", r.RequestsTotal, int64(4000)},
+		{"errors.timeout", r.Errors.Timeout, int64(3)},
+		{"errors_total", r.ErrorsTotal, int64(5)},
+		{"latency_us.p99", r.LatencyUS.P99, int64(24751)},
+		{"interrupted_reason", r.InterruptedReason, "signal: interrupt"},
+		{"series[2].t_s", r.Series[2].TS, 2.5},
+		{"open_loop.late_sends", r.OpenLoop.LateSends, int64(17)},
+		{"open_loop.uncorrected_latency_us.max", r.OpenLoop.UncorrectedLatencyUS.Max, int64(14999)},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v (%T), want %v (%T)", c.name, c.got, c.got, c.want, c.want)
+		}
+	}
+	total, err := r.Histogram(results.HistogramTotal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := total.TotalCount(); got != 4000 {
+		t.Errorf("histograms.total count: got %d, want 4000", got)
+	}
+	if got := results.LatencyFrom(total); got != r.LatencyUS {
+		t.Errorf("LatencyFrom(histograms.total): got %+v, want latency_us %+v", got, r.LatencyUS)
+	}
+}
+
+// TestGoldenV1Encoding checks that writing what was read gives the golden
+// file byte for byte: key order, indentation and number formats are stable.
+func TestGoldenV1Encoding(t *testing.T) {
+	want, err := os.ReadFile(goldenV1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := results.Decode(bytes.NewReader(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := results.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("Marshal(Decode(%s)) differs from the file:\ngot\n%s", goldenV1, got)
+	}
+}
