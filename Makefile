@@ -7,7 +7,7 @@ CGI_CMDS  = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}'
 FUZZTIME  ?= 10s
 TESTFLAGS ?= -count=1 -timeout 9m
 
-.PHONY: all build test vet fuzz clean
+.PHONY: all build test vet fuzz clean bench-loadgen
 
 all: build
 
@@ -31,6 +31,10 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+# bench-loadgen: loadgen against wrk on nginx, side by side; prints the ratios.
+bench-loadgen:
+	./loadgen/bench/bench-loadgen.sh
 
 clean:
 	rm -rf $(BIN)

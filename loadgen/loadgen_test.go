@@ -1,0 +1,249 @@
+package loadgen_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"flashbench/fileset"
+	"flashbench/loadgen"
+	"flashbench/results"
+)
+
+// models are the connection and arrival models every count test runs.
+var models = []struct {
+	name string
+	cfg  loadgen.Config
+}{
+	{"one request per connection", loadgen.Config{Connections: 8, RequestsPerConn: 1}},
+	{"keep-alive K=5", loadgen.Config{Connections: 8, RequestsPerConn: 5}},
+	{"keep-alive unlimited", loadgen.Config{Connections: 8, RequestsPerConn: 0}},
+	{"pipelined P=4", loadgen.Config{Connections: 4, RequestsPerConn: 0, Pipeline: 4}},
+	{"pipelined K=10 P=3", loadgen.Config{Connections: 4, RequestsPerConn: 10, Pipeline: 3}},
+	{"two threads", loadgen.Config{Connections: 8, Threads: 2, RequestsPerConn: 3}},
+	{"open loop constant", loadgen.Config{Connections: 8, RequestsPerConn: 1, Rate: 400}},
+	{"open loop poisson keep-alive", loadgen.Config{Connections: 8, Arrival: loadgen.ArrivalPoisson, Rate: 400}},
+	{"think time", loadgen.Config{Connections: 4, RequestsPerConn: 0, ThinkTime: time.Millisecond}},
+}
+
+func runLoad(t *testing.T, cfg loadgen.Config) *loadgen.Report {
+	t.Helper()
+	if cfg.Duration == 0 && cfg.Requests == 0 {
+		cfg.Duration = 500 * time.Millisecond
+	}
+	rep, err := loadgen.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run(%+v): %v", cfg, err)
+	}
+	return rep
+}
+
+func TestCountsMatchGoServer(t *testing.T) {
+	for _, m := range models {
+		t.Run(m.name, func(t *testing.T) {
+			ts := startServer(t, 0)
+			cfg := m.cfg
+			cfg.URL = ts.URL + "/size/500"
+			rep := runLoad(t, cfg)
+			if got, want := rep.Requests, ts.requests.Load(); got != want || got == 0 {
+				t.Errorf("requests: got %d, want %d (the server's count, > 0)", got, want)
+			}
+			if n := rep.Errors.Total(); n != 0 {
+				t.Errorf("errors: got %v, want none", rep.Errors)
+			}
+			if got, want := rep.Latency.TotalCount(), rep.Requests; got != want {
+				t.Errorf("latency samples: got %d, want %d", got, want)
+			}
+			checkResult(t, rep)
+		})
+	}
+}
+
+func TestCountsMatchNginx(t *testing.T) {
+	for _, m := range models {
+		t.Run(m.name, func(t *testing.T) {
+			ng := startNginx(t, map[string]int{"small": 500, "big": 50 << 10})
+			cfg := m.cfg
+			cfg.URL = ng.URL + "/big"
+			rep := runLoad(t, cfg)
+			if got, want := rep.Requests, ng.requests(t); got != want || got == 0 {
+				t.Errorf("requests: got %d, want %d (nginx's access log, > 0)", got, want)
+			}
+			if n := rep.Errors.Total(); n != 0 {
+				t.Errorf("errors: got %v, want none", rep.Errors)
+			}
+		})
+	}
+}
+
+// checkResult converts the report to a result document and reads it back.
+func checkResult(t *testing.T, rep *loadgen.Report) *results.Result {
+	t.Helper()
+	res, err := rep.Result(loadgen.Paths{})
+	if err != nil {
+		t.Fatalf("Result: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "run.json")
+	if err := results.Write(path, res); err != nil {
+		t.Fatalf("results.Write: %v", err)
+	}
+	back, err := results.Read(path)
+	if err != nil {
+		t.Fatalf("results.Read: %v", err)
+	}
+	if back.RequestsTotal != rep.Requests {
+		t.Errorf("requests_total: got %d, want %d", back.RequestsTotal, rep.Requests)
+	}
+	return back
+}
+
+func TestRequestCount(t *testing.T) {
+	ts := startServer(t, 0)
+	rep := runLoad(t, loadgen.Config{URL: ts.URL, Connections: 4, Threads: 2, Requests: 301, RequestsPerConn: 0})
+	if rep.Requests != 301 || ts.requests.Load() != 301 {
+		t.Errorf("requests: got %d (server %d), want 301", rep.Requests, ts.requests.Load())
+	}
+}
+
+func TestErrorClasses(t *testing.T) {
+	tests := []struct {
+		path  string
+		class loadgen.ErrorClass
+	}{
+		{"/missing", loadgen.BadStatus},
+		{"/close", loadgen.ShortBody},
+	}
+	for _, tt := range tests {
+		t.Run(tt.class.String(), func(t *testing.T) {
+			ts := startServer(t, 0)
+			rep := runLoad(t, loadgen.Config{URL: ts.URL + tt.path, Connections: 2, Requests: 20, RequestsPerConn: 1})
+			if got := rep.Errors[tt.class]; got != 20 {
+				t.Errorf("%s errors: got %d, want 20 (all: %v)", tt.class, got, rep.Errors)
+			}
+		})
+	}
+	t.Run("connect_refused", func(t *testing.T) {
+		port := freePort(t)
+		rep := runLoad(t, loadgen.Config{URL: fmt.Sprintf("http://127.0.0.1:%d/", port), Connections: 2,
+			Duration: 200 * time.Millisecond, Timeout: time.Second})
+		if rep.Errors[loadgen.ConnectRefused] == 0 || rep.Requests != 0 {
+			t.Errorf("got %d refused, %d requests; want > 0 refused, 0 requests", rep.Errors[loadgen.ConnectRefused], rep.Requests)
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		ts := startServer(t, time.Second)
+		for i := 0; i < 21; i++ {
+			ts.requests.Add(1) // the next /stall request stalls
+		}
+		rep := runLoad(t, loadgen.Config{URL: ts.URL + "/stall", Connections: 1, RequestsPerConn: 0,
+			Duration: 300 * time.Millisecond, Timeout: 100 * time.Millisecond})
+		if rep.Errors[loadgen.Timeout] != 1 {
+			t.Errorf("timeouts: got %d, want 1 (all: %v)", rep.Errors[loadgen.Timeout], rep.Errors)
+		}
+	})
+}
+
+// TestCoordinatedOmission stalls the server once in an open-loop run: the
+// corrected p99 must show the stall, the uncorrected one must not.
+func TestCoordinatedOmission(t *testing.T) {
+	const stall = 600 * time.Millisecond
+	ts := startServer(t, stall)
+	rep := runLoad(t, loadgen.Config{URL: ts.URL + "/stall", Connections: 1, RequestsPerConn: 0,
+		Rate: 200, Duration: 1500 * time.Millisecond})
+	corrected := time.Duration(rep.Latency.ValueAtQuantile(99)) * time.Microsecond
+	uncorrected := time.Duration(rep.Uncorrected.ValueAtQuantile(99)) * time.Microsecond
+	if corrected < stall*7/10 {
+		t.Errorf("corrected p99: got %v, want >= %v (the stall)", corrected, stall*7/10)
+	}
+	if uncorrected > stall/2 {
+		t.Errorf("uncorrected p99: got %v, want < %v", uncorrected, stall/2)
+	}
+	if rep.Late == 0 {
+		t.Errorf("late sends: got 0, want > 0 after a stall")
+	}
+	res := checkResult(t, rep)
+	if res.OpenLoop == nil || res.OpenLoop.LateSends != rep.Late {
+		t.Errorf("open_loop: got %+v, want late_sends %d", res.OpenLoop, rep.Late)
+	}
+}
+
+func TestManifestVerify(t *testing.T) {
+	dir := t.TempDir()
+	m, err := fileset.Generate(fileset.Options{Kind: fileset.KindFixed, SizeBytes: 700, Count: 20, Dir: dir, Seed: 1})
+	if err != nil {
+		t.Fatalf("fileset.Generate: %v", err)
+	}
+	ng := startNginxDir(t, dir)
+	w, err := loadgen.NewManifest(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := loadgen.Config{URL: ng.URL, Connections: 4, Requests: 200, RequestsPerConn: 0, Workload: w, Verify: true}
+	rep := runLoad(t, cfg)
+	if rep.Requests != 200 || rep.Errors.Total() != 0 {
+		t.Errorf("got %d requests, errors %v; want 200, none", rep.Requests, rep.Errors)
+	}
+	if h := rep.Histograms.Classes[0]; h == nil || h.TotalCount() != 200 {
+		t.Errorf("class0 histogram: got %v, want 200 samples", h)
+	}
+	// Corrupt every file, keeping its size: every body must now mismatch.
+	for _, f := range m.Files {
+		if err := os.WriteFile(filepath.Join(dir, f.Path), make([]byte, f.SizeBytes), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep = runLoad(t, cfg)
+	if got := rep.Errors[loadgen.ChecksumMismatch]; got != 200 {
+		t.Errorf("checksum mismatches: got %d, want 200 (all: %v)", got, rep.Errors)
+	}
+}
+
+func TestTraceReplay(t *testing.T) {
+	ts := startServer(t, 0)
+	path := filepath.Join(t.TempDir(), "trace")
+	os.WriteFile(path, []byte("# a trace\n/size/10\n/size/20\n\n/size/30\n"), 0o644)
+	tr, err := loadgen.ReadTrace(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := runLoad(t, loadgen.Config{URL: ts.URL, Connections: 1, RequestsPerConn: 0, Workload: tr, Duration: 5 * time.Second})
+	if rep.Requests != 3 || ts.requests.Load() != 3 {
+		t.Errorf("requests: got %d (server %d), want 3, the trace's length", rep.Requests, ts.requests.Load())
+	}
+}
+
+func TestURLList(t *testing.T) {
+	tests := []struct {
+		name, body string
+		wantErr    bool
+	}{
+		{"weights", "/size/1 3\n# comment\nhttp://127.0.0.1:1/size/2 1\n", false},
+		{"empty", "# nothing\n", true},
+		{"bad weight", "/a -1\n", true},
+		{"not a path", "a\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "urls")
+			os.WriteFile(path, []byte(tt.body), 0o644)
+			w, err := loadgen.ReadURLList(path)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ReadURLList(%q): got error %v, want error %v", tt.body, err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			counts := map[string]int{}
+			src := w.NewSource(0, 1, 1)
+			for i := 0; i < 4000; i++ {
+				counts[src.Next().Path]++
+			}
+			if c := counts["/size/1"]; c < 2700 || c > 3300 {
+				t.Errorf("/size/1 drawn %d times of 4000, want about 3000 (weight 3 of 4)", c)
+			}
+		})
+	}
+}

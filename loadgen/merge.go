@@ -1,0 +1,124 @@
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"flashbench/results"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Merge combines the results of several client machines that loaded the
+// same server at the same time into one: counts and rates add up, the
+// histograms are merged losslessly and the percentiles recomputed from
+// them. The per-second series adds requests and errors; its p99 is the
+// largest of the clients' (per-second histograms are not in the documents).
+func Merge(rs []*results.Result) (*results.Result, error) {
+	if len(rs) == 0 {
+		return nil, errors.New("loadgen: merge: no results")
+	}
+	out := *rs[0]
+	out.Config.Targets = slices.Clone(rs[0].Config.Targets)
+	out.Config.Extra = results.Object{"merged_results": len(rs)}
+	out.Histograms = nil
+	out.Series = nil
+	if rs[0].OpenLoop != nil {
+		ol := *rs[0].OpenLoop
+		out.OpenLoop = &ol
+	}
+	hists := map[string]*hdrhistogram.Histogram{}
+	for i, r := range rs {
+		if i > 0 {
+			mergeScalars(&out, r)
+		}
+		for name := range r.Histograms {
+			h, err := r.Histogram(name)
+			if err != nil {
+				return nil, fmt.Errorf("loadgen: merge: result %d: %w", i+1, err)
+			}
+			if hists[name] == nil {
+				hists[name] = NewHistogram()
+			}
+			hists[name].Merge(h)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(hists)) {
+		if err := out.SetHistogram(name, hists[name]); err != nil {
+			return nil, fmt.Errorf("loadgen: merge: %w", err)
+		}
+	}
+	if h := hists[results.HistogramTotal]; h != nil {
+		out.LatencyUS = results.LatencyFrom(h)
+	}
+	out.Series = mergeSeries(rs)
+	out.ErrorsTotal = out.Errors.Total()
+	if err := out.Validate(); err != nil {
+		return nil, fmt.Errorf("loadgen: merge: %w", err)
+	}
+	return &out, nil
+}
+
+func mergeScalars(out, r *results.Result) {
+	out.DurationS = max(out.DurationS, r.DurationS)
+	if r.StartedAt.Before(out.StartedAt) {
+		out.StartedAt = r.StartedAt
+	}
+	out.Config.Connections += r.Config.Connections
+	out.Config.Threads += r.Config.Threads
+	out.Config.RateRPS += r.Config.RateRPS
+	out.RequestsTotal += r.RequestsTotal
+	out.ThroughputRPS += r.ThroughputRPS
+	out.ConnectionsPerS += r.ConnectionsPerS
+	out.BytesPerS += r.BytesPerS
+	out.Errors.Merge(r.Errors)
+	out.Client.CPUUserS += r.Client.CPUUserS
+	out.Client.CPUSystemS += r.Client.CPUSystemS
+	out.Client.CPUUtilization = max(out.Client.CPUUtilization, r.Client.CPUUtilization)
+	out.Client.Saturated = out.Client.Saturated || r.Client.Saturated
+	if r.Interrupted && !out.Interrupted {
+		out.Interrupted, out.InterruptedReason = true, r.InterruptedReason
+	}
+	if ol := r.OpenLoop; ol != nil && out.OpenLoop != nil {
+		out.OpenLoop.OfferedRPS += ol.OfferedRPS
+		out.OpenLoop.AchievedRPS += ol.AchievedRPS
+		out.OpenLoop.LateSends += ol.LateSends
+		// Without the uncorrected histograms, keep the worse client's summary.
+		if ol.UncorrectedLatencyUS.P99 > out.OpenLoop.UncorrectedLatencyUS.P99 {
+			out.OpenLoop.UncorrectedLatencyUS = ol.UncorrectedLatencyUS
+		}
+	}
+	for _, t := range r.Config.Targets {
+		if !slices.Contains(out.Config.Targets, t) {
+			out.Config.Targets = append(out.Config.Targets, t)
+		}
+	}
+}
+
+// mergeSeries adds the clients' series second by second (by t_s rounded
+// to the millisecond).
+func mergeSeries(rs []*results.Result) results.List[results.Interval] {
+	byTS := map[int64]*results.Interval{}
+	for _, r := range rs {
+		for _, iv := range r.Series {
+			key := int64(iv.TS*1000 + 0.5)
+			m := byTS[key]
+			if m == nil {
+				c := iv
+				byTS[key] = &c
+				continue
+			}
+			m.Requests += iv.Requests
+			m.ThroughputRPS += iv.ThroughputRPS
+			m.Errors += iv.Errors
+			m.P99US = max(m.P99US, iv.P99US)
+		}
+	}
+	var out results.List[results.Interval]
+	for _, k := range slices.Sorted(maps.Keys(byTS)) {
+		out = append(out, *byTS[k])
+	}
+	return out
+}
