@@ -1,0 +1,147 @@
+package amped
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"flashbench/servers/httpcore"
+
+	"golang.org/x/sys/unix"
+)
+
+// HelperMain is the body of a helper process: it serves the jobs it reads
+// from in, one at a time, and writes one reply per job to out, until in
+// ends (the main process closed the pipe or exited). A resolve job
+// translates the path with its own httpcore.Core, whose caches are off, so
+// the kernel's directory entry and inode caches hold what the main
+// process's translation will read; a page-in job reads a byte range of a
+// file into the page cache. Both block on disk here, never in the main
+// process.
+func HelperMain(root string, in io.Reader, out io.Writer) error {
+	core, err := httpcore.New(httpcore.Config{Root: root, NoPathCache: true, NoHeaderCache: true, NoMmapCache: true})
+	if err != nil {
+		return fmt.Errorf("amped helper: %w", err)
+	}
+	defer core.Close()
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return fmt.Errorf("amped helper: open root: %w", err)
+	}
+	defer r.Close()
+	br := bufio.NewReader(in)
+	buf := make([]byte, 0, RequestHeaderSize+256)
+	var reply []byte
+	for {
+		req, err := readRequest(br, &buf)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("amped helper: %w", err)
+		}
+		var errno syscall.Errno
+		switch req.Kind {
+		case KindResolve:
+			errno = resolve(core, req.Path)
+		case KindPageIn:
+			errno = pageIn(r, req.Path, req.Offset, req.Length)
+		}
+		reply = AppendReply(reply[:0], Reply{ID: req.ID, Errno: errno})
+		if _, err := out.Write(reply); err != nil {
+			return fmt.Errorf("amped helper: write reply: %w", err)
+		}
+	}
+}
+
+// readRequest reads one whole request. io.EOF means the stream ended
+// cleanly between requests; a stream cut inside one is ErrShort.
+func readRequest(br *bufio.Reader, buf *[]byte) (Request, error) {
+	b := (*buf)[:RequestHeaderSize]
+	if n, err := io.ReadFull(br, b); err != nil {
+		if n == 0 && errors.Is(err, io.EOF) {
+			return Request{}, io.EOF
+		}
+		return Request{}, fmt.Errorf("read request: %w", ErrShort)
+	}
+	_, _, err := DecodeRequest(b)
+	if !errors.Is(err, ErrShort) {
+		return Request{}, fmt.Errorf("read request: %w", err)
+	}
+	n := int(b[RequestHeaderSize-2]) | int(b[RequestHeaderSize-1])<<8
+	b = append(b, make([]byte, n)...)
+	if _, err := io.ReadFull(br, b[RequestHeaderSize:]); err != nil {
+		return Request{}, fmt.Errorf("read request: %w", ErrShort)
+	}
+	*buf = b[:0]
+	req, _, err := DecodeRequest(b)
+	if err != nil {
+		return Request{}, fmt.Errorf("read request: %w", err)
+	}
+	return req, nil
+}
+
+// resolve translates path as the main process will, and reports the
+// outcome as an errno (for logs; the main process redoes the translation
+// from memory and answers from its own result).
+func resolve(core *httpcore.Core, path string) syscall.Errno {
+	f, e := core.Resolve([]byte(path))
+	if e != nil {
+		switch e.Status {
+		case 404:
+			return syscall.ENOENT
+		case 403:
+			return syscall.EACCES
+		case 400:
+			return syscall.EINVAL
+		}
+		return syscall.EIO
+	}
+	f.Release()
+	return 0
+}
+
+// pageIn brings length bytes of name from offset into the page cache:
+// WILLNEED starts the reads of the whole range at once, then touching
+// every page through a mapping waits for them, as Flash's helpers do.
+func pageIn(r *os.Root, name string, offset, length int64) syscall.Errno {
+	// O_NONBLOCK: a FIFO swapped in for the file must not hang the helper.
+	f, err := r.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return errnoOf(err)
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return errnoOf(err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || offset >= st.Size || length == 0 {
+		return 0
+	}
+	length = min(length, st.Size-offset)
+	_ = unix.Fadvise(fd, offset, length, unix.FADV_WILLNEED) // advice only
+	page := int64(os.Getpagesize())
+	start := offset &^ (page - 1)
+	m, err := unix.Mmap(fd, start, int(offset+length-start), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return errnoOf(err)
+	}
+	defer unix.Munmap(m)
+	if httpcore.Touch(m) != nil {
+		return syscall.EFAULT // truncated under the mapping
+	}
+	return 0
+}
+
+// errnoOf returns the errno inside err, or EIO.
+func errnoOf(err error) syscall.Errno {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return syscall.EIO
+}

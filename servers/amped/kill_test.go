@@ -1,0 +1,202 @@
+package amped_test
+
+import (
+	"bufio"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"flashbench/fileset"
+	"flashbench/servers/httpcore"
+	"flashbench/servers/httpcore/conformance"
+)
+
+// TestLoopNotBlocked: while a helper is stuck on one request (a disk that
+// does not answer), the loop keeps serving cached files and other
+// translations; once the stuck helper is killed, its job is retried on
+// another helper and the request is answered correctly.
+func TestLoopNotBlocked(t *testing.T) {
+	dir := t.TempDir()
+	m, err := fileset.Generate(fileset.Options{Kind: fileset.KindFixed, Dir: dir, Seed: 2, Count: 10, SizeBytes: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(t.TempDir(), "hung")
+	s := startServer(t, httpcore.Config{Root: dir}, "hang:f000007:"+marker, 4)
+	stuck := &m.Files[7]
+
+	b, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Write([]byte("GET " + stuck.URL() + " HTTP/1.1\r\nHost: a\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	pid := waitMarker(t, marker)
+
+	a, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	br := bufio.NewReader(a)
+	for i := 0; i < 50; i++ {
+		f := &m.Files[i%7] // every file but the stuck one
+		resp, err := get(a, br, f.URL())
+		if err != nil || resp.Status != 200 || string(resp.Body) != readFile(t, dir, f) {
+			t.Fatalf("GET %s while a helper is stuck: got %v, %v; want 200 with the file", f.URL(), status(resp), err)
+		}
+	}
+	b.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	var one [1]byte
+	if n, err := b.Read(one[:]); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("stuck request: got %d bytes, %v; want no answer before its helper is killed", n, err)
+	}
+
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	b.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := conformance.ReadResponse(bufio.NewReader(b), false)
+	if err != nil || resp.Status != 200 || string(resp.Body) != readFile(t, dir, stuck) {
+		t.Fatalf("stuck request after the kill: got %v, %v; want 200 with the file", status(resp), err)
+	}
+	if st := s.amped.Stats(); st.HelperDeaths != 1 || st.JobsRetried != 1 || st.Unavailable != 0 {
+		t.Errorf("stats: got %+v, want 1 death, 1 retry, no 503", st)
+	}
+	waitNoZombies(t)
+}
+
+// TestKillUnderLoad kills helpers while clients fetch a cold set with the
+// pathname cache off (every request needs a helper): every response is
+// the right file or a 503, dead helpers are replaced, none stays a zombie.
+func TestKillUnderLoad(t *testing.T) {
+	dir, m := evictedSet(t, 40, 128<<10)
+	s := startServer(t, httpcore.Config{Root: dir, NoPathCache: true}, "", 4)
+	stop := make(chan struct{})
+	killed := make(chan int)
+	go func() {
+		n := 0
+		defer func() { killed <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			if pids, _ := children(t); len(pids) > 0 && n < 5 {
+				if syscall.Kill(pids[rand.IntN(len(pids))], syscall.SIGKILL) == nil {
+					n++
+				}
+			}
+		}
+	}()
+	unavailable := 0
+	for round := 0; round < 5; round++ {
+		unavailable += fetchAll(t, s.addr, m, 8, true)
+	}
+	close(stop)
+	kills := <-killed
+	st := s.amped.Stats()
+	t.Logf("kills %d, 503s %d, stats %+v", kills, unavailable, st)
+	if kills > 0 && st.HelperDeaths == 0 {
+		t.Errorf("helper deaths: got 0 after %d kills, want some", kills)
+	}
+	if st.Unavailable != uint64(unavailable) {
+		t.Errorf("503 counter: got %d, want the %d the clients saw", st.Unavailable, unavailable)
+	}
+	waitNoZombies(t)
+	// The pool still works after the kills.
+	fetchAll(t, s.addr, m, 4, false)
+}
+
+func waitMarker(t *testing.T, name string) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(name); err == nil {
+			pid, err := strconv.Atoi(string(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return pid
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no helper got the job")
+	return 0
+}
+
+func waitNoZombies(t *testing.T) {
+	t.Helper()
+	waitNoZombiesOf(t, os.Getpid())
+}
+
+// waitNoZombiesOf waits until no child of ppid is a zombie.
+func waitNoZombiesOf(t *testing.T, ppid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, zombies := childrenOf(t, ppid)
+		if len(zombies) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("zombie children: got %v, want none", zombies)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func readFile(t *testing.T, dir string, f *fileset.File) string {
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func status(r *conformance.Response) int {
+	if r == nil {
+		return 0
+	}
+	return r.Status
+}
+
+// TestCrashingJob503: a request whose job kills every helper it reaches is
+// answered 503 after one retry, and the connection goes on serving.
+func TestCrashingJob503(t *testing.T) {
+	dir := t.TempDir()
+	m, err := fileset.Generate(fileset.Options{Kind: fileset.KindFixed, Dir: dir, Seed: 3, Count: 4, SizeBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, httpcore.Config{Root: dir}, "exit:f000003", 2)
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i, want := range []int{200, 503, 200, 503} {
+		f := &m.Files[[]int{0, 3, 1, 3}[i]]
+		resp, err := get(c, br, f.URL())
+		if err != nil || resp.Status != want {
+			t.Fatalf("GET %s: got %d, %v; want %d", f.URL(), status(resp), err, want)
+		}
+		if want == 200 && string(resp.Body) != readFile(t, dir, f) {
+			t.Fatalf("GET %s: body differs from the file", f.URL())
+		}
+	}
+	if st := s.amped.Stats(); st.HelperDeaths != 4 || st.JobsRetried != 2 || st.Unavailable != 2 {
+		t.Errorf("stats: got %+v, want 4 deaths, 2 retries, 2 503s", st)
+	}
+	waitNoZombies(t)
+}

@@ -1,0 +1,49 @@
+package amped
+
+import "sync/atomic"
+
+// Stats are a pool's and handler's counters since they were created.
+type Stats struct {
+	// ResolveDispatches and PageInDispatches count jobs submitted to
+	// helpers, by kind.
+	ResolveDispatches uint64 `json:"resolve_dispatches"`
+	PageInDispatches  uint64 `json:"page_in_dispatches"`
+	// HelperSpawns and HelperDeaths count helper processes started and
+	// helpers that died while the pool was open.
+	HelperSpawns uint64 `json:"helper_spawns"`
+	HelperDeaths uint64 `json:"helper_deaths"`
+	// JobsRetried counts jobs retried after their helper died; JobsFailed
+	// counts jobs that got no completion (answered 503).
+	JobsRetried uint64 `json:"jobs_retried"`
+	JobsFailed  uint64 `json:"jobs_failed"`
+	// StillNotResident counts responses whose data was not all resident
+	// even after a page-in job (sent anyway).
+	StillNotResident uint64 `json:"still_not_resident"`
+	// Unavailable counts 503 responses.
+	Unavailable uint64 `json:"unavailable"`
+}
+
+// Dispatches returns the number of jobs of either kind.
+func (s Stats) Dispatches() uint64 { return s.ResolveDispatches + s.PageInDispatches }
+
+// counters are atomics so that Stats may be read from any goroutine while
+// the loop thread counts.
+type counters struct {
+	resolves, pageIns, spawns, deaths, retried, failed, stillCold, unavailable atomic.Uint64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		ResolveDispatches: c.resolves.Load(),
+		PageInDispatches:  c.pageIns.Load(),
+		HelperSpawns:      c.spawns.Load(),
+		HelperDeaths:      c.deaths.Load(),
+		JobsRetried:       c.retried.Load(),
+		JobsFailed:        c.failed.Load(),
+		StillNotResident:  c.stillCold.Load(),
+		Unavailable:       c.unavailable.Load(),
+	}
+}
+
+// Stats returns the pool's counters; it is safe from any goroutine.
+func (p *Pool) Stats() Stats { return p.stats.snapshot() }

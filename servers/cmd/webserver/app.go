@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"flashbench/servers/internal/evloop"
+)
+
+// options are the parsed flags.
+type options struct {
+	arch, root, listen, statsFile           string
+	noPathCache, noHeaderCache, noMmapCache bool
+	headerTimeout, idleTimeout              time.Duration
+	writeTimeout, shutdownTimeout           time.Duration
+	maxConns, helpers                       int
+}
+
+// newApp builds the command line: flags, the serving action, and the
+// hidden subcommands.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	var o options
+	app := &cli.App{
+		Name:            "webserver",
+		Usage:           "serve a document root with one of the Flash paper's server architectures",
+		UsageText:       "webserver --arch NAME --root DIR [--listen ADDR] [options]",
+		Description:     describeArchs(),
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags:           flags(&o),
+		ExitErrHandler:  func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return fmt.Errorf("bad usage: %w (see --help)", err)
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("unexpected argument %q (see --help)", c.Args().First())
+			}
+			return serve(&o, stdout, stderr)
+		},
+	}
+	for _, name := range sortedHidden() {
+		fn := hidden[name]
+		app.Commands = append(app.Commands, &cli.Command{
+			Name:            name,
+			Hidden:          true,
+			SkipFlagParsing: true,
+			Action:          func(c *cli.Context) error { return fn(c.Args().Slice()) },
+		})
+	}
+	return app
+}
+
+// flags declares every flag of the serving command.
+func flags(o *options) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "arch", Aliases: []string{"a"}, Usage: "server architecture: " + strings.Join(archNames(), ", "), Destination: &o.arch},
+		&cli.StringFlag{Name: "root", Aliases: []string{"r"}, Usage: "document root to serve (not needed by null)", Destination: &o.root},
+		&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Value: "127.0.0.1:8080", Usage: "address to listen on, IP:PORT (port 0 picks a free one)", Destination: &o.listen},
+		&cli.StringFlag{Name: "stats-file", Usage: "write the server's counters as JSON to `FILE` at exit and on SIGUSR1", Destination: &o.statsFile},
+		&cli.BoolFlag{Name: "no-pathname-cache", Usage: "turn the pathname translation cache off", Destination: &o.noPathCache},
+		&cli.BoolFlag{Name: "no-header-cache", Usage: "turn the response header cache off", Destination: &o.noHeaderCache},
+		&cli.BoolFlag{Name: "no-mmap-cache", Usage: "turn the mapped-file cache off", Destination: &o.noMmapCache},
+		&cli.DurationFlag{Name: "header-timeout", Value: evloop.DefaultHeaderTimeout, Usage: "longest wait for a request header (408 once part of it arrived)", Destination: &o.headerTimeout},
+		&cli.DurationFlag{Name: "idle-timeout", Value: evloop.DefaultIdleTimeout, Usage: "longest wait for the next request on a persistent connection", Destination: &o.idleTimeout},
+		&cli.DurationFlag{Name: "write-timeout", Value: evloop.DefaultWriteTimeout, Usage: "longest time a response may make no progress", Destination: &o.writeTimeout},
+		&cli.IntFlag{Name: "max-conns", Usage: "most open connections; 0 means no bound beyond the descriptor limit", Destination: &o.maxConns},
+		&cli.IntFlag{Name: "helpers", Usage: "helper processes (amped, flashlite); 0 means the architecture's default", Destination: &o.helpers},
+		&cli.DurationFlag{Name: "shutdown-timeout", Value: 5 * time.Second, Usage: "on SIGTERM or SIGINT, longest wait for requests in flight before exiting", Destination: &o.shutdownTimeout},
+	}
+}
+
+// describeArchs lists the architectures, one line each.
+func describeArchs() string {
+	var b strings.Builder
+	b.WriteString("Architectures (--arch):\n")
+	for _, n := range archNames() {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, archs[n].Summary)
+	}
+	b.WriteString("\nThe server prints \"webserver: ARCH listening on ADDR\" when it is ready.")
+	return b.String()
+}
+
+func sortedHidden() []string {
+	names := make([]string, 0, len(hidden))
+	for n := range hidden {
+		names = append(names, n)
+	}
+	sortStrings(names)
+	return names
+}

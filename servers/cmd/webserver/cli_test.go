@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestHelp compares --help with its golden file.
+func TestHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"webserver", "--help"}, &stdout, &stderr); err != nil {
+		t.Fatalf("run --help: %v", err)
+	}
+	golden := filepath.Join("testdata", "help.stdout")
+	if *update {
+		if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got := stdout.String(); got != string(want) {
+		t.Errorf("--help:\ngot:\n%s\nwant:\n%s", got, want)
+	}
+	for _, name := range archNames() {
+		if !strings.Contains(stdout.String(), name) {
+			t.Errorf("--help does not name architecture %q", name)
+		}
+	}
+}
+
+// TestBadInput checks that bad input is one clear error line.
+func TestBadInput(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	root := t.TempDir()
+	file := filepath.Join(root, "f")
+	os.WriteFile(file, []byte("x"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no arch", []string{"--root", root}, "--arch is required"},
+		{"unknown arch", []string{"--arch", "apache", "--root", root}, `unknown architecture "apache"`},
+		{"no root", []string{"--arch", "sped"}, "--root is required"},
+		{"missing root", []string{"--arch", "sped", "--root", filepath.Join(root, "nope")}, "no such file"},
+		{"root is a file", []string{"--arch", "sped", "--root", file}, "not a directory"},
+		{"bad address", []string{"--arch", "sped", "--root", root, "--listen", "nowhere"}, "missing port"},
+		{"host name", []string{"--arch", "sped", "--root", root, "--listen", "example.org:80"}, "must be an IP address"},
+		{"port in use", []string{"--arch", "sped", "--root", root, "--listen", busy.Addr().String()}, "address already in use"},
+		{"unknown flag", []string{"--arch", "sped", "--bogus"}, "bad usage"},
+		{"negative max-conns", []string{"--arch", "sped", "--root", root, "--max-conns", "-1"}, "must not be negative"},
+		{"stray argument", []string{"--arch", "sped", "--root", root, "extra"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(append([]string{"webserver"}, tt.args...), &stdout, &stderr)
+			if err == nil {
+				t.Fatalf("run %q: got nil error, want one containing %q", tt.args, tt.want)
+			}
+			if msg := err.Error(); !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") {
+				t.Errorf("run %q: got error %q, want one line containing %q", tt.args, msg, tt.want)
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("run %q: wrote to stdout: %q", tt.args, stdout.String())
+			}
+		})
+	}
+}
+
+// TestBadInputExit checks the real binary: exit status 1 and exactly one
+// line on stderr.
+func TestBadInputExit(t *testing.T) {
+	cmd := exec.Command(binary, "--arch", "nosuch", "--root", t.TempDir())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("got %v, want exit status 1", err)
+	}
+	got := stderr.String()
+	if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, "webserver: unknown architecture") {
+		t.Errorf("stderr: got %q, want one line starting with %q", got, "webserver: unknown architecture")
+	}
+}

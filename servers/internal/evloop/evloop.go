@@ -1,0 +1,372 @@
+// Package evloop is the single-threaded event loop of the flashbench SPED
+// and AMPED architectures (the Zeus and thttpd model of the Flash paper):
+// one OS thread, raw epoll, non-blocking sockets, no goroutine per
+// connection. It accepts, reads, parses with httpcore, answers, and sends
+// every Plan with writev (header and mapped chunks together) or
+// sendmsg(MSG_MORE) plus sendfile, resuming partial writes when the socket
+// becomes writable again, so that one slow client never stalls the others.
+//
+// Connections are registered once, edge-triggered, for both input and
+// output (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET): no epoll_ctl per request,
+// and a wake-up is only an edge, so the loop reads until a short read or
+// EAGAIN and remembers whether a socket may still hold data while it is
+// busy writing or waiting for a handler. The listener is level-triggered,
+// so that accepting a bounded batch per round is fair to established
+// connections and pausing it (EMFILE, MaxConns, shutdown) is one
+// epoll_ctl.
+//
+// Timeouts live in four intrusive lists (header, idle, write, linger),
+// each kept in deadline order; the loop checks their heads after every
+// epoll_wait and sleeps until the nearest one.
+package evloop
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/stats"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultHeaderTimeout  = 10 * time.Second
+	DefaultIdleTimeout    = 60 * time.Second
+	DefaultWriteTimeout   = 30 * time.Second
+	DefaultReadBufferSize = 4 << 10
+)
+
+// Options tunes a Loop. A zero field takes its default.
+type Options struct {
+	// HeaderTimeout bounds the time from the first byte of a request to
+	// the end of its header (408 and close beyond it), the wait for the
+	// first request of a new connection (close, no answer) and each wait
+	// for request body bytes being skipped.
+	HeaderTimeout time.Duration
+	// IdleTimeout bounds the wait for the next request on a persistent
+	// connection (close, no answer).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds the time a response makes no progress because
+	// the client does not read.
+	WriteTimeout time.Duration
+	// ReadBufferSize is the initial request buffer of a connection; it
+	// grows up to what the parser limits allow for one request header.
+	ReadBufferSize int
+	// MaxConns, when positive, bounds the open connections: the loop stops
+	// accepting at the bound (the kernel backlog holds the rest).
+	MaxConns int
+	// Stats, when set, receives the loop's counters.
+	Stats *stats.Counters
+}
+
+func (o Options) withDefaults() Options {
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.ReadBufferSize <= 0 {
+		o.ReadBufferSize = DefaultReadBufferSize
+	}
+	if o.Stats == nil {
+		o.Stats = stats.New()
+	}
+	return o
+}
+
+// Handler plans responses for a Loop in place of Core.Respond.
+type Handler interface {
+	// Serve plans the response to req on c. It returns true when p is
+	// ready now; false when the handler will finish later (on the loop
+	// thread) and call Loop.Complete(c). While a request is pending the
+	// loop neither reads nor parses c, so req's slices stay valid until
+	// Complete.
+	Serve(c *Conn, req *httpcore.Request, p *httpcore.Plan) bool
+}
+
+// RawFunc answers requests without httpcore, for the null architecture:
+// given the unconsumed input it returns how many bytes one request took
+// (0 when the request is incomplete), the response bytes to send (kept,
+// never copied: they must stay unchanged), and whether to close after it.
+// A RawFunc that needs more than max bytes gets the connection closed.
+type RawFunc func(in []byte) (n int, resp []byte, closeAfter bool)
+
+// fdEntry is what a registered descriptor dispatches to.
+type fdEntry struct {
+	conn *Conn
+	fn   func(events uint32)
+}
+
+// Loop is one event loop. Its methods other than Shutdown must be called
+// on the loop's thread (from Run, a Handler, or a callback).
+type Loop struct {
+	epfd, lfd, wakefd int
+	core              *httpcore.Core
+	handler           Handler
+	raw               RawFunc
+	rawMax            int
+	opts              Options
+	st                *stats.Counters
+	maxBuf            int
+	limits            httpcore.Limits
+
+	fds    []fdEntry // by descriptor
+	events [256]unix.EpollEvent
+	now    int64 // monotonic nanoseconds, refreshed every round
+
+	free   []*Conn
+	nconns int
+
+	lists  [numLists]connList
+	timers timerHeap
+
+	listening   bool // the listener is in the epoll set
+	acceptPause bool // paused after EMFILE/ENFILE until a timer fires
+
+	stopReq   atomic.Int64 // shutdown deadline in nanoseconds from the request, +1
+	draining  bool
+	hardStop  int64 // monotonic deadline of the drain
+	wakeBuf   [8]byte
+	startTime time.Time
+}
+
+// New builds a Loop serving the non-blocking listening socket lfd with
+// core. h plans the responses; nil means core.Respond inline. The loop
+// does not close lfd.
+func New(lfd int, core *httpcore.Core, h Handler, opts Options) (*Loop, error) {
+	if core == nil {
+		return nil, errors.New("evloop: new: nil core")
+	}
+	l, err := newLoop(lfd, opts)
+	if err != nil {
+		return nil, err
+	}
+	l.core, l.handler = core, h
+	l.limits = core.Config().Limits.WithDefaults()
+	// The parser refuses any header longer than this, so the buffer never
+	// needs to grow past it.
+	l.maxBuf = max(l.opts.ReadBufferSize, l.limits.MaxRequestLine+2+l.limits.MaxHeaders*(l.limits.MaxHeaderLine+2)+2)
+	return l, nil
+}
+
+// NewRaw builds a Loop that answers with fn alone: no parser, no core,
+// no files. A request longer than maxRequest bytes closes its connection.
+func NewRaw(lfd int, fn RawFunc, maxRequest int, opts Options) (*Loop, error) {
+	if fn == nil {
+		return nil, errors.New("evloop: new: nil raw function")
+	}
+	l, err := newLoop(lfd, opts)
+	if err != nil {
+		return nil, err
+	}
+	l.raw = fn
+	l.maxBuf = max(l.opts.ReadBufferSize, maxRequest)
+	return l, nil
+}
+
+// newLoop creates the epoll set with the wake-up eventfd and the listener.
+func newLoop(lfd int, opts Options) (*Loop, error) {
+	if err := unix.SetNonblock(lfd, true); err != nil {
+		return nil, fmt.Errorf("evloop: listener: %w", os.NewSyscallError("fcntl", err))
+	}
+	setNoDelay(lfd)
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("evloop: new: %w", os.NewSyscallError("epoll_create1", err))
+	}
+	wfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("evloop: new: %w", os.NewSyscallError("eventfd", err))
+	}
+	l := &Loop{epfd: epfd, lfd: lfd, wakefd: wfd, opts: opts.withDefaults(), startTime: time.Now()}
+	l.st = l.opts.Stats
+	l.now = l.clock()
+	for i := range l.lists {
+		l.lists[i].kind = uint8(i)
+	}
+	if err := l.AddFd(wfd, unix.EPOLLIN, l.wake); err != nil {
+		l.closeFds()
+		return nil, err
+	}
+	if err := l.AddFd(lfd, unix.EPOLLIN, l.acceptReady); err != nil {
+		l.closeFds()
+		return nil, err
+	}
+	l.listening = true
+	return l, nil
+}
+
+func (l *Loop) closeFds() {
+	unix.Close(l.wakefd)
+	unix.Close(l.epfd)
+}
+
+// clock returns monotonic nanoseconds since the loop was made.
+func (l *Loop) clock() int64 { return int64(time.Since(l.startTime)) }
+
+// Core returns the core the loop serves with (nil for a raw loop).
+func (l *Loop) Core() *httpcore.Core { return l.core }
+
+// Stats returns the loop's counters.
+func (l *Loop) Stats() *stats.Counters { return l.st }
+
+// Run runs the loop on the calling goroutine, locked to its OS thread,
+// until Shutdown has finished (every connection closed, or its deadline
+// passed). It closes the epoll set on return.
+func (l *Loop) Run() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer l.closeAll()
+	for {
+		if l.draining && (l.nconns == 0 || l.now >= l.hardStop) {
+			return nil
+		}
+		n, err := unix.EpollWait(l.epfd, l.events[:], l.waitMillis())
+		l.now = l.clock()
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return fmt.Errorf("evloop: %w", os.NewSyscallError("epoll_wait", err))
+		}
+		for i := range n {
+			ev := &l.events[i]
+			fd := int(ev.Fd)
+			if fd >= len(l.fds) {
+				continue
+			}
+			e := l.fds[fd]
+			switch {
+			case e.conn != nil:
+				l.connEvent(e.conn, ev.Events)
+			case e.fn != nil:
+				e.fn(ev.Events)
+			}
+		}
+		l.expire()
+	}
+}
+
+// Shutdown asks the loop to stop accepting (the listening socket is shut
+// down, so new connections are refused), finish the requests in flight,
+// close idle connections, and make Run return within deadline. It is
+// safe from any goroutine and returns at once.
+func (l *Loop) Shutdown(deadline time.Duration) {
+	l.stopReq.CompareAndSwap(0, int64(max(deadline, 0))+1)
+	var one = [8]byte{1}
+	unix.Write(l.wakefd, one[:])
+}
+
+// wake handles the eventfd: a Shutdown request.
+func (l *Loop) wake(uint32) {
+	unix.Read(l.wakefd, l.wakeBuf[:])
+	d := l.stopReq.Load()
+	if d == 0 || l.draining {
+		return
+	}
+	l.draining = true
+	l.hardStop = l.now + d - 1
+	l.pauseListener()
+	// Out of the epoll set the socket would still complete handshakes
+	// into its backlog; shut down, it refuses new connections at once.
+	unix.Shutdown(l.lfd, unix.SHUT_RD)
+	// Connections waiting for a request are idle: close them now.
+	for _, k := range []int{listIdle, listHeader} {
+		for c := l.lists[k].head; c != nil; {
+			next := c.tnext
+			if c.start == c.end && c.skip == 0 && !c.pending && !c.readable {
+				l.close(c)
+			}
+			c = next
+		}
+	}
+}
+
+// closeAll closes every connection still open and the loop's descriptors.
+func (l *Loop) closeAll() {
+	for fd, e := range l.fds {
+		if e.conn != nil && e.conn.fd == fd {
+			l.close(e.conn)
+		}
+	}
+	l.closeFds()
+}
+
+// Complete tells the loop that the plan pending on c (Handler.Serve
+// returned false) is ready: the loop sends it and goes on with c. Call it
+// on the loop thread only, exactly once per pending request.
+func (l *Loop) Complete(c *Conn) {
+	if !c.pending {
+		return
+	}
+	c.pending = false
+	if c.closed {
+		c.plans[c.qhi].Release()
+		l.recycle(c)
+		return
+	}
+	l.queue(c, &c.plans[c.qhi])
+	l.process(c)
+}
+
+// AddFd registers another descriptor (a helper's pipe) in the loop's
+// epoll set; fn runs on the loop thread with the ready events.
+func (l *Loop) AddFd(fd int, events uint32, fn func(events uint32)) error {
+	if fd < 0 {
+		return fmt.Errorf("evloop: add fd %d: bad descriptor", fd)
+	}
+	if err := l.ctl(unix.EPOLL_CTL_ADD, fd, events); err != nil {
+		return err
+	}
+	l.setEntry(fd, fdEntry{fn: fn})
+	return nil
+}
+
+// ModFd changes the events a descriptor added with AddFd waits for.
+func (l *Loop) ModFd(fd int, events uint32) error {
+	return l.ctl(unix.EPOLL_CTL_MOD, fd, events)
+}
+
+// RemoveFd removes a descriptor added with AddFd; it does not close it.
+func (l *Loop) RemoveFd(fd int) error {
+	err := l.ctl(unix.EPOLL_CTL_DEL, fd, 0)
+	if fd >= 0 && fd < len(l.fds) {
+		l.fds[fd] = fdEntry{}
+	}
+	return err
+}
+
+func (l *Loop) ctl(op, fd int, events uint32) error {
+	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
+	if err := unix.EpollCtl(l.epfd, op, fd, &ev); err != nil {
+		return fmt.Errorf("evloop: fd %d: %w", fd, os.NewSyscallError("epoll_ctl", err))
+	}
+	return nil
+}
+
+func (l *Loop) setEntry(fd int, e fdEntry) {
+	if fd >= len(l.fds) {
+		n := max(2*len(l.fds), fd+1, 1024)
+		fds := make([]fdEntry, n)
+		copy(fds, l.fds)
+		l.fds = fds
+	}
+	l.fds[fd] = e
+}
+
+// After runs fn on the loop thread once d has passed. Call it on the loop
+// thread only.
+func (l *Loop) After(d time.Duration, fn func()) {
+	l.timers.push(timer{at: l.clock() + int64(max(d, 0)), fn: fn})
+}

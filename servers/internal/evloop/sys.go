@@ -1,0 +1,46 @@
+package evloop
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The calls on non-blocking sockets never wait, so they go through
+// RawSyscall: the ordinary wrapper tells the scheduler the thread may
+// block, and a loopback write that takes a few tens of microseconds then
+// makes the runtime hand the loop's P to another thread and take it back,
+// futex wake-ups that compete with the loop for its core. Only epoll_wait
+// (and sendfile, which may read the disk) use the blocking wrapper.
+
+func rawRead(fd int, b []byte) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+func rawClose(fd int) {
+	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
+}
+
+// rawInq returns the bytes waiting in the socket's receive queue.
+func rawInq(fd int) int {
+	var n int32
+	_, _, e := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCINQ, uintptr(unsafe.Pointer(&n)))
+	if e != 0 {
+		return 0
+	}
+	return int(n)
+}
+
+// rawEpollAdd adds a connection to the epoll set.
+func (l *Loop) rawEpollAdd(fd int, events uint32) error {
+	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
+	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(l.epfd), unix.EPOLL_CTL_ADD, uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+// Package stats holds the counters every flashbench server architecture
+// keeps while it runs, and writes them as one JSON document: requests,
+// bytes, responses by status class, errors by class, helper dispatches,
+// the shared core's cache counters and the peak resident memory.
+package stats
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"flashbench/servers/httpcore"
+)
+
+// SchemaVersion is the version of the JSON document WriteFile writes.
+const SchemaVersion = 1
+
+// Counters are a server's running totals. Every field is an atomic, so the
+// serving threads count while another goroutine takes a Snapshot. The zero
+// value is ready to use; a nil *Counters is not.
+type Counters struct {
+	// Connections counts accepted connections.
+	Connections atomic.Uint64
+	// Requests counts responses started (one per request answered,
+	// error responses included).
+	Requests atomic.Uint64
+	// BytesSent counts bytes written to client sockets.
+	BytesSent atomic.Uint64
+	// Status2xx .. Status5xx count responses by status class.
+	Status2xx, Status3xx, Status4xx, Status5xx atomic.Uint64
+	// Errors by class: failed reads, failed writes, timeouts (header, idle,
+	// write), resets (ECONNRESET, EPIPE), EFAULT from a mapped file
+	// truncated under a send, and failed accepts.
+	ReadErrors, WriteErrors, TimeoutErrors, ResetErrors, EFaultErrors, AcceptErrors atomic.Uint64
+	// HelperDispatches counts work handed to helper processes (amped).
+	HelperDispatches atomic.Uint64
+
+	core  atomic.Pointer[httpcore.Core]
+	start time.Time
+}
+
+// New returns Counters whose uptime starts now.
+func New() *Counters {
+	return &Counters{start: time.Now()}
+}
+
+// AttachCore makes Snapshot include the cache counters of core.
+func (c *Counters) AttachCore(core *httpcore.Core) {
+	c.core.Store(core)
+}
+
+// Response counts one response with the given status.
+func (c *Counters) Response(status int) {
+	c.Requests.Add(1)
+	switch status / 100 {
+	case 2:
+		c.Status2xx.Add(1)
+	case 3:
+		c.Status3xx.Add(1)
+	case 4:
+		c.Status4xx.Add(1)
+	case 5:
+		c.Status5xx.Add(1)
+	}
+}
+
+// Snapshot is a point-in-time copy of Counters plus the process figures,
+// in the JSON form WriteFile writes.
+type Snapshot struct {
+	SchemaVersion    int            `json:"schema_version"`
+	Time             time.Time      `json:"time"`
+	UptimeS          float64        `json:"uptime_s"`
+	Connections      uint64         `json:"connections"`
+	Requests         uint64         `json:"requests"`
+	BytesSent        uint64         `json:"bytes_sent"`
+	Responses        StatusClasses  `json:"responses"`
+	Errors           ErrorClasses   `json:"errors"`
+	HelperDispatches uint64         `json:"helper_dispatches"`
+	Caches           *CacheCounters `json:"caches,omitempty"`
+	// PeakRSSBytes is the peak resident set of this process; the
+	// children figure is that of its largest waited-for child.
+	PeakRSSBytes         int64          `json:"peak_rss_bytes"`
+	PeakRSSChildrenBytes int64          `json:"peak_rss_children_bytes"`
+	Extra                map[string]any `json:"extra,omitempty"`
+}
+
+// StatusClasses counts responses by status class.
+type StatusClasses struct {
+	Status2xx uint64 `json:"2xx"`
+	Status3xx uint64 `json:"3xx"`
+	Status4xx uint64 `json:"4xx"`
+	Status5xx uint64 `json:"5xx"`
+}
+
+// ErrorClasses counts errors by class.
+type ErrorClasses struct {
+	Read    uint64 `json:"read"`
+	Write   uint64 `json:"write"`
+	Timeout uint64 `json:"timeout"`
+	Reset   uint64 `json:"reset"`
+	EFault  uint64 `json:"efault"`
+	Accept  uint64 `json:"accept"`
+}
+
+// CacheCounters are the shared core's cache hits and misses.
+type CacheCounters struct {
+	PathHits     uint64 `json:"path_hits"`
+	PathMisses   uint64 `json:"path_misses"`
+	HeaderHits   uint64 `json:"header_hits"`
+	HeaderMisses uint64 `json:"header_misses"`
+	MmapHits     uint64 `json:"mmap_hits"`
+	MmapMisses   uint64 `json:"mmap_misses"`
+	MappedBytes  int64  `json:"mapped_bytes"`
+}
+
+// Snapshot copies the counters, the attached core's cache counters and
+// the peak RSS of the process and its children.
+func (c *Counters) Snapshot() Snapshot {
+	s := Snapshot{
+		SchemaVersion: SchemaVersion,
+		Time:          time.Now().UTC(),
+		Connections:   c.Connections.Load(),
+		Requests:      c.Requests.Load(),
+		BytesSent:     c.BytesSent.Load(),
+		Responses: StatusClasses{
+			Status2xx: c.Status2xx.Load(), Status3xx: c.Status3xx.Load(),
+			Status4xx: c.Status4xx.Load(), Status5xx: c.Status5xx.Load(),
+		},
+		Errors: ErrorClasses{
+			Read: c.ReadErrors.Load(), Write: c.WriteErrors.Load(),
+			Timeout: c.TimeoutErrors.Load(), Reset: c.ResetErrors.Load(),
+			EFault: c.EFaultErrors.Load(), Accept: c.AcceptErrors.Load(),
+		},
+		HelperDispatches: c.HelperDispatches.Load(),
+		PeakRSSBytes:     maxRSS(unix.RUSAGE_SELF),
+	}
+	s.PeakRSSChildrenBytes = maxRSS(unix.RUSAGE_CHILDREN)
+	if !c.start.IsZero() {
+		s.UptimeS = time.Since(c.start).Seconds()
+	}
+	if core := c.core.Load(); core != nil {
+		st := core.Stats()
+		s.Caches = &CacheCounters{
+			PathHits: st.PathHits, PathMisses: st.PathMisses,
+			HeaderHits: st.HeaderHits, HeaderMisses: st.HeaderMisses,
+			MmapHits: st.MmapHits, MmapMisses: st.MmapMisses,
+			MappedBytes: st.MappedBytes,
+		}
+	}
+	return s
+}
+
+// maxRSS returns getrusage's peak resident set in bytes (Linux reports
+// KiB), or 0 if the call fails.
+func maxRSS(who int) int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024
+}
+
+// WriteFile writes a Snapshot, with extra (configuration, architecture
+// name, ...) under "extra", to path atomically: a temporary file in the
+// same directory, fsync, rename. A reader never sees half a document.
+func (c *Counters) WriteFile(path string, extra map[string]any) error {
+	s := c.Snapshot()
+	s.Extra = extra
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("stats: encode: %w", err)
+	}
+	data = append(data, '\n')
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("stats: write %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("stats: write %s: %w", path, err)
+	}
+	return nil
+}
