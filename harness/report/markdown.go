@@ -1,0 +1,176 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// table is a header and rows of text cells, rendered alike in Markdown and
+// HTML.
+type table struct {
+	Header []string
+	Rows   [][]string
+}
+
+// Cell formats a metric's median across trials with its range: "1234 (1200–1250)".
+func Cell(st Stats) string {
+	if st.N == 0 {
+		return "–"
+	}
+	c := FormatValue(st.Median)
+	if st.N > 1 && FormatValue(st.Min) != FormatValue(st.Max) {
+		c += " (" + FormatValue(st.Min) + "–" + FormatValue(st.Max) + ")"
+	}
+	return c
+}
+
+// results is the section's main table: a row per architecture and setting.
+func (s *section) results() table {
+	t := table{Header: []string{"arch"}}
+	t.Header = append(t.Header, s.ParamKeys...)
+	t.Header = append(t.Header, "trials")
+	for _, m := range Metrics {
+		t.Header = append(t.Header, m.Label+" ("+m.Unit+")")
+	}
+	for _, g := range s.Groups {
+		row := []string{g.Arch}
+		for _, k := range s.ParamKeys {
+			v, ok := g.Params[k]
+			if !ok {
+				row = append(row, "")
+				continue
+			}
+			row = append(row, FormatParam(v))
+		}
+		row = append(row, strconv.Itoa(len(g.Results)))
+		for _, m := range Metrics {
+			row = append(row, Cell(Summarize(g.Values(m))))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// ratios is the paper-ratio table, or an empty table when the experiment
+// file gives no ratios.
+func (s *section) ratios() table {
+	t := table{Header: []string{"ratio", "setting", "paper", "measured"}}
+	for _, r := range s.Ratios {
+		paper, measured := "–", "not measured"
+		if r.HasPaper {
+			paper = strconv.FormatFloat(r.Paper, 'f', 2, 64)
+		}
+		if r.HasMeasured {
+			measured = strconv.FormatFloat(r.Measured, 'f', 2, 64)
+		}
+		setting := r.Setting
+		if setting == "" {
+			setting = "all"
+		}
+		t.Rows = append(t.Rows, []string{r.Ratio, setting, paper, measured})
+	}
+	return t
+}
+
+// problems is the table of failed and skipped points.
+func (s *section) problems() table {
+	t := table{Header: []string{"point", "status", "reason"}}
+	for _, p := range s.Problems {
+		reason := p.Reason
+		if reason == "" {
+			reason = "(no reason recorded)"
+		}
+		t.Rows = append(t.Rows, []string{p.ID, p.Status, reason})
+	}
+	return t
+}
+
+// markdown renders the document as Markdown; plots are linked from plots/.
+func (d *document) markdown() []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", d.Title)
+	for _, r := range d.Runs {
+		if w := r.Warning(); w != "" {
+			fmt.Fprintf(&b, "> **%s**\n\n", w)
+		}
+	}
+	b.WriteString("Runs:\n\n")
+	for _, r := range d.Runs {
+		fmt.Fprintf(&b, "- `%s`: %s, topology %s, started %s, %d of %d points measured\n", r.Dir,
+			r.Run.Experiment, orDash(r.Run.Topology), r.Run.StartedAt.UTC().Format("2006-01-02 15:04:05Z"), r.Measured, r.Total)
+	}
+	b.WriteString("\nEach cell is the median of the trials, (min–max) when they differ. " +
+		"Absolute numbers depend on the machine; compare architectures by their ratios within one run.\n")
+	for _, s := range d.Sections {
+		s.markdown(&b)
+	}
+	return []byte(b.String())
+}
+
+// markdown renders one experiment's section.
+func (s *section) markdown(b *strings.Builder) {
+	fmt.Fprintf(b, "\n## %s\n\n", s.Experiment)
+	if s.Exp.Figure != "" {
+		fmt.Fprintf(b, "Reproduces: %s.\n\n", s.Exp.Figure)
+	}
+	if s.Exp.Description != "" {
+		fmt.Fprintf(b, "%s\n\n", strings.TrimSpace(s.Exp.Description))
+	}
+	if len(s.Groups) == 0 {
+		b.WriteString("No point was measured.\n\n")
+	} else {
+		writeMarkdownTable(b, s.results())
+	}
+	if len(s.Ratios) > 0 {
+		fmt.Fprintf(b, "\n### Paper ratios (%s)\n\n", s.RatioMetric.Label)
+		if s.Exp.Paper.Note != "" {
+			fmt.Fprintf(b, "%s\n\n", strings.TrimSpace(s.Exp.Paper.Note))
+		}
+		writeMarkdownTable(b, s.ratios())
+	}
+	if len(s.Plots) > 0 {
+		b.WriteString("\n### Plots\n\n")
+		for _, p := range s.Plots {
+			fmt.Fprintf(b, "![%s](plots/%s.svg)\n\n", p.Title, p.Name)
+		}
+	}
+	if len(s.Problems) > 0 {
+		b.WriteString("### Failed and skipped points\n\n")
+		writeMarkdownTable(b, s.problems())
+	}
+	if len(s.Warnings) > 0 {
+		b.WriteString("\n### Warnings\n\n")
+		for _, w := range s.Warnings {
+			fmt.Fprintf(b, "- %s\n", w)
+		}
+	}
+}
+
+// writeMarkdownTable writes t as a GitHub Markdown table.
+func writeMarkdownTable(b *strings.Builder, t table) {
+	row := func(cells []string) {
+		b.WriteString("|")
+		for _, c := range cells {
+			b.WriteString(" " + mdEscape(c) + " |")
+		}
+		b.WriteString("\n")
+	}
+	row(t.Header)
+	b.WriteString("|" + strings.Repeat("---|", len(t.Header)) + "\n")
+	for _, r := range t.Rows {
+		row(r)
+	}
+}
+
+// mdEscape keeps a cell's text from breaking its table row.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}

@@ -1,0 +1,380 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+)
+
+// Write reports on the run in runDir: it writes runDir/report.md,
+// runDir/report.html and runDir/plots/*.svg and *.png and returns the paths
+// of the first two.
+func Write(runDir string) (mdPath, htmlPath string, err error) {
+	return WriteDirs(runDir, runDir)
+}
+
+// WriteDirs reports on the runs in runDirs together (their points merged,
+// grouped by experiment) into outDir, which it creates if needed.
+func WriteDirs(outDir string, runDirs ...string) (mdPath, htmlPath string, err error) {
+	a, err := Load(runDirs...)
+	if err != nil {
+		return "", "", fmt.Errorf("report: %w", err)
+	}
+	d, err := build(a)
+	if err != nil {
+		return "", "", fmt.Errorf("report: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(outDir, "plots"), 0o755); err != nil {
+		return "", "", fmt.Errorf("report: %w", err)
+	}
+	for _, s := range d.Sections {
+		for _, p := range s.Plots {
+			for ext, data := range map[string][]byte{".svg": p.SVG, ".png": p.PNG} {
+				if err := writeFile(filepath.Join(outDir, "plots", p.Name+ext), data); err != nil {
+					return "", "", fmt.Errorf("report: %w", err)
+				}
+			}
+		}
+	}
+	mdPath, htmlPath = filepath.Join(outDir, "report.md"), filepath.Join(outDir, "report.html")
+	html, err := d.html()
+	if err != nil {
+		return "", "", fmt.Errorf("report: %w", err)
+	}
+	if err := writeFile(mdPath, d.markdown()); err != nil {
+		return "", "", fmt.Errorf("report: %w", err)
+	}
+	if err := writeFile(htmlPath, html); err != nil {
+		return "", "", fmt.Errorf("report: %w", err)
+	}
+	return mdPath, htmlPath, nil
+}
+
+// writeFile replaces path with data through a temporary file and a rename,
+// so a reader never sees half a report.
+func writeFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// document is a report before it is rendered as Markdown or HTML.
+type document struct {
+	Title    string
+	Runs     []runInfo
+	Sections []*section
+}
+
+// runInfo is one run directory and its index.
+type runInfo struct {
+	Dir string
+	Run *Run
+	// Measured and Total count the run's ok points and all its points.
+	Measured, Total int
+}
+
+// Warning is the line that flags an unfinished run at the report's top, or "".
+func (r runInfo) Warning() string {
+	switch {
+	case r.Run.Interrupted:
+		return fmt.Sprintf("Interrupted run: %s (%s) stopped early; %d of %d points measured.", r.Dir, r.Run.Experiment, r.Measured, r.Total)
+	case r.Run.FinishedAt.IsZero():
+		return fmt.Sprintf("Unfinished run: %s (%s) has no finished_at (still running, or killed); %d of %d points measured.", r.Dir, r.Run.Experiment, r.Measured, r.Total)
+	}
+	return ""
+}
+
+// section is one experiment's part of the report.
+type section struct {
+	Experiment string
+	Exp        Experiment
+	ParamKeys  []string
+	Groups     []*Group
+	// RatioMetric is the metric the paper's ratios are of.
+	RatioMetric Metric
+	Ratios      []RatioRow
+	Plots       []Plot
+	// Problems are the failed and skipped points.
+	Problems []*Point
+	Warnings []string
+}
+
+// build turns an archive into a document, plots rendered.
+func build(a *Archive) (*document, error) {
+	d := &document{}
+	var names []string
+	for i, run := range a.Runs {
+		info := runInfo{Dir: a.Dirs[i], Run: run, Total: len(run.Points)}
+		for _, p := range run.Points {
+			if p.Status == StatusOK {
+				info.Measured++
+			}
+		}
+		d.Runs = append(d.Runs, info)
+		if !slices.Contains(names, run.Experiment) {
+			names = append(names, run.Experiment)
+		}
+	}
+	d.Title = "flashbench report: " + strings.Join(names, ", ")
+	groups := Groups(a.Points)
+	for _, name := range names {
+		s, err := newSection(name, a, groups)
+		if err != nil {
+			return nil, err
+		}
+		d.Sections = append(d.Sections, s)
+	}
+	return d, nil
+}
+
+// newSection gathers one experiment's groups, problems, ratios and plots.
+func newSection(name string, a *Archive, all []*Group) (*section, error) {
+	s := &section{Experiment: name, RatioMetric: Metrics[0]}
+	for i, run := range a.Runs {
+		if run.Experiment != name {
+			continue
+		}
+		exp, err := ParseExperiment(run.ExperimentFile)
+		if err != nil {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: %v (figure and paper ratios left out)", a.Dirs[i], err))
+		} else if s.Exp.Figure == "" && s.Exp.Paper.Ratios == nil {
+			s.Exp = exp
+		}
+	}
+	if m, ok := MetricByName(s.Exp.Paper.Metric); ok {
+		s.RatioMetric = m
+	} else if s.Exp.Paper.Metric != "" {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("paper metric %q unknown; ratios are of throughput_rps", s.Exp.Paper.Metric))
+	}
+	for _, g := range all {
+		if g.Experiment == name {
+			s.Groups = append(s.Groups, g)
+		}
+	}
+	s.ParamKeys = paramKeys(s.Groups)
+	for _, p := range a.Points {
+		if p.Experiment != name {
+			continue
+		}
+		if p.Status != StatusOK {
+			s.Problems = append(s.Problems, p)
+		} else {
+			s.Warnings = append(s.Warnings, pointWarnings(p)...)
+		}
+	}
+	var warnings []string
+	s.Ratios, warnings = ratioRows(s.Exp.Paper, s.RatioMetric, s.Groups)
+	s.Warnings = append(s.Warnings, warnings...)
+	var err error
+	if s.Plots, err = s.plots(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// pointWarnings lists what makes an ok point's numbers doubtful.
+func pointWarnings(p *Point) []string {
+	var w []string
+	r := p.Result
+	if r.Client.Saturated {
+		w = append(w, fmt.Sprintf("%s: the client was saturated (cpu %.0f%%); its throughput is a lower bound on the server's", p.ID, 100*r.Client.CPUUtilization))
+	}
+	if r.Interrupted {
+		w = append(w, fmt.Sprintf("%s: interrupted after %.1f s of %.1f s", p.ID, r.DurationS, r.Config.DurationS))
+	}
+	if r.ErrorsTotal > 0 {
+		w = append(w, fmt.Sprintf("%s: %d errors in %d requests", p.ID, r.ErrorsTotal, r.RequestsTotal))
+	}
+	return w
+}
+
+// paramKeys returns every parameter name the groups use, sorted.
+func paramKeys(groups []*Group) []string {
+	var keys []string
+	for _, g := range groups {
+		for k := range g.Params {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// sweepParams are the parameters a sweep plot puts on its x axis, preferred
+// in this order.
+var sweepParams = []string{"file_size_bytes", "clients", "dataset_bytes", "connections"}
+
+// xParam picks the swept parameter for a line plot: a numeric parameter
+// with three values or more; "" when there is none (bar charts then).
+func xParam(groups []*Group, keys []string) string {
+	candidates := slices.Clone(sweepParams)
+	for _, k := range keys {
+		if !slices.Contains(candidates, k) {
+			candidates = append(candidates, k)
+		}
+	}
+	for _, k := range candidates {
+		values := map[float64]bool{}
+		numeric := true
+		for _, g := range groups {
+			f, ok := Number(g.Params[k])
+			numeric = numeric && ok
+			values[f] = true
+		}
+		if numeric && len(values) >= 3 {
+			return k
+		}
+	}
+	return ""
+}
+
+// varying returns the keys whose value differs between groups.
+func varying(groups []*Group, keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		for _, g := range groups {
+			if FormatParam(g.Params[k]) != FormatParam(groups[0].Params[k]) {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// maxLatencyPlots caps the latency plots of one experiment: a sweep shows
+// its first, middle and last settings.
+const maxLatencyPlots = 4
+
+// plots renders the section's plots.
+func (s *section) plots() ([]Plot, error) {
+	if len(s.Groups) == 0 {
+		return nil, nil
+	}
+	prefix := s.Experiment
+	if s.Exp.Figure != "" {
+		prefix = s.Exp.Figure
+	}
+	base := plotName(s.Experiment)
+	m := s.RatioMetric
+	var out []Plot
+	x := xParam(s.Groups, s.ParamKeys)
+	var todo []plotJob
+	if x != "" {
+		others := slices.DeleteFunc(varying(s.Groups, s.ParamKeys), func(k string) bool { return k == x })
+		todo = append(todo, plotJob{base + "-" + m.Name, func() (*plot.Plot, error) {
+			return sweepPlot(fmt.Sprintf("%s: %s vs %s", prefix, m.Label, paramLabel(x)), x, m, s.Groups, others)
+		}})
+		if bw, _ := MetricByName("bytes_per_s"); strings.HasSuffix(x, "_bytes") && m.Name != bw.Name {
+			todo = append(todo, plotJob{base + "-" + bw.Name, func() (*plot.Plot, error) {
+				return sweepPlot(fmt.Sprintf("%s: %s vs %s", prefix, bw.Label, paramLabel(x)), x, bw, s.Groups, others)
+			}})
+		}
+	} else {
+		todo = append(todo, plotJob{base + "-" + m.Name, func() (*plot.Plot, error) {
+			return barPlot(fmt.Sprintf("%s: %s", prefix, m.Label), m, s.Groups)
+		}})
+	}
+	for i, setting := range latencySettings(s.Groups) {
+		title := prefix + ": latency percentiles"
+		if setting.key != "" {
+			title += ", " + settingLabel(setting.key)
+		}
+		todo = append(todo, plotJob{fmt.Sprintf("%s-latency-%d", base, i+1), func() (*plot.Plot, error) {
+			return latencyPlot(title, setting.groups)
+		}})
+	}
+	for _, j := range todo {
+		p, err := j.make()
+		if err != nil {
+			return nil, err
+		}
+		r, err := render(p, j.name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// plotJob is a plot to draw and the file name it goes to.
+type plotJob struct {
+	name string
+	make func() (*plot.Plot, error)
+}
+
+// latencySetting is one parameter setting's groups.
+type latencySetting struct {
+	key    string
+	groups []*Group
+}
+
+// latencySettings picks the settings that get a latency plot: all of them
+// up to maxLatencyPlots, else the first, middle and last.
+func latencySettings(groups []*Group) []latencySetting {
+	var all []latencySetting
+	index := map[string]int{}
+	for _, g := range groups {
+		i, ok := index[g.Key]
+		if !ok {
+			i = len(all)
+			index[g.Key] = i
+			all = append(all, latencySetting{key: g.Key})
+		}
+		all[i].groups = append(all[i].groups, g)
+	}
+	if len(all) <= maxLatencyPlots {
+		return all
+	}
+	return []latencySetting{all[0], all[len(all)/2], all[len(all)-1]}
+}
+
+// FormatValue formats a metric value as tables show it: three significant
+// digits at least, no exponent, thousands not separated.
+func FormatValue(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 100 || a == 0:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case a >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// plotName makes a file name stem from an experiment name.
+func plotName(s string) string {
+	if s = strings.Trim(unsafeName.ReplaceAllString(s, "_"), "._"); s == "" {
+		return "experiment"
+	}
+	return s
+}

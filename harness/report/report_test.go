@@ -1,0 +1,284 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"flashbench/harness/report"
+	"flashbench/harness/report/reporttest"
+	"flashbench/results"
+)
+
+// mdRow returns the cells of the Markdown table row that starts with the
+// given cells, or fails.
+func mdRow(t *testing.T, md string, first ...string) []string {
+	t.Helper()
+	prefix := "| " + strings.Join(first, " | ") + " |"
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			cells := strings.Split(strings.Trim(line, "| "), " | ")
+			return cells
+		}
+	}
+	t.Fatalf("report.md has no row starting %q", prefix)
+	return nil
+}
+
+// cellMedian is the median part of a cell "1234 (1200–1250)".
+func cellMedian(cell string) string {
+	m, _, _ := strings.Cut(cell, " (")
+	return m
+}
+
+func TestWrite(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		spec      reporttest.Spec
+		wantPlots []string
+		wantTitle string
+	}{
+		{"hotos97 bars", hotosSpec(), []string{"hotos97-connections_per_s", "hotos97-latency-1", "hotos97-latency-2"},
+			"HotOS 1997, Table 1: connections"},
+		{"single-file sweep", sweepSpec(), []string{"single-file-throughput_rps", "single-file-bytes_per_s",
+			"single-file-latency-1", "single-file-latency-2", "single-file-latency-3"},
+			"Flash (USENIX 1999), Figure 6: throughput vs file size"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeRun(t, tt.spec)
+			mdPath, htmlPath, err := report.Write(dir)
+			if err != nil {
+				t.Fatalf("Write(%s): %v", dir, err)
+			}
+			if mdPath != filepath.Join(dir, "report.md") || htmlPath != filepath.Join(dir, "report.html") {
+				t.Errorf("Write: got paths %s, %s, want report.md and report.html in %s", mdPath, htmlPath, dir)
+			}
+			md := readFile(t, mdPath)
+			checkMedians(t, md, dir, tt.spec)
+			for _, name := range tt.wantPlots {
+				checkSVG(t, filepath.Join(dir, "plots", name+".svg"), tt.spec.Experiment)
+				checkPNG(t, filepath.Join(dir, "plots", name+".png"))
+				if !strings.Contains(md, "(plots/"+name+".svg)") {
+					t.Errorf("report.md does not show plot %s", name)
+				}
+			}
+			svg := readFile(t, filepath.Join(dir, "plots", tt.wantPlots[0]+".svg"))
+			if !strings.Contains(svg, tt.wantTitle) {
+				t.Errorf("plot %s: title %q not in the SVG", tt.wantPlots[0], tt.wantTitle)
+			}
+			checkHTML(t, readFile(t, htmlPath), len(tt.wantPlots))
+		})
+	}
+}
+
+// checkMedians compares every table row's medians with those computed
+// from the result files.
+func checkMedians(t *testing.T, md, dir string, s reporttest.Spec) {
+	t.Helper()
+	for _, v := range s.Values {
+		for _, arch := range s.Archs {
+			cells := mdRow(t, md, arch, strconv.FormatFloat(v, 'f', -1, 64))
+			for col, get := range map[int]func(*results.Result) float64{
+				3: func(r *results.Result) float64 { return r.ThroughputRPS },
+				4: func(r *results.Result) float64 { return r.ConnectionsPerS },
+				5: func(r *results.Result) float64 { return r.BytesPerS * 8 / 1e6 },
+				6: func(r *results.Result) float64 { return float64(r.LatencyUS.P50) / 1000 },
+				7: func(r *results.Result) float64 { return float64(r.LatencyUS.P99) / 1000 },
+			} {
+				want := mustFormat(medianOf(t, dir, s, arch, v, get))
+				if got := cellMedian(cells[col]); got != want {
+					t.Errorf("report.md %s at %g, column %d: got median %s, want %s (row %q)", arch, v, col, got, want, cells)
+				}
+			}
+		}
+	}
+}
+
+func TestWriteProblemsAndRatios(t *testing.T) {
+	s := hotosSpec()
+	dir := writeRun(t, s)
+	mdPath, _, err := report.Write(dir)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	md := readFile(t, mdPath)
+	for id, reason := range s.Failed {
+		if got := mdRow(t, md, id); got[1] != "failed" || got[2] != reason {
+			t.Errorf("failed point %s: got row %q, want status failed and reason %q", id, got, reason)
+		}
+	}
+	for id, reason := range s.Skipped {
+		if got := mdRow(t, md, id); got[1] != "skipped" || got[2] != reason {
+			t.Errorf("skipped point %s: got row %q, want status skipped and reason %q", id, got, reason)
+		}
+	}
+	conns := func(r *results.Result) float64 { return r.ConnectionsPerS }
+	for _, tt := range []struct {
+		ratio, num, den string
+		size            float64
+		paper           string
+	}{
+		{"amped/sped", "amped", "sped", 500, "1.00"},
+		{"amped/threaded", "amped", "threaded", 500, "1.71"},
+		{"amped/threaded", "amped", "threaded", 51200, "2.43"},
+	} {
+		want := fmt.Sprintf("%.2f", medianOf(t, dir, s, tt.num, tt.size, conns)/medianOf(t, dir, s, tt.den, tt.size, conns))
+		got := mdRow(t, md, tt.ratio, fmt.Sprintf("file_size_bytes=%g", tt.size))
+		if got[2] != tt.paper || got[3] != want {
+			t.Errorf("ratio %s at %g: got paper %s measured %s, want %s and %s", tt.ratio, tt.size, got[2], got[3], tt.paper, want)
+		}
+	}
+	if !strings.Contains(md, "Flash 670 vs thttpd 214") {
+		t.Errorf("report.md lacks the paper note")
+	}
+}
+
+func TestWriteInterrupted(t *testing.T) {
+	s := sweepSpec()
+	s.StopAfter = 8
+	dir := writeRun(t, s)
+	mdPath, htmlPath, err := report.Write(dir)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	md := readFile(t, mdPath)
+	head, _, _ := strings.Cut(md, "## ")
+	if !strings.Contains(head, "Interrupted run") || !strings.Contains(head, "8 of 8 points measured") {
+		t.Errorf("report.md: interrupted run not flagged above the tables:\n%s", head)
+	}
+	if !strings.Contains(readFile(t, htmlPath), `class="warning">Interrupted run`) {
+		t.Errorf("report.html: interrupted run not flagged")
+	}
+}
+
+func TestWriteDirsMergesRuns(t *testing.T) {
+	a, b := sweepSpec(), sweepSpec()
+	b.Seed = 9
+	dirA, dirB, dirH := writeRun(t, a), writeRun(t, b), writeRun(t, hotosSpec())
+	out := t.TempDir()
+	mdPath, _, err := report.WriteDirs(out, dirA, dirB, dirH)
+	if err != nil {
+		t.Fatalf("WriteDirs: %v", err)
+	}
+	md := readFile(t, mdPath)
+	if got := strings.Count(md, "\n## "); got != 2 {
+		t.Errorf("report over 3 runs of 2 experiments: got %d sections, want 2", got)
+	}
+	// The two single-file runs' trials merge into one row of 6.
+	if got := mdRow(t, md, "amped", "500"); got[2] != "6" {
+		t.Errorf("merged row amped 500: got %s trials, want 6 (row %q)", got[2], got)
+	}
+	if _, err := os.Stat(filepath.Join(out, "plots", "hotos97-connections_per_s.svg")); err != nil {
+		t.Errorf("WriteDirs: %v", err)
+	}
+}
+
+func TestWriteErrors(t *testing.T) {
+	tmp := t.TempDir()
+	empty := filepath.Join(tmp, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	corrupt := writeRun(t, hotosSpec())
+	id := hotosSpec().PointID("amped", 500, 1)
+	if err := os.WriteFile(filepath.Join(corrupt, id+".json"), []byte(`{"schema_version": 2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, dir, want string }{
+		{"missing dir", filepath.Join(tmp, "nope"), "no such file or directory"},
+		{"no run.json", empty, "run.json"},
+		{"unreadable result", corrupt, "point " + id},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := report.Write(tt.dir)
+			if err == nil || !strings.HasPrefix(err.Error(), "report: ") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Write(%s): got error %v, want one starting report: and naming %q", tt.dir, err, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(corrupt, "report.md")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Write of a run with an unreadable result left report.md behind: %v", err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// checkSVG parses path as XML: it must be one svg element with text.
+func checkSVG(t *testing.T, path, experiment string) {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(readFile(t, path)))
+	var root string
+	texts := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: not XML: %v", path, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			if root == "" {
+				root = se.Name.Local
+			}
+			if se.Name.Local == "text" {
+				texts++
+			}
+		}
+	}
+	if root != "svg" || texts < 5 {
+		t.Errorf("%s: got root <%s> with %d text elements, want <svg> with axis labels and a title", path, root, texts)
+	}
+}
+
+// checkPNG decodes path as a PNG image of non-zero size.
+func checkPNG(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if b := img.Bounds(); b.Dx() < 100 || b.Dy() < 100 {
+		t.Errorf("%s: got a %dx%d image, want a plot", path, b.Dx(), b.Dy())
+	}
+}
+
+var externalRef = regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?[a-z]+:|url\(\s*["']?[a-z]+:|<script|<link`)
+
+// checkHTML checks the page inlines its plots and fetches nothing.
+func checkHTML(t *testing.T, page string, plots int) {
+	t.Helper()
+	if got := strings.Count(page, "<svg"); got != plots {
+		t.Errorf("report.html: got %d inline <svg>, want %d", got, plots)
+	}
+	if m := externalRef.FindString(page); m != "" {
+		t.Errorf("report.html is not self-contained: found %q", m)
+	}
+	if strings.Contains(page, "<?xml") {
+		t.Errorf("report.html: an XML declaration was inlined")
+	}
+	if !bytes.HasPrefix([]byte(page), []byte("<!DOCTYPE html>")) {
+		t.Errorf("report.html: no doctype")
+	}
+}
