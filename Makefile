@@ -7,7 +7,7 @@ CGI_CMDS  = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}'
 FUZZTIME  ?= 10s
 TESTFLAGS ?= -count=1 -timeout 9m
 
-.PHONY: all build test vet fuzz clean bench-loadgen
+.PHONY: all build test vet fuzz clean bench bench-loadgen bench-servers
 
 all: build
 
@@ -32,9 +32,20 @@ fuzz:
 		done; \
 	done
 
+# bench: the main job: every architecture and the installed real servers on
+# the seed paper's workloads (hotos97, local topology). Prints the table and
+# where the JSON, report and plots went (results/hotos97/<timestamp>/).
+bench: build
+	$(BIN)/harness run --bin $(BIN) hotos97
+
 # bench-loadgen: loadgen against wrk on nginx, side by side; prints the ratios.
 bench-loadgen:
 	./loadgen/bench/bench-loadgen.sh
+
+# bench-servers: nginx, sped, amped and null side by side (interleaved rounds,
+# medians); disk-bound amped against sped under a memory cgroup.
+bench-servers:
+	./servers/bench/bench-servers.sh
 
 clean:
 	rm -rf $(BIN)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"flashbench/servers/amped"
 	"flashbench/servers/httpcore/conformance"
 )
 
@@ -56,8 +57,8 @@ func (e *buildError) Error() string { return "go build webserver: " + e.err.Erro
 
 // TestWebserverBinary runs `webserver --arch amped` as a real process:
 // it passes the conformance suite, survives a helper killed with SIGKILL,
-// reports its helper dispatches in the stats file, and leaves no helper
-// behind when it exits.
+// reports its helper dispatches and its helper counters (the "amped"
+// object) in the stats file, and leaves no helper behind when it exits.
 func TestWebserverBinary(t *testing.T) {
 	bin := webserver(t)
 	root := conformance.Docroot(t)
@@ -114,11 +115,20 @@ func TestWebserverBinary(t *testing.T) {
 
 	cmd.Process.Signal(syscall.SIGUSR1)
 	var snap struct {
-		HelperDispatches uint64 `json:"helper_dispatches"`
+		HelperDispatches uint64       `json:"helper_dispatches"`
+		Amped            *amped.Stats `json:"amped"`
 	}
 	readJSON(t, statsFile, &snap)
 	if snap.HelperDispatches == 0 {
 		t.Errorf("helper_dispatches: got 0, want the suite's translations")
+	}
+	switch a := snap.Amped; {
+	case a == nil:
+		t.Errorf("stats file: no \"amped\" object, want the helper counters")
+	case a.HelperSpawns < 2 || a.HelperDeaths != 1 || a.ResolveDispatches == 0:
+		t.Errorf("amped: got %+v, want 2 or more spawns, the 1 death, resolve dispatches", *a)
+	case a.Dispatches() != snap.HelperDispatches:
+		t.Errorf("amped dispatches: got %d, want helper_dispatches, %d", a.Dispatches(), snap.HelperDispatches)
 	}
 
 	cmd.Process.Signal(syscall.SIGTERM)

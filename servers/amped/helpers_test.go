@@ -38,9 +38,18 @@ func TestMain(m *testing.M) {
 // optional fault injected when a request carrying a marker arrives:
 // "exit:MARK" exits at once (a crash), "hang:MARK:FILE" writes its pid to
 // FILE and hangs forever, unless FILE exists (so only the first helper
-// hangs).
+// hangs), "hangall:MARK" hangs forever in every helper. "start:FILE"
+// exits before reading anything while FILE exists (a helper binary that
+// cannot start).
 func helperProcess() int {
-	in := &faultReader{f: os.Stdin, fault: os.Getenv(envFault)}
+	fault := os.Getenv(envFault)
+	if file, ok := strings.CutPrefix(fault, "start:"); ok {
+		if _, err := os.Stat(file); err == nil {
+			return 3
+		}
+		fault = ""
+	}
+	in := &faultReader{f: os.Stdin, fault: fault}
 	if err := amped.HelperMain(os.Getenv(envRoot), in, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -70,6 +79,8 @@ func (r *faultReader) Read(p []byte) (int, error) {
 			os.Rename(file+".tmp", file) // the test reads whole files only
 			time.Sleep(time.Hour)        // killed by the test
 		}
+	case "hangall":
+		time.Sleep(time.Hour) // killed by the pool's deadline
 	}
 	return n, err
 }
@@ -149,7 +160,12 @@ func waitNoChildren(t testing.TB) {
 type testPoller struct {
 	epfd   int
 	fns    map[int]func(uint32)
-	timers []func()
+	timers []testTimer
+}
+
+type testTimer struct {
+	at time.Time
+	fn func()
 }
 
 func newTestPoller(t testing.TB) *testPoller {
@@ -171,7 +187,33 @@ func (tp *testPoller) RemoveFd(fd int) error {
 	return unix.EpollCtl(tp.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 }
 
-func (tp *testPoller) After(_ time.Duration, fn func()) { tp.timers = append(tp.timers, fn) }
+func (tp *testPoller) After(d time.Duration, fn func()) {
+	tp.timers = append(tp.timers, testTimer{at: time.Now().Add(d), fn: fn})
+}
+
+// runTimers runs the timers that are due, those they add included, and
+// returns how long until the next one (at most 50ms).
+func (tp *testPoller) runTimers() time.Duration {
+	wait := 50 * time.Millisecond
+	for {
+		ran := false
+		for i := 0; i < len(tp.timers); i++ {
+			if tm := tp.timers[i]; !time.Now().Before(tm.at) {
+				tp.timers = append(tp.timers[:i], tp.timers[i+1:]...)
+				tm.fn()
+				ran = true
+				break
+			}
+		}
+		if !ran {
+			break
+		}
+	}
+	for _, tm := range tp.timers {
+		wait = min(wait, time.Until(tm.at))
+	}
+	return max(wait, 0)
+}
 
 // runUntil runs the loop until cond holds, failing after timeout.
 func (tp *testPoller) runUntil(t testing.TB, timeout time.Duration, cond func() bool) {
@@ -182,12 +224,11 @@ func (tp *testPoller) runUntil(t testing.TB, timeout time.Duration, cond func() 
 		if time.Now().After(deadline) {
 			t.Fatal("timed out waiting for the pool")
 		}
-		for len(tp.timers) > 0 {
-			fn := tp.timers[0]
-			tp.timers = tp.timers[1:]
-			fn()
+		wait := tp.runTimers()
+		if cond() {
+			return
 		}
-		n, err := unix.EpollWait(tp.epfd, evs[:], 50)
+		n, err := unix.EpollWait(tp.epfd, evs[:], int((wait+time.Millisecond-1)/time.Millisecond))
 		if err != nil && err != unix.EINTR {
 			t.Fatal(err)
 		}

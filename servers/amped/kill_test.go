@@ -200,3 +200,51 @@ func TestCrashingJob503(t *testing.T) {
 	}
 	waitNoZombies(t)
 }
+
+// TestHelperTimeout: a request whose helper never answers is answered
+// once the job's deadline passes, without anyone killing the helper: 200
+// when the retry's helper answers, 503 when it hangs too. Other requests
+// are served meanwhile, and the hung helpers are reaped.
+func TestHelperTimeout(t *testing.T) {
+	dir := t.TempDir()
+	m, err := fileset.Generate(fileset.Options{Kind: fileset.KindFixed, Dir: dir, Seed: 4, Count: 4, SizeBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, fault string
+		want        int
+	}{
+		{"retry answers", "hang:f000002:" + filepath.Join(t.TempDir(), "hung"), 200},
+		{"retry hangs", "hangall:f000002", 503},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			popts := helperOptions(t, dir, tt.fault, 2)
+			popts.Timeout = 300 * time.Millisecond
+			s := startServerWith(t, httpcore.Config{Root: dir}, &popts)
+			c, err := net.Dial("tcp", s.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for i, f := range []*fileset.File{&m.Files[0], &m.Files[2], &m.Files[1]} {
+				want := []int{200, tt.want, 200}[i]
+				resp, err := get(c, br, f.URL())
+				if err != nil || resp.Status != want {
+					t.Fatalf("GET %s: got %d, %v; want %d", f.URL(), status(resp), err, want)
+				}
+				if want == 200 && string(resp.Body) != readFile(t, dir, f) {
+					t.Fatalf("GET %s: body differs from the file", f.URL())
+				}
+			}
+			st := s.amped.Stats()
+			wantTimeouts := uint64(1 + tt.want/503)
+			if st.HelperTimeouts != wantTimeouts || st.HelperDeaths != wantTimeouts || st.Unavailable != uint64(tt.want/503) {
+				t.Errorf("stats: got %+v, want %d timeouts and as many deaths, %d 503s", st, wantTimeouts, tt.want/503)
+			}
+			waitNoZombies(t)
+		})
+	}
+}

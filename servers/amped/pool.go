@@ -47,13 +47,20 @@ type PoolOptions struct {
 	// Reserve is the number of helpers started with the pool, before any
 	// job asks for one (at most Helpers); the rest start on demand.
 	Reserve int
+	// Timeout bounds a job: a helper that has not replied within it (a
+	// disk that never answers, a helper stuck) is killed with SIGKILL,
+	// reaped, and its job retried once or failed, as when a helper dies.
+	// DefaultTimeout when zero; negative means no bound.
+	Timeout time.Duration
 }
 
 // Pool runs helper processes for one event loop. It spawns a helper when
 // a job finds none idle, up to the bound, keeps idle helpers in reserve,
-// and queues jobs while every helper is busy. A helper that dies is reaped
-// and its job retried once on another helper. All methods but Stats run on
-// the loop thread, and job callbacks run there too.
+// and queues jobs while every helper is busy. A helper that dies, or
+// outlives its job's deadline and is killed, is reaped and its job retried
+// once on another helper; helpers that die before completing any job are
+// replaced only after a growing delay (see supervise.go). All methods but
+// Stats run on the loop thread, and job callbacks run there too.
 type Pool struct {
 	opts    PoolOptions
 	poller  Poller
@@ -64,6 +71,7 @@ type Pool struct {
 	closed  bool
 	reapers sync.WaitGroup
 	stats   counters
+	super   supervisor
 }
 
 type job struct {
@@ -81,6 +89,11 @@ type helper struct {
 	job  *job
 	wbuf []byte
 	dead bool
+	// deadline is when the job in flight times out.
+	deadline time.Time
+	// served counts the jobs h completed: a helper that dies before its
+	// first completion counts as a failed start.
+	served int
 }
 
 // NewPool returns a pool that registers helper pipes with poller.
@@ -90,6 +103,9 @@ func NewPool(poller Poller, opts PoolOptions) (*Pool, error) {
 	}
 	if opts.Helpers <= 0 {
 		opts.Helpers = DefaultHelpers
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
 	}
 	opts.Reserve = min(opts.Reserve, opts.Helpers)
 	return &Pool{opts: opts, poller: poller}, nil
@@ -137,8 +153,12 @@ func (p *Pool) dispatch() {
 			h = p.idle[len(p.idle)-1]
 			p.idle = p.idle[:len(p.idle)-1]
 		case len(p.helpers) < p.opts.Helpers:
+			if !p.maySpawn() {
+				return
+			}
 			var err error
 			if h, err = p.spawn(); err != nil {
+				p.startFailed()
 				if len(p.helpers) == 0 {
 					p.failAll(err)
 				}
@@ -166,6 +186,7 @@ func (p *Pool) send(h *helper, j *job) {
 		p.fail(j, err)
 		return
 	}
+	p.armDeadline(h)
 	n, err := unix.Write(h.wfd, h.wbuf)
 	if err != nil || n != len(h.wbuf) {
 		p.died(h)
@@ -271,6 +292,8 @@ func (p *Pool) readable(h *helper, events uint32) {
 			return
 		}
 		h.job = nil
+		h.served++
+		p.super.failures = 0
 		p.idle = append(p.idle, h)
 		j.done(r.Errno, nil)
 		p.dispatch()
@@ -287,6 +310,9 @@ func (p *Pool) died(h *helper) {
 	}
 	p.stats.deaths.Add(1)
 	p.kill(h)
+	if h.served == 0 {
+		p.startFailed()
+	}
 	if j := h.job; j != nil {
 		h.job = nil
 		j.tries++

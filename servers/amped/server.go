@@ -10,7 +10,10 @@
 // exec), running HelperMain on their standard input and output. They are
 // started on demand up to a bound, kept in reserve when idle, killed with
 // the server (PR_SET_PDEATHSIG), reaped when they die and replaced; a job
-// whose helper died is retried once, then answered 503.
+// whose helper died, or was killed for outliving the job deadline
+// (PoolOptions.Timeout), is retried once, then answered 503. Helpers that
+// die before completing any job are replaced after a growing delay, never
+// one per request.
 package amped
 
 import (

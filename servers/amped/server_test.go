@@ -36,6 +36,17 @@ type server struct {
 // it.
 func startServer(t testing.TB, cfg httpcore.Config, fault string, n int) *server {
 	t.Helper()
+	if n == 0 {
+		return startServerWith(t, cfg, nil)
+	}
+	popts := helperOptions(t, cfg.Root, fault, n)
+	return startServerWith(t, cfg, &popts)
+}
+
+// startServerWith starts amped with helpers run as popts says or, when
+// popts is nil, sped.
+func startServerWith(t testing.TB, cfg httpcore.Config, popts *amped.PoolOptions) *server {
+	t.Helper()
 	core, err := httpcore.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -48,14 +59,14 @@ func startServer(t testing.TB, cfg httpcore.Config, fault string, n int) *server
 	opts := evloop.Options{Stats: s.stats}
 	var run func() error
 	var shutdown func(time.Duration)
-	if n == 0 {
+	if popts == nil {
 		srv, err := sped.New(lfd, core, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		run, shutdown = srv.Run, srv.Shutdown
 	} else {
-		srv, err := amped.New(lfd, core, opts, helperOptions(t, cfg.Root, fault, n))
+		srv, err := amped.New(lfd, core, opts, *popts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,12 @@ type Stats struct {
 	// helpers that died while the pool was open.
 	HelperSpawns uint64 `json:"helper_spawns"`
 	HelperDeaths uint64 `json:"helper_deaths"`
+	// HelperTimeouts counts helpers killed because their job outlived
+	// PoolOptions.Timeout (each is also a death).
+	HelperTimeouts uint64 `json:"helper_timeouts"`
+	// StartFailures counts helpers that died, or could not be started,
+	// before completing any job; each pushes the next spawn back.
+	StartFailures uint64 `json:"start_failures"`
 	// JobsRetried counts jobs retried after their helper died; JobsFailed
 	// counts jobs that got no completion (answered 503).
 	JobsRetried uint64 `json:"jobs_retried"`
@@ -29,7 +35,8 @@ func (s Stats) Dispatches() uint64 { return s.ResolveDispatches + s.PageInDispat
 // counters are atomics so that Stats may be read from any goroutine while
 // the loop thread counts.
 type counters struct {
-	resolves, pageIns, spawns, deaths, retried, failed, stillCold, unavailable atomic.Uint64
+	resolves, pageIns, spawns, deaths, timeouts, startFailures atomic.Uint64
+	retried, failed, stillCold, unavailable                    atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -38,6 +45,8 @@ func (c *counters) snapshot() Stats {
 		PageInDispatches:  c.pageIns.Load(),
 		HelperSpawns:      c.spawns.Load(),
 		HelperDeaths:      c.deaths.Load(),
+		HelperTimeouts:    c.timeouts.Load(),
+		StartFailures:     c.startFailures.Load(),
 		JobsRetried:       c.retried.Load(),
 		JobsFailed:        c.failed.Load(),
 		StillNotResident:  c.stillCold.Load(),

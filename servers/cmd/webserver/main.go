@@ -9,17 +9,19 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
+
+	"flashbench/internal/cliutil"
 )
 
 func main() {
-	if err := run(os.Args, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintf(os.Stderr, "webserver: %v\n", err)
-		os.Exit(1)
-	}
+	cliutil.Main(run)
 }
 
-// run is the whole command, testable in-process.
+// run is the whole command, testable in-process. Its error is the one
+// line the user sees, so it names the command.
 func run(args []string, stdout, stderr io.Writer) error {
-	return newApp(stdout, stderr).Run(args)
+	if err := newApp(stdout, stderr).Run(args); err != nil {
+		return fmt.Errorf("webserver: %w", err)
+	}
+	return nil
 }

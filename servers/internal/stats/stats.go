@@ -1,14 +1,20 @@
 // Package stats holds the counters every flashbench server architecture
 // keeps while it runs, and writes them as one JSON document: requests,
 // bytes, responses by status class, errors by class, helper dispatches,
-// the shared core's cache counters and the peak resident memory.
+// the shared core's cache counters, the peak resident memory, and the
+// counters an architecture adds of its own (AddSource).
 package stats
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,8 +46,19 @@ type Counters struct {
 	// HelperDispatches counts work handed to helper processes (amped).
 	HelperDispatches atomic.Uint64
 
-	core  atomic.Pointer[httpcore.Core]
-	start time.Time
+	core    atomic.Pointer[httpcore.Core]
+	tree    atomic.Pointer[func() int64]
+	start   time.Time
+	mu      sync.Mutex // guards sources
+	sources map[string]func() any
+}
+
+// TrackTree makes Snapshot report peak() as the peak resident memory of
+// the whole process tree, for the architectures that run several
+// processes (e.g. a sampled proctree.Peak). Without it the tree is this
+// process alone.
+func (c *Counters) TrackTree(peak func() int64) {
+	c.tree.Store(&peak)
 }
 
 // New returns Counters whose uptime starts now.
@@ -84,9 +101,15 @@ type Snapshot struct {
 	Caches           *CacheCounters `json:"caches,omitempty"`
 	// PeakRSSBytes is the peak resident set of this process; the
 	// children figure is that of its largest waited-for child.
-	PeakRSSBytes         int64          `json:"peak_rss_bytes"`
-	PeakRSSChildrenBytes int64          `json:"peak_rss_children_bytes"`
-	Extra                map[string]any `json:"extra,omitempty"`
+	PeakRSSBytes         int64 `json:"peak_rss_bytes"`
+	PeakRSSChildrenBytes int64 `json:"peak_rss_children_bytes"`
+	// PeakRSSTreeBytes is the peak resident memory of this process and
+	// its children together (see TrackTree).
+	PeakRSSTreeBytes int64          `json:"peak_rss_tree_bytes"`
+	Extra            map[string]any `json:"extra,omitempty"`
+	// Sources are the values of the functions given to AddSource, by
+	// name; each is encoded as a top-level key of the document.
+	Sources map[string]any `json:"-"`
 }
 
 // StatusClasses counts responses by status class.
@@ -140,9 +163,21 @@ func (c *Counters) Snapshot() Snapshot {
 		PeakRSSBytes:     maxRSS(unix.RUSAGE_SELF),
 	}
 	s.PeakRSSChildrenBytes = maxRSS(unix.RUSAGE_CHILDREN)
+	s.PeakRSSTreeBytes = s.PeakRSSBytes
+	if peak := c.tree.Load(); peak != nil {
+		s.PeakRSSTreeBytes = max((*peak)(), s.PeakRSSBytes)
+	}
 	if !c.start.IsZero() {
 		s.UptimeS = time.Since(c.start).Seconds()
 	}
+	c.mu.Lock()
+	for name, fn := range c.sources {
+		if s.Sources == nil {
+			s.Sources = make(map[string]any, len(c.sources))
+		}
+		s.Sources[name] = fn()
+	}
+	c.mu.Unlock()
 	if core := c.core.Load(); core != nil {
 		st := core.Stats()
 		s.Caches = &CacheCounters{
@@ -195,4 +230,68 @@ func (c *Counters) WriteFile(path string, extra map[string]any) error {
 		return fmt.Errorf("stats: write %s: %w", path, err)
 	}
 	return nil
+}
+
+// AddSource makes every Snapshot, and so the stats file, carry fn's value
+// under the top-level key name: how an architecture reports counters of
+// its own (amped's helper spawns, deaths and retries, a master's worker
+// restarts) next to the shared ones. fn runs on the goroutine taking the
+// snapshot, so it must be safe to call from any goroutine, and its value
+// must encode as JSON (snake_case keys, units in the keys). A name already
+// taken, by another source or by a key of the document, is a programming
+// error and panics.
+func (c *Counters) AddSource(name string, fn func() any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.sources[name]; dup || reservedKeys[name] || name == "" {
+		panic("stats: source name taken: " + name)
+	}
+	if c.sources == nil {
+		c.sources = map[string]func() any{}
+	}
+	c.sources[name] = fn
+}
+
+// reservedKeys are the document's own top-level keys, which no source may
+// take.
+var reservedKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[Snapshot]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			keys[name] = true
+		}
+	}
+	return keys
+}()
+
+// MarshalJSON encodes the snapshot with each source as one more top-level
+// key, in name order after the fixed ones.
+func (s Snapshot) MarshalJSON() ([]byte, error) {
+	type plain Snapshot // without this method
+	data, err := json.Marshal(plain(s))
+	if err != nil || len(s.Sources) == 0 {
+		return data, err
+	}
+	names := make([]string, 0, len(s.Sources))
+	for n := range s.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	b.Write(data[:len(data)-1]) // without the closing brace
+	for _, n := range names {
+		v, err := json.Marshal(s.Sources[n])
+		if err != nil {
+			return nil, fmt.Errorf("stats: encode source %s: %w", n, err)
+		}
+		k, _ := json.Marshal(n)
+		b.WriteByte(',')
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"flashbench/servers/httpcore"
@@ -85,5 +86,59 @@ func TestWriteFileError(t *testing.T) {
 	err := stats.New().WriteFile(filepath.Join(t.TempDir(), "no", "such", "stats.json"), nil)
 	if err == nil {
 		t.Fatal("got nil error writing into a missing directory, want one")
+	}
+}
+
+// TestAddSource checks that a source's value lands under its own top-level
+// key, read afresh at every write, beside the fixed keys.
+func TestAddSource(t *testing.T) {
+	type helperCounters struct {
+		HelperSpawns uint64 `json:"helper_spawns"`
+	}
+	var spawns atomic.Uint64
+	c := stats.New()
+	c.AddSource("amped", func() any { return helperCounters{HelperSpawns: spawns.Load()} })
+	c.AddSource("workers", func() any { return map[string]int{"restarts": 2} })
+	c.Response(200)
+	path := filepath.Join(t.TempDir(), "stats.json")
+	for _, want := range []float64{0, 3} {
+		spawns.Store(uint64(want))
+		if err := c.WriteFile(path, nil); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, data)
+		}
+		amped, _ := got["amped"].(map[string]any)
+		if amped["helper_spawns"] != want {
+			t.Errorf("amped.helper_spawns: got %v, want %v\n%s", amped["helper_spawns"], want, data)
+		}
+		if w, _ := got["workers"].(map[string]any); w["restarts"] != 2.0 {
+			t.Errorf("workers: got %v, want restarts 2", got["workers"])
+		}
+		if got["requests"] != 1.0 {
+			t.Errorf("requests: got %v, want 1", got["requests"])
+		}
+	}
+}
+
+// TestAddSourceTaken checks that a name in use panics.
+func TestAddSourceTaken(t *testing.T) {
+	for _, name := range []string{"requests", "caches", "amped", ""} {
+		t.Run(name, func(t *testing.T) {
+			c := stats.New()
+			c.AddSource("amped", func() any { return 1 })
+			defer func() {
+				if recover() == nil {
+					t.Errorf("AddSource(%q): got no panic, want one", name)
+				}
+			}()
+			c.AddSource(name, func() any { return 2 })
+		})
 	}
 }

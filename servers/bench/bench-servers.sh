@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# bench-servers: flashbench's event-driven servers against nginx, side by
+# side, on this machine.
+#
+# Cached cases (500 B keep-alive, 500 B one request per connection, 50 KB
+# keep-alive): nginx (1 worker, sendfile on, access_log off), then
+# webserver --arch sped, amped and null, each pinned to CPU 0 and driven by
+# the client pinned to CPU 1. Disk-bound case: 400 files of 1 MiB requested
+# uniformly by a server confined to a 64 MiB memory cgroup (its page cache
+# included), evicted before each run: amped against sped.
+#
+# The machine is shared and noisy, so every case runs ROUNDS rounds with
+# the servers interleaved (nginx, sped, amped, null, nginx, sped, ...), and
+# the table shows medians; the ratios are of medians measured in this run.
+#
+# Needs: go, nginx, taskset (util-linux); wrk when BENCH_CLIENT=wrk; root
+# and a memory cgroup (v2 at /sys/fs/cgroup or v1 at /sys/fs/cgroup/memory)
+# for the disk-bound case, which is skipped otherwise.
+# Knobs: ROUNDS (3), DURATION seconds (5), WARMUP seconds (1), CONNS (64),
+# BENCH_CLIENT (loadgen|wrk), DISK_FILES (400), DISK_FILE_BYTES (1048576),
+# DISK_MEMORY_BYTES (67108864), SERVER_CPU (0), CLIENT_CPU (1), WORKDIR.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+CONNS=${CONNS:-64}
+BENCH_CLIENT=${BENCH_CLIENT:-loadgen}
+DISK_FILES=${DISK_FILES:-400}
+DISK_FILE_BYTES=${DISK_FILE_BYTES:-1048576}
+DISK_MEMORY_BYTES=${DISK_MEMORY_BYTES:-67108864}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+SERVERS=(nginx sped amped null)
+
+die() { echo "bench-servers: $*" >&2; exit 1; }
+for tool in go nginx taskset; do
+	command -v "$tool" >/dev/null || die "$tool not found"
+done
+case $BENCH_CLIENT in
+loadgen) ;;
+wrk) command -v wrk >/dev/null || die "wrk not found (BENCH_CLIENT=wrk)" ;;
+*) die "BENCH_CLIENT=$BENCH_CLIENT: want loadgen or wrk" ;;
+esac
+
+# The work directory must be on a disk, not tmpfs: the disk-bound case
+# evicts its files from the page cache.
+work=$(mktemp -d "${WORKDIR:-/var/tmp}/flashbench-bench.XXXXXX")
+cgroup=
+server_pid=
+cleanup() {
+	stop_server
+	if [ -n "$cgroup" ] && [ -d "$cgroup" ]; then rmdir "$cgroup" 2>/dev/null || echo "bench-servers: could not remove $cgroup" >&2; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== building bin/webserver bin/loadgen bin/fileset bin/benchratio"
+mkdir -p bin
+go build -o bin/ ./servers/cmd/webserver ./loadgen/cmd/loadgen ./fileset/cmd/fileset ./servers/bench/benchratio
+ulimit -n 65536 2>/dev/null || true
+
+# Documents: the two cached files, and the disk-bound set.
+mkdir -p "$work/www" "$work/results" "$work/nginx/logs" "$work/nginx/tmp"
+head -c 500 /dev/zero | tr '\0' 'a' >"$work/www/500b"
+head -c 51200 /dev/zero | tr '\0' 'b' >"$work/www/50kb"
+
+# free_port prints a loopback port for nginx that nothing listens on,
+# below the ephemeral range so that no client connection holds it.
+free_port() {
+	local port low
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+	for _ in $(seq 100); do
+		port=$((10000 + RANDOM % (low - 10000)))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return
+		fi
+	done
+	die "no free port"
+}
+
+# wait_port waits until 127.0.0.1:$1 accepts connections.
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	die "nothing listens on 127.0.0.1:$1 (server log: $(tail -n 3 "$work/server.log" 2>/dev/null))"
+}
+
+# wait_ready waits for webserver's ready line and sets port from it.
+wait_ready() {
+	local line
+	for _ in $(seq 200); do
+		line=$(grep -m 1 ' listening on ' "$work/server.log" 2>/dev/null || true)
+		if [ -n "$line" ]; then
+			port=${line##*:}
+			return 0
+		fi
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	die "webserver did not start (log: $(tail -n 3 "$work/server.log" 2>/dev/null))"
+}
+
+# start_server NAME ROOT [CGROUP]: starts nginx or webserver --arch NAME
+# in its own session on SERVER_CPU and sets server_pid and port. With
+# CGROUP, the server enters it before it reads anything.
+start_server() {
+	local name=$1 root=$2 cg=${3:-}
+	if [ "$name" = nginx ]; then
+		port=$(free_port)
+		sed -e "s|@ROOT@|$root|; s|@PORT@|$port|; s|@WORK@|$work/nginx|g" >"$work/nginx/nginx.conf" <<'EOF'
+worker_processes 1;
+worker_rlimit_nofile 65536;
+error_log @WORK@/logs/error.log;
+pid @WORK@/nginx.pid;
+events { worker_connections 30000; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000000;
+  keepalive_timeout 120s;
+  client_body_temp_path @WORK@/tmp;
+  proxy_temp_path @WORK@/tmp;
+  fastcgi_temp_path @WORK@/tmp;
+  uwsgi_temp_path @WORK@/tmp;
+  scgi_temp_path @WORK@/tmp;
+  server { listen 127.0.0.1:@PORT@ backlog=4096; root @ROOT@; }
+}
+EOF
+		setsid taskset -c "$SERVER_CPU" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" \
+			-g 'daemon off; master_process off;' >"$work/server.log" 2>&1 &
+		server_pid=$!
+		wait_port "$port"
+	elif [ -n "$cg" ]; then
+		rm -f "$work/server.pid"
+		# sh writes its own PID into the cgroup, then becomes the server.
+		setsid sh -c 'echo $$ >"$1/cgroup.procs" && echo $$ >"$2" && shift 2 && exec "$@"' sh \
+			"$cg" "$work/server.pid" taskset -c "$SERVER_CPU" bin/webserver --arch "$name" --root "$root" \
+			--listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
+		server_pid=$!
+		wait_ready
+	else
+		setsid taskset -c "$SERVER_CPU" bin/webserver --arch "$name" --root "$root" \
+			--listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
+		server_pid=$!
+		wait_ready
+	fi
+}
+
+# stop_server stops the server by its own PID: SIGTERM, then SIGKILL.
+stop_server() {
+	[ -n "$server_pid" ] || return 0
+	kill -TERM "$server_pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=
+}
+
+# measure OUT URL KEEPALIVE [loadgen options...]: one client run on
+# CLIENT_CPU; the result lands in OUT as JSON with throughput_rps and
+# errors_total.
+measure() {
+	local out=$1 url=$2 keepalive=$3
+	shift 3
+	if [ "$BENCH_CLIENT" = wrk ]; then
+		local hdr=()
+		[ "$keepalive" = 1 ] || hdr=(-H 'Connection: close')
+		taskset -c "$CLIENT_CPU" wrk -t 1 -c "$CONNS" -d "${WARMUP}s" "${hdr[@]}" "$url" >/dev/null
+		taskset -c "$CLIENT_CPU" wrk -t 1 -c "$CONNS" -d "${DURATION}s" "${hdr[@]}" "$url" >"$work/wrk.out"
+		awk '/Requests\/sec:/ {rps=$2} /Socket errors:/ {gsub(",", ""); e+=$4+$6+$8+$10} /Non-2xx/ {e+=$NF}
+			END {printf "{\"throughput_rps\": %s, \"errors_total\": %d}\n", rps, e}' "$work/wrk.out" >"$out"
+		return
+	fi
+	local per_conn=1
+	[ "$keepalive" = 1 ] && per_conn=0
+	taskset -c "$CLIENT_CPU" bin/loadgen -c "$CONNS" -d "${DURATION}s" -t 1 --warmup "${WARMUP}s" \
+		--requests-per-conn "$per_conn" -o "$out" "$@" "$url" >/dev/null
+}
+
+# rps FILE prints a result's requests/s, rounded, for the progress lines.
+rps() {
+	awk 'match($0, /"throughput_rps": *[0-9.eE+-]+/) {
+		v = substr($0, RSTART, RLENGTH); sub(/.*: */, "", v); printf "%.0f", v; exit }' "$1"
+}
+
+echo "== load average at start: $(cat /proc/loadavg)"
+echo "== client: $BENCH_CLIENT, $CONNS connections, ${WARMUP}s warm-up + ${DURATION}s, $ROUNDS rounds; servers on CPU $SERVER_CPU, client on CPU $CLIENT_CPU"
+
+# Cached cases: case name, file, keep-alive.
+cached_cases=("500b-keepalive 500b 1" "500b-close 500b 0" "50kb-keepalive 50kb 1")
+for spec in "${cached_cases[@]}"; do
+	read -r case file keepalive <<<"$spec"
+	for round in $(seq "$ROUNDS"); do
+		for srv in "${SERVERS[@]}"; do
+			start_server "$srv" "$work/www"
+			measure "$work/results/$case.$srv.$round.json" "http://127.0.0.1:$port/$file" "$keepalive"
+			stop_server
+			printf '   %-16s round %d %-6s %s req/s\n' "$case" "$round" "$srv" \
+				"$(rps "$work/results/$case.$srv.$round.json")"
+		done
+	done
+done
+
+# Disk-bound case: a memory cgroup several times smaller than the set.
+mem_cgroup_root() {
+	if grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		echo /sys/fs/cgroup
+	elif [ -d /sys/fs/cgroup/memory ] && [ -w /sys/fs/cgroup/memory ]; then
+		echo /sys/fs/cgroup/memory
+	fi
+}
+cgroot=$(mem_cgroup_root)
+fstype=$(stat -f -c %T "$work")
+if [ "$BENCH_CLIENT" = wrk ]; then
+	echo "== disk-bound case skipped: it needs loadgen (--urls) as the client"
+elif [ -z "$cgroot" ] || [ "$(id -u)" != 0 ]; then
+	echo "== disk-bound case skipped: no writable memory cgroup (needs root and cgroup v2 or v1 memory)"
+elif [ "$fstype" = tmpfs ] || [ "$fstype" = ramfs ]; then
+	echo "== disk-bound case skipped: $work is on $fstype; set WORKDIR to a disk"
+else
+	cgroup=$cgroot/flashbench-bench-$$
+	mkdir "$cgroup"
+	if [ -f "$cgroup/memory.max" ]; then
+		echo "$DISK_MEMORY_BYTES" >"$cgroup/memory.max"
+		echo 0 >"$cgroup/memory.swap.max" 2>/dev/null || true
+	else
+		echo "$DISK_MEMORY_BYTES" >"$cgroup/memory.limit_in_bytes"
+	fi
+	echo "== disk-bound: $DISK_FILES files of $DISK_FILE_BYTES bytes, server in $cgroup limited to $DISK_MEMORY_BYTES bytes"
+	bin/fileset generate --kind fixed --dir "$work/disk" --size "$DISK_FILE_BYTES" --count "$DISK_FILES" >/dev/null
+	for i in $(seq 0 $((DISK_FILES - 1))); do printf '/fixed/f%06d\n' "$i"; done >"$work/disk.urls"
+	for round in $(seq "$ROUNDS"); do
+		for srv in sped amped; do
+			bin/fileset evict --manifest "$work/disk/manifest.json" >/dev/null
+			start_server "$srv" "$work/disk" "$cgroup"
+			server_pid=$(cat "$work/server.pid")
+			measure "$work/results/disk.$srv.$round.json" "http://127.0.0.1:$port" 1 \
+				--urls "$work/disk.urls" --timeout 30s
+			stop_server
+			printf '   %-16s round %d %-6s %s req/s\n' disk "$round" "$srv" \
+				"$(rps "$work/results/disk.$srv.$round.json")"
+		done
+	done
+fi
+
+echo "== load average at end: $(cat /proc/loadavg)"
+echo
+echo "Medians of $ROUNDS interleaved rounds: the machine is shared and noisy, so"
+echo "servers take turns within each round and only ratios of medians from this"
+echo "one run are compared; absolute requests/s drift from run to run."
+echo
+bin/benchratio --servers "$(IFS=,; echo "${SERVERS[*]}")" --cases 500b-keepalive,500b-close,50kb-keepalive,disk \
+	--target '500b-keepalive:sped/nginx>=1.2' --target '500b-keepalive:amped/nginx>=1.2' \
+	--target '500b-close:sped/nginx>=1.0' --target '500b-close:amped/nginx>=1.0' \
+	--target '50kb-keepalive:sped/nginx>=1.0' --target '50kb-keepalive:amped/nginx>=1.0' \
+	--target '500b-keepalive:null/sped>=1' --target '500b-close:null/sped>=1' \
+	--target 'disk:amped/sped>=2' \
+	"$work/results"
