@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"flashbench/servers/amped"
 	"flashbench/servers/internal/evloop"
 )
 
@@ -17,6 +18,7 @@ type options struct {
 	noPathCache, noHeaderCache, noMmapCache bool
 	headerTimeout, idleTimeout              time.Duration
 	writeTimeout, shutdownTimeout           time.Duration
+	helperTimeout                           time.Duration
 	maxConns, helpers                       int
 }
 
@@ -56,8 +58,18 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return app
 }
 
-// flags declares every flag of the serving command.
+// flags declares every flag of the serving command: the common ones, then
+// each architecture's own.
 func flags(o *options) []cli.Flag {
+	fl := commonFlags(o)
+	for _, n := range archNames() {
+		fl = append(fl, archs[n].Flags...)
+	}
+	return fl
+}
+
+// commonFlags declares the flags every architecture shares.
+func commonFlags(o *options) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "arch", Aliases: []string{"a"}, Usage: "server architecture: " + strings.Join(archNames(), ", "), Destination: &o.arch},
 		&cli.StringFlag{Name: "root", Aliases: []string{"r"}, Usage: "document root to serve (not needed by null)", Destination: &o.root},
@@ -71,6 +83,7 @@ func flags(o *options) []cli.Flag {
 		&cli.DurationFlag{Name: "write-timeout", Value: evloop.DefaultWriteTimeout, Usage: "longest time a response may make no progress", Destination: &o.writeTimeout},
 		&cli.IntFlag{Name: "max-conns", Usage: "most open connections; 0 means no bound beyond the descriptor limit", Destination: &o.maxConns},
 		&cli.IntFlag{Name: "helpers", Usage: "helper processes (amped, flashlite); 0 means the architecture's default", Destination: &o.helpers},
+		&cli.DurationFlag{Name: "helper-timeout", Value: amped.DefaultTimeout, Usage: "longest a helper may take over one job before it is killed and the job retried once or answered 503; 0 means no bound", Destination: &o.helperTimeout},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 5 * time.Second, Usage: "on SIGTERM or SIGINT, longest wait for requests in flight before exiting", Destination: &o.shutdownTimeout},
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/evloop"
 	"flashbench/servers/internal/stats"
@@ -47,6 +49,10 @@ type Arch struct {
 	// Configure, when set, adjusts the core configuration before the core
 	// is built (e.g. SendFile for an IO-Lite data path).
 	Configure func(*httpcore.Config)
+	// Flags are the architecture's own flags (--threads, --workers,
+	// ...), listed after the common ones; their Destination variables
+	// are what Run reads.
+	Flags []cli.Flag
 	// Run serves until ctx.Stop is closed and the shutdown is done.
 	Run func(ctx *RunContext) error
 }
@@ -68,6 +74,9 @@ type RunContext struct {
 	Stats *stats.Counters
 	// Helpers is --helpers (0: the architecture's default).
 	Helpers int
+	// HelperTimeout is --helper-timeout: the longest a helper may take
+	// over one job before it is killed (0: no bound).
+	HelperTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown after Stop.
 	ShutdownTimeout time.Duration
 	// Stop is closed on SIGTERM or SIGINT.

@@ -31,11 +31,15 @@ func runAmped(ctx *RunContext) error {
 	if err != nil {
 		return fmt.Errorf("amped: %w", err)
 	}
-	popts := amped.PoolOptions{Helpers: ctx.Helpers, Command: []string{exe, "amped-helper", "--root", root}}
+	popts := amped.PoolOptions{Helpers: ctx.Helpers, Command: []string{exe, "amped-helper", "--root", root}, Timeout: ctx.HelperTimeout}
+	if popts.Timeout == 0 {
+		popts.Timeout = -1 // --helper-timeout 0: no bound
+	}
 	s, err := amped.New(ctx.Listener, ctx.Core, ctx.Options, popts)
 	if err != nil {
 		return err
 	}
+	ctx.Stats.AddSource("amped", func() any { return s.Stats() })
 	return ctx.Serve(s)
 }
 

@@ -64,6 +64,8 @@ func TestBadInput(t *testing.T) {
 		{"port in use", []string{"--arch", "sped", "--root", root, "--listen", busy.Addr().String()}, "address already in use"},
 		{"unknown flag", []string{"--arch", "sped", "--bogus"}, "bad usage"},
 		{"negative max-conns", []string{"--arch", "sped", "--root", root, "--max-conns", "-1"}, "must not be negative"},
+		{"negative helper-timeout", []string{"--arch", "amped", "--root", root, "--helper-timeout", "-1s"}, "--helper-timeout -1s: must not be negative"},
+		{"bad helper-timeout", []string{"--arch", "amped", "--root", root, "--helper-timeout", "soon"}, "bad usage"},
 		{"stray argument", []string{"--arch", "sped", "--root", root, "extra"}, "unexpected argument"},
 	}
 	for _, tt := range tests {
@@ -73,8 +75,8 @@ func TestBadInput(t *testing.T) {
 			if err == nil {
 				t.Fatalf("run %q: got nil error, want one containing %q", tt.args, tt.want)
 			}
-			if msg := err.Error(); !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") {
-				t.Errorf("run %q: got error %q, want one line containing %q", tt.args, msg, tt.want)
+			if msg := err.Error(); !strings.HasPrefix(msg, "webserver: ") || !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") {
+				t.Errorf("run %q: got error %q, want one line starting \"webserver: \" containing %q", tt.args, msg, tt.want)
 			}
 			if stdout.Len() > 0 {
 				t.Errorf("run %q: wrote to stdout: %q", tt.args, stdout.String())

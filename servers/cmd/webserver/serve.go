@@ -59,7 +59,8 @@ func serve(o *options, stdout, stderr io.Writer) error {
 			HeaderTimeout: o.headerTimeout, IdleTimeout: o.idleTimeout, WriteTimeout: o.writeTimeout,
 			MaxConns: o.maxConns, Stats: counters,
 		},
-		Helpers: o.helpers, ShutdownTimeout: o.shutdownTimeout, Stop: stop, Stderr: stderr,
+		Helpers: o.helpers, HelperTimeout: o.helperTimeout,
+		ShutdownTimeout: o.shutdownTimeout, Stop: stop, Stderr: stderr,
 	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
@@ -135,6 +136,8 @@ func (o *options) validate() (*Arch, error) {
 		return nil, fmt.Errorf("--max-conns %d: must not be negative", o.maxConns)
 	case o.helpers < 0:
 		return nil, fmt.Errorf("--helpers %d: must not be negative", o.helpers)
+	case o.helperTimeout < 0:
+		return nil, fmt.Errorf("--helper-timeout %v: must not be negative", o.helperTimeout)
 	case o.shutdownTimeout <= 0:
 		return nil, fmt.Errorf("--shutdown-timeout %v: must be positive", o.shutdownTimeout)
 	}

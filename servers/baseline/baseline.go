@@ -1,0 +1,75 @@
+// Package baseline holds the reference servers a Go programmer would pick
+// to serve static files: the standard library's net/http with
+// http.FileServer, and fasthttp with fasthttp.FS. They share none of
+// httpcore: they are the yardstick the flashbench architectures are held
+// against, each configured for static files the way its documentation
+// suggests, with the same timeouts as the flashbench servers and no
+// request logging.
+//
+// Both run on a listening socket they are given as a descriptor, so that
+// the harness starts them like every other architecture. Their answers to
+// the conformance suite are reported, not required: they are what they
+// are.
+package baseline
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"flashbench/servers/internal/stats"
+)
+
+// Defaults for zero Options fields, the flashbench servers' own.
+const (
+	DefaultHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout   = 60 * time.Second
+	DefaultWriteTimeout  = 30 * time.Second
+)
+
+// Options configures a baseline server.
+type Options struct {
+	// HeaderTimeout bounds the reading of a request header.
+	HeaderTimeout time.Duration
+	// IdleTimeout bounds the wait for the next request on a persistent
+	// connection.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds the writing of a response. (net/http and
+	// fasthttp bound the whole response, not each write's progress.)
+	WriteTimeout time.Duration
+	// Stats, when set, counts connections and responses by status.
+	Stats *stats.Counters
+}
+
+func (o Options) withDefaults() Options {
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	return o
+}
+
+// fileListener returns a net.Listener on a duplicate of lfd, so that the
+// caller keeps ownership of lfd. The listener uses the Go netpoller (it
+// makes the shared socket non-blocking).
+func fileListener(lfd int) (net.Listener, error) {
+	dup, err := unix.FcntlInt(uintptr(lfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: listener: %w", os.NewSyscallError("fcntl", err))
+	}
+	f := os.NewFile(uintptr(dup), "listener")
+	defer f.Close() // FileListener holds its own duplicate
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: listener: %w", err)
+	}
+	return ln, nil
+}

@@ -1,0 +1,75 @@
+package baseline
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// FastHTTP is fasthttp.Server with fasthttp.FS on a document root: no
+// compression, no generated directory pages, no byte ranges, index.html
+// as the index; fasthttp's own open-file cache stays on, as it ships.
+type FastHTTP struct {
+	srv *fasthttp.Server
+	ln  net.Listener
+}
+
+// NewFastHTTP returns a fasthttp file server for root on the listening
+// socket lfd. The caller keeps ownership of lfd.
+func NewFastHTTP(lfd int, root string, opts Options) (*FastHTTP, error) {
+	opts = opts.withDefaults()
+	ln, err := fileListener(lfd)
+	if err != nil {
+		return nil, err
+	}
+	fs := &fasthttp.FS{
+		Root:               root,
+		IndexNames:         []string{"index.html"},
+		GenerateIndexPages: false,
+		Compress:           false,
+		AcceptByteRange:    false,
+	}
+	h := fs.NewRequestHandler()
+	srv := &fasthttp.Server{
+		Handler:      h,
+		ReadTimeout:  opts.HeaderTimeout,
+		IdleTimeout:  opts.IdleTimeout,
+		WriteTimeout: opts.WriteTimeout,
+		Logger:       discard{},
+	}
+	if c := opts.Stats; c != nil {
+		srv.Handler = func(ctx *fasthttp.RequestCtx) {
+			h(ctx)
+			c.Response(ctx.Response.StatusCode())
+		}
+		srv.ConnState = func(_ net.Conn, st fasthttp.ConnState) {
+			if st == fasthttp.StateNew {
+				c.Connections.Add(1)
+			}
+		}
+	}
+	return &FastHTTP{srv: srv, ln: ln}, nil
+}
+
+// Addr returns the listening address.
+func (s *FastHTTP) Addr() net.Addr { return s.ln.Addr() }
+
+// Run serves until Shutdown.
+func (s *FastHTTP) Run() error {
+	return s.srv.Serve(s.ln)
+}
+
+// Shutdown stops accepting and waits up to deadline for the connections
+// to go idle and close.
+func (s *FastHTTP) Shutdown(deadline time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	s.srv.ShutdownWithContext(ctx)
+}
+
+// discard is a fasthttp.Logger that drops everything.
+type discard struct{}
+
+func (discard) Printf(string, ...any) {}

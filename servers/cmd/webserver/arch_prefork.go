@@ -1,0 +1,51 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"flashbench/servers/prefork"
+)
+
+var workers int
+
+func init() {
+	registerArch(Arch{
+		Name:    "prefork",
+		Summary: "N single-threaded worker processes on one listener (Apache prefork MP), respawned when they die",
+		Flags: []cli.Flag{&cli.IntFlag{Name: "workers", Value: prefork.DefaultWorkers,
+			Usage: "prefork: worker processes", Destination: &workers}},
+		Run: runPrefork,
+	})
+	registerHidden("prefork-worker", preforkWorker)
+}
+
+// runPrefork starts the workers, each `webserver prefork-worker --root
+// DIR ...` with the listener at fd 3, and keeps the pool full.
+func runPrefork(ctx *RunContext) error {
+	cmd, err := childArgs(ctx, "prefork-worker")
+	if err != nil {
+		return err
+	}
+	s, err := prefork.New(ctx.Listener, prefork.Options{Workers: workers, Command: cmd, Stderr: ctx.Stderr})
+	if err != nil {
+		return err
+	}
+	ctx.Stats.AddSource("prefork", func() any {
+		return map[string]any{
+			"workers":             workers,
+			"worker_restarts":     s.Restarts(),
+			"peak_tree_processes": s.PeakMemory().Processes,
+		}
+	})
+	return serveProcs(ctx, s, s.PeakMemory)
+}
+
+// preforkWorker serves the listener at fd 3 until SIGTERM.
+func preforkWorker(args []string) error {
+	core, opts, err := parseChild("prefork-worker", args)
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	return prefork.WorkerMain(core, opts)
+}

@@ -1,0 +1,217 @@
+// Package prefork is the multi-process (MP) flashbench architecture of
+// the Flash paper, as Apache's prefork model runs it: a master opens the
+// listening socket and starts N single-threaded worker processes that
+// inherit it; each worker blocks in accept4 and serves one connection at a
+// time. The workers share nothing but the socket: every one has its own
+// pathname, header and mapped-file caches, as Flash-MP's processes did.
+//
+// Go cannot fork without exec, so the master re-executes its own binary
+// for each worker (the command in Options.Command), passing the listener
+// as descriptor 3 and GOMAXPROCS=1 in the environment. A worker that dies
+// is started again, after a growing delay if it keeps dying young.
+// Workers die with the master (PR_SET_PDEATHSIG). On Shutdown the master
+// sends SIGTERM to every worker, which finishes the connection it serves
+// and exits; workers still alive at the deadline are killed; all are
+// reaped before Run returns.
+package prefork
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"flashbench/servers/internal/proctree"
+)
+
+// Defaults for zero Options fields.
+const (
+	// DefaultWorkers is the process count of the Flash paper's MP server.
+	DefaultWorkers    = 32
+	DefaultMinBackoff = 10 * time.Millisecond
+	DefaultMaxBackoff = 5 * time.Second
+	// DefaultYoung is the lifetime under which a worker's death counts
+	// as dying young and doubles the delay before its next start.
+	DefaultYoung = time.Second
+	// DefaultSampled is the memory sampling period: a worker's VmHWM
+	// keeps its own peak, so a sample need only catch it alive, and the
+	// master takes one more as shutdown starts.
+	DefaultSampled = time.Second
+)
+
+// ListenerFD is the descriptor at which a worker finds the listener.
+const ListenerFD = 3
+
+// Options configures a Server.
+type Options struct {
+	// Workers is the number of worker processes, default DefaultWorkers.
+	Workers int
+	// Command is a worker's argv (Command[0] is the binary). The worker
+	// finds the blocking listener at ListenerFD and must exit on SIGTERM
+	// once its current connection is done (WorkerMain does).
+	Command []string
+	// Env is a worker's environment, default os.Environ(); GOMAXPROCS=1
+	// is appended, so each worker runs its Go code on one thread.
+	Env []string
+	// Stderr receives the workers' standard error, default os.Stderr.
+	Stderr io.Writer
+	// MinBackoff and MaxBackoff bound the delay before restarting a
+	// worker that died young; Young is what young means.
+	MinBackoff, MaxBackoff, Young time.Duration
+	// SampleEvery is how often the memory of the process tree is
+	// sampled for PeakMemory, default DefaultSampled.
+	SampleEvery time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.Env == nil {
+		o.Env = os.Environ()
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.Young <= 0 {
+		o.Young = DefaultYoung
+	}
+	if o.SampleEvery <= 0 {
+		o.SampleEvery = DefaultSampled
+	}
+	return o
+}
+
+// Server is the master of a pool of worker processes.
+type Server struct {
+	opts     Options
+	listener *os.File // the master's duplicate of the listener, for ExtraFiles
+	spawn    chan spawnReq
+	exits    chan exit
+	stop     chan struct{}
+	stopOnce sync.Once
+	deadline atomic.Int64 // shutdown deadline, nanoseconds from stop
+	done     chan struct{}
+	peak     proctree.Peak
+	restarts atomic.Uint64
+
+	mu      sync.Mutex
+	workers map[int]*exec.Cmd // live workers by slot
+}
+
+// New returns a master for the listening socket lfd. It makes lfd
+// blocking, since the workers sleep in accept4 on it. The caller keeps
+// ownership of lfd; the master holds a duplicate until Run returns.
+func New(lfd int, opts Options) (*Server, error) {
+	opts = opts.withDefaults()
+	if len(opts.Command) == 0 {
+		return nil, errors.New("prefork: no worker command")
+	}
+	if err := unix.SetNonblock(lfd, false); err != nil {
+		return nil, fmt.Errorf("prefork: listener: %w", os.NewSyscallError("fcntl", err))
+	}
+	dup, err := unix.FcntlInt(uintptr(lfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("prefork: listener: %w", os.NewSyscallError("fcntl", err))
+	}
+	return &Server{
+		opts:     opts,
+		listener: os.NewFile(uintptr(dup), "listener"),
+		spawn:    make(chan spawnReq),
+		exits:    make(chan exit),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		workers:  map[int]*exec.Cmd{},
+	}, nil
+}
+
+// Workers returns the process ids of the live workers.
+func (s *Server) Workers() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pids := make([]int, 0, len(s.workers))
+	for _, cmd := range s.workers {
+		pids = append(pids, cmd.Process.Pid)
+	}
+	return pids
+}
+
+// Restarts returns how many workers were started again after dying.
+func (s *Server) Restarts() uint64 { return s.restarts.Load() }
+
+// PeakMemory returns the peak resident memory of the master and its
+// workers, sampled every Options.SampleEvery (see proctree.Peak).
+func (s *Server) PeakMemory() proctree.Memory { return s.peak.Max() }
+
+// Shutdown asks every worker to finish its connection and exit, kills
+// those still alive after deadline, and returns once all are reaped and
+// Run is about to return.
+func (s *Server) Shutdown(deadline time.Duration) {
+	s.stopOnce.Do(func() {
+		s.deadline.Store(int64(deadline))
+		close(s.stop)
+	})
+	<-s.done
+}
+
+// spawnReq asks the spawning thread to start the worker of a slot.
+type spawnReq struct {
+	slot  int
+	reply chan error
+}
+
+// exit reports a reaped worker.
+type exit struct {
+	slot int
+	err  error
+	age  time.Duration
+}
+
+// spawner starts every worker from one OS thread that outlives them all.
+// PR_SET_PDEATHSIG fires when the THREAD that created the child exits, not
+// the process: a worker started from an ordinary goroutine would be killed
+// the day the Go runtime retires that thread (it does when a goroutine
+// locked to it exits). Locking this goroutine to its thread for as long as
+// workers may run ties the workers' lives to the master's alone.
+func (s *Server) spawner() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for req := range s.spawn {
+		req.reply <- s.start(req.slot)
+	}
+}
+
+// start starts the worker of slot and a goroutine that reaps it.
+func (s *Server) start(slot int) error {
+	cmd := exec.Command(s.opts.Command[0], s.opts.Command[1:]...)
+	cmd.Env = append(append([]string(nil), s.opts.Env...), "GOMAXPROCS=1")
+	cmd.Stderr = s.opts.Stderr
+	cmd.ExtraFiles = []*os.File{s.listener} // becomes ListenerFD
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("prefork: start worker %d: %w", slot, err)
+	}
+	born := time.Now()
+	s.mu.Lock()
+	s.workers[slot] = cmd
+	s.mu.Unlock()
+	go func() {
+		err := cmd.Wait()
+		s.exits <- exit{slot: slot, err: err, age: time.Since(born)}
+	}()
+	return nil
+}

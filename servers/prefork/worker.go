@@ -1,0 +1,25 @@
+package prefork
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+
+	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/connloop"
+)
+
+// WorkerMain is a worker process's main: a blocking accept-serve loop on
+// the listener at ListenerFD, one connection at a time, until SIGTERM;
+// then it finishes the connection it serves and returns nil. It ignores
+// SIGINT: a Ctrl-C reaches the whole process group, and the master, not
+// the terminal, decides when workers stop.
+func WorkerMain(core *httpcore.Core, opts connloop.Options) error {
+	signal.Ignore(syscall.SIGINT)
+	stop := make(chan struct{})
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() { <-sigs; close(stop) }()
+	return connloop.ServeListener(ListenerFD, core, opts, stop)
+}
