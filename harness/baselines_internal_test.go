@@ -1,0 +1,88 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"flashbench/fileset"
+)
+
+// TestExternalsStartAndAnswer starts every real server with its generated
+// configuration, verifies one file of each class through it and stops it.
+func TestExternalsStartAndAnswer(t *testing.T) {
+	topo, err := NewLocal()
+	if err != nil {
+		t.Skip(err)
+	}
+	root := t.TempDir()
+	for d := root; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	m, err := fileset.Generate(fileset.Options{Kind: fileset.KindSPECweb99, Dir: filepath.Join(root, "set"), Seed: 1, Connections: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckReadable(filepath.Join(root, "set"), m); err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range Externals {
+		t.Run(arch, func(t *testing.T) {
+			prog, err := lookupExternal(arch)
+			if err != nil {
+				t.Skipf("%v: the %s baseline is not tested", err, arch)
+			}
+			dir := filepath.Join(root, arch)
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			log, err := os.Create(filepath.Join(dir, "server.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer log.Close()
+			sc := serverConfig{arch: arch, docroot: filepath.Join(root, "set"), dir: dir, log: log, maxConns: 64, startTimeout: 20 * time.Second}
+			s, err := startExternal(context.Background(), topo, prog, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			verr := VerifyFiles(fmt.Sprintf("http://%s", s.addr), m, true)
+			if err := s.stop(10 * time.Second); err != nil {
+				t.Error(err)
+			}
+			if verr != nil {
+				t.Errorf("verify: %v", verr)
+			}
+			if err := syscall.Kill(-s.proc.PID(), 0); !errors.Is(err, syscall.ESRCH) {
+				t.Errorf("process group %d after stop: got %v, want ESRCH (no process left)", s.proc.PID(), err)
+			}
+		})
+	}
+}
+
+func TestCheckReadable(t *testing.T) {
+	root := t.TempDir()
+	m, err := fileset.Generate(fileset.Options{Kind: fileset.KindFixed, Dir: filepath.Join(root, "set"), Seed: 1, SizeBytes: 10, Count: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(root, 0o700)
+	if err := CheckReadable(filepath.Join(root, "set"), m); err == nil {
+		t.Errorf("CheckReadable under a 0700 directory: got nil, want an error")
+	}
+	for d := root; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	if err := CheckReadable(filepath.Join(root, "set"), m); err != nil {
+		t.Errorf("CheckReadable: got %v, want nil", err)
+	}
+	os.Chmod(filepath.Join(root, "set", filepath.FromSlash(m.Files[1].Path)), 0o600)
+	if err := CheckReadable(filepath.Join(root, "set"), m); err == nil {
+		t.Errorf("CheckReadable with a 0600 file: got nil, want an error")
+	}
+}

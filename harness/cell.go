@@ -1,0 +1,203 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"flashbench/fileset"
+)
+
+// serverConfig is what starting one cell's server needs.
+type serverConfig struct {
+	arch, docroot, statsFile, dir string
+	args                          []string
+	log                           *os.File
+	cgroup                        *Cgroup
+	maxConns                      int
+	startTimeout                  time.Duration
+}
+
+// cellRun is one cell in progress: its server, file set and point entries.
+type cellRun struct {
+	c        Cell
+	idx      int
+	manifest *fileset.Manifest
+	mpath    string
+	srv      *server
+	conns    int
+	warmup   time.Duration
+}
+
+// runCell starts the cell's server, verifies and warms it up, and measures
+// its trials. It returns one entry per trial it reached.
+func (r *runner) runCell(ctx context.Context, idx int, c Cell) []PointEntry {
+	all := func(status, reason string) []PointEntry {
+		out := make([]PointEntry, r.load.Trials)
+		for i := range out {
+			out[i] = PointEntry{ID: c.PointID(i + 1), Arch: c.Arch, Params: c.Params(), Trial: i + 1, Status: status, Reason: reason}
+		}
+		return out
+	}
+	if reason := r.unavailable(c.Arch); reason != "" {
+		return all(StatusSkipped, reason)
+	}
+	cr := &cellRun{c: c, idx: idx, conns: r.e.cellConnections(c), warmup: r.load.Warmup.Duration}
+	if need := uint64(cr.conns) + 64; need > noFileLimit() {
+		return all(StatusFailed, fmt.Sprintf("needs %d file descriptors, the limit is %d (raise it with ulimit -n)", need, noFileLimit()))
+	}
+	cleanup, err := r.prepareCell(ctx, cr)
+	defer cleanup()
+	if err != nil {
+		if ctx.Err() != nil {
+			return all(StatusFailed, "run interrupted")[:1]
+		}
+		return all(StatusFailed, err.Error())
+	}
+	var out []PointEntry
+	for t := 1; t <= r.load.Trials; t++ {
+		if ctx.Err() != nil {
+			break
+		}
+		out = append(out, r.trial(ctx, cr, t))
+	}
+	return out
+}
+
+// unavailable says why arch cannot run here, or "".
+func (r *runner) unavailable(arch string) string {
+	if IsExternal(arch) {
+		if _, err := lookupExternal(arch); err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+	if !r.webArchs[arch] {
+		return fmt.Sprintf("webserver has no architecture %q yet", arch)
+	}
+	return ""
+}
+
+// prepareCell generates the file set, bounds memory, starts the server,
+// verifies one file of each class and warms the server up. The cleanup it
+// returns stops the server and removes the cgroup; call it in any case.
+func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), err error) {
+	var undo []func()
+	cleanup = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	if cr.manifest, cr.mpath, err = r.fileSet(r.e.cellFileSet(cr.c)); err != nil {
+		return cleanup, err
+	}
+	docroot := filepath.Dir(cr.mpath)
+	if IsExternal(cr.c.Arch) && serverUser() != "" {
+		if err := CheckReadable(docroot, cr.manifest); err != nil {
+			return cleanup, err
+		}
+	}
+	sc := serverConfig{arch: cr.c.Arch, docroot: docroot, maxConns: cr.conns, startTimeout: r.o.StartTimeout,
+		dir: filepath.Join(r.work, "cell"+strconv.Itoa(cr.idx)), args: r.e.Server.Args}
+	sc.statsFile = filepath.Join(sc.dir, "stats.json")
+	if cr.c.Param == ParamCaches {
+		sc.args = append(append([]string{}, sc.args...), cacheFlags(cr.c.Value.(string))...)
+	}
+	if err := os.MkdirAll(sc.dir, 0o755); err != nil {
+		return cleanup, fmt.Errorf("cell: %w", err)
+	}
+	if sc.log, err = r.logFile(cr.c); err != nil {
+		return cleanup, err
+	}
+	undo = append(undo, func() { sc.log.Close() })
+	if r.e.Memory != nil {
+		if sc.cgroup, err = NewMemoryCgroup(fmt.Sprintf("%d-%d", os.Getpid(), cr.idx), r.e.Memory.LimitBytes); err != nil {
+			return cleanup, err
+		}
+		undo = append(undo, func() { sc.cgroup.Remove() })
+		if err := fileset.Evict(cr.manifest, docroot); err != nil {
+			return cleanup, err
+		}
+	}
+	if cr.srv, err = r.startServer(ctx, sc); err != nil {
+		return cleanup, err
+	}
+	undo = append(undo, func() {
+		if err := cr.srv.stop(r.o.StopTimeout); err != nil {
+			r.logf("%v", err)
+		}
+	})
+	base := fmt.Sprintf("http://%s", cr.srv.addr)
+	if err := VerifyFiles(base, cr.manifest, cr.c.Arch != "null"); err != nil {
+		return cleanup, err
+	}
+	if cr.warmup > 0 {
+		if _, err := r.runClient(ctx, cr, cr.warmup, "warmup"); err != nil {
+			return cleanup, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	return cleanup, nil
+}
+
+func (r *runner) startServer(ctx context.Context, sc serverConfig) (*server, error) {
+	if IsExternal(sc.arch) {
+		prog, err := lookupExternal(sc.arch)
+		if err != nil {
+			return nil, err
+		}
+		return startExternal(ctx, r.o.Topology, prog, sc)
+	}
+	return startWebserver(ctx, r.o.Topology, filepath.Join(r.o.BinDir, "webserver"), sc)
+}
+
+// logFile opens the cell's server log under the run directory's logs/.
+func (r *runner) logFile(c Cell) (*os.File, error) {
+	dir := filepath.Join(r.dir, "logs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cell: %w", err)
+	}
+	name := c.Arch
+	if c.Param != "" {
+		name += fmt.Sprintf("-%s=%v", c.Param, c.Value)
+	}
+	f, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return nil, fmt.Errorf("cell: %w", err)
+	}
+	return f, nil
+}
+
+// fileSet generates (or finds, cached) the set fs describes under
+// FileSetDir and returns its manifest and the manifest's path.
+func (r *runner) fileSet(fs FileSet) (*fileset.Manifest, string, error) {
+	key := fmt.Sprintf("%s-seed%d", fs.Kind, fs.Seed)
+	switch fs.Kind {
+	case "fixed":
+		key += fmt.Sprintf("-%dx%d", fs.Count, fs.SizeBytes)
+	case "single":
+		key += fmt.Sprintf("-%d", fs.SizeBytes)
+	default:
+		key += fmt.Sprintf("-c%d", fs.Connections)
+	}
+	dir := filepath.Join(r.o.FileSetDir, key)
+	mpath := filepath.Join(dir, fileset.ManifestName)
+	if m := r.manifests[key]; m != nil {
+		return m, mpath, nil
+	}
+	if err := os.MkdirAll(r.o.FileSetDir, 0o755); err != nil {
+		return nil, "", fmt.Errorf("file set: %w", err)
+	}
+	m, err := fileset.Generate(fileset.Options{Kind: fileset.Kind(fs.Kind), Dir: dir, Seed: fs.Seed,
+		Connections: fs.Connections, SizeBytes: fs.SizeBytes, Count: fs.Count})
+	if err != nil {
+		return nil, "", err
+	}
+	if !m.Reused {
+		r.logf("file set %s generated (%d files, %d bytes)", dir, len(m.Files), m.TotalBytes)
+	}
+	r.manifests[key] = m
+	return m, mpath, nil
+}

@@ -1,0 +1,138 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// CgroupRoot is where cgroup file systems are mounted.
+var CgroupRoot = "/sys/fs/cgroup"
+
+// Cgroup is a memory cgroup the harness made to bound a server's memory,
+// page cache included.
+type Cgroup struct {
+	// Dir is the cgroup's directory.
+	Dir string
+	// Version is 1 or 2.
+	Version int
+}
+
+// CgroupVersion reports which cgroup hierarchy holds the memory controller:
+// 2 when CgroupRoot is a cgroup2 file system, 1 when it holds a v1 memory
+// hierarchy, and an error saying why neither can be used.
+func CgroupVersion() (int, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(CgroupRoot, &st); err != nil {
+		return 0, fmt.Errorf("cgroup: %w", os.NewSyscallError("statfs", err))
+	}
+	if st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return 2, nil
+	}
+	if err := unix.Statfs(filepath.Join(CgroupRoot, "memory"), &st); err == nil && st.Type == unix.CGROUP_SUPER_MAGIC {
+		return 1, nil
+	}
+	return 0, fmt.Errorf("cgroup: no memory controller under %s", CgroupRoot)
+}
+
+// NewMemoryCgroup creates the cgroup flashbench-<name> with its memory
+// bounded to limit bytes. It needs root.
+func NewMemoryCgroup(name string, limit int64) (*Cgroup, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("cgroup: needs root to create a memory cgroup")
+	}
+	v, err := CgroupVersion()
+	if err != nil {
+		return nil, err
+	}
+	cg := &Cgroup{Version: v, Dir: filepath.Join(CgroupRoot, "flashbench-"+name)}
+	limitFile := "memory.max"
+	if v == 1 {
+		cg.Dir = filepath.Join(CgroupRoot, "memory", "flashbench-"+name)
+		limitFile = "memory.limit_in_bytes"
+	} else if err := enableMemoryController(); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(cg.Dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	if err := writeFile(filepath.Join(cg.Dir, limitFile), strconv.FormatInt(limit, 10)); err != nil {
+		cg.Remove()
+		return nil, err
+	}
+	return cg, nil
+}
+
+// enableMemoryController makes the memory controller available to the
+// root's children on cgroup v2.
+func enableMemoryController() error {
+	ctl := filepath.Join(CgroupRoot, "cgroup.subtree_control")
+	b, err := os.ReadFile(ctl)
+	if err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	for _, c := range strings.Fields(string(b)) {
+		if c == "memory" {
+			return nil
+		}
+	}
+	return writeFile(ctl, "+memory")
+}
+
+// ProcsFile is the file a process writes its PID to in order to join.
+func (c *Cgroup) ProcsFile() string { return filepath.Join(c.Dir, "cgroup.procs") }
+
+// LimitFile is the file holding the memory bound.
+func (c *Cgroup) LimitFile() string {
+	if c.Version == 1 {
+		return filepath.Join(c.Dir, "memory.limit_in_bytes")
+	}
+	return filepath.Join(c.Dir, "memory.max")
+}
+
+// Procs returns the PIDs in the cgroup.
+func (c *Cgroup) Procs() ([]int, error) {
+	b, err := os.ReadFile(c.ProcsFile())
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// Remove kills what is left in the cgroup and removes it. Removing a
+// cgroup that is gone is not an error.
+func (c *Cgroup) Remove() error {
+	var err error
+	for i := 0; i < 50; i++ {
+		if pids, perr := c.Procs(); perr == nil {
+			for _, pid := range pids {
+				unix.Kill(pid, unix.SIGKILL)
+			}
+		}
+		err = unix.Rmdir(c.Dir)
+		if err == nil || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("cgroup: remove %s: %w", c.Dir, os.NewSyscallError("rmdir", err))
+}
+
+func writeFile(path, s string) error {
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		return fmt.Errorf("cgroup: write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package harness_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"flashbench/harness"
+)
+
+// TestMemoryCgroup starts a server under a 64 MiB memory cgroup and checks
+// the bound and the membership, then that Remove leaves nothing.
+func TestMemoryCgroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a memory cgroup")
+	}
+	if _, err := harness.CgroupVersion(); err != nil {
+		t.Skip(err)
+	}
+	cg, err := harness.NewMemoryCgroup("test-"+strconv.Itoa(os.Getpid()), 64<<20)
+	if err != nil {
+		t.Skip(err) // e.g. a cgroup file system mounted read-only
+	}
+	t.Cleanup(func() { cg.Remove() })
+	b, err := os.ReadFile(cg.LimitFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(b)); got != strconv.Itoa(64<<20) {
+		t.Errorf("%s: got %s, want %d", cg.LimitFile(), got, 64<<20)
+	}
+	topo, err := harness.NewLocal()
+	if err != nil {
+		t.Skip(err)
+	}
+	p, err := topo.StartServer(harness.Command{Path: filepath.Join(binDir, "webserver"),
+		Args: []string{"--arch", "null", "--listen", "127.0.0.1:0"}, Cgroup: cg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Kill(); <-p.Done() })
+	var procs []int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if procs, err = cg.Procs(); err == nil && slices.Contains(procs, p.PID()) {
+			break
+		}
+	}
+	if !slices.Contains(procs, p.PID()) {
+		t.Fatalf("cgroup.procs: got %v, want the server's PID %d", procs, p.PID())
+	}
+	exe, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(p.PID()), "exe"))
+	if filepath.Base(exe) != "webserver" {
+		t.Errorf("the cgroup member runs %q, want the webserver itself (same PID)", exe)
+	}
+	if err := cg.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.Done()
+	if _, err := os.Stat(cg.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after Remove: stat %s: got %v, want not exist", cg.Dir, err)
+	}
+	if err := syscall.Kill(p.PID(), 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("server after Remove: got %v, want ESRCH", err)
+	}
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+)
+
+// run is the whole command: args are os.Args, and a non-nil error means a
+// non-zero exit status with that one line.
+func run(args []string, stdout, stderr io.Writer) error {
+	app := &cli.App{
+		Name:            "harness",
+		Usage:           "run flashbench experiments end to end and archive their results",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Commands:        []*cli.Command{listCommand(), runCommand(), reportCommand(), compareCommand()},
+		ExitErrHandler:  func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return cli.Exit(fmt.Errorf("harness: %w", err), 1)
+		},
+	}
+	err := app.Run(reorder(args, runCommand()))
+	if err == nil {
+		return nil
+	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		return err
+	}
+	return cli.Exit(err, 1)
+}
+
+func listCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "list the built-in experiments, one line each",
+		Action: func(c *cli.Context) error {
+			all, err := harnessExperiments()
+			if err != nil {
+				return cli.Exit(err, 1)
+			}
+			tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+			for _, e := range all {
+				fmt.Fprintf(tw, "%s\t%s (%s)\n", e.Name, e.Description, e.Figure)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+// reorder moves the experiment name of `harness run NAME --flags` after
+// the flags, where urfave/cli expects positional arguments.
+func reorder(args []string, cmd *cli.Command) []string {
+	if len(args) < 3 || args[1] != cmd.Name {
+		return args
+	}
+	boolean := map[string]bool{"help": true, "h": true}
+	for _, f := range cmd.Flags {
+		if _, ok := f.(*cli.BoolFlag); ok {
+			for _, n := range f.Names() {
+				boolean[n] = true
+			}
+		}
+	}
+	var opts, pos []string
+	rest := args[2:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		switch {
+		case a == "--":
+			pos = append(pos, rest[i+1:]...)
+			i = len(rest)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			opts = append(opts, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && !boolean[name] && i+1 < len(rest) {
+				opts = append(opts, rest[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	return append(append(append([]string{}, args[:2]...), opts...), pos...)
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"flashbench/harness"
+)
+
+var harnessExperiments = harness.Experiments
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run an experiment (a built-in name or a .toml file) and archive its results",
+		ArgsUsage: "EXPERIMENT",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "topology", Value: "local", Usage: "where server and client run: local"},
+			&cli.StringFlag{Name: "archs", Usage: "comma-separated architectures instead of the experiment's"},
+			&cli.IntFlag{Name: "trials", Usage: "trials per point instead of the experiment's"},
+			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "measurement per trial instead of the experiment's"},
+			&cli.DurationFlag{Name: "warmup", Usage: "warm-up per server instead of the experiment's"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "results root `DIR`: the run goes to DIR/<experiment>/<timestamp>"},
+			&cli.StringFlag{Name: "bin", Value: "", Usage: "`DIR` with webserver and loadgen (default: build them into the checkout's bin/)"},
+			&cli.StringFlag{Name: "filesets", Value: "/var/tmp/flashbench/filesets", Usage: "`DIR` caching the file sets (readable by www-data)"},
+			&cli.BoolFlag{Name: "allow-saturated-client", Usage: "keep points whose client was saturated (marked) instead of failing them"},
+			&cli.BoolFlag{Name: "quick", Usage: "tiny durations and one trial, for tests"},
+			&cli.BoolFlag{Name: "no-report", Usage: "do not write the report after the run"},
+		},
+		Action: runAction,
+	}
+}
+
+func runAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return cli.Exit(fmt.Sprintf("harness run: want one experiment, got %d (see harness list)", c.NArg()), 1)
+	}
+	e, err := harness.LookupExperiment(c.Args().First())
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	if c.String("topology") != "local" {
+		return cli.Exit(fmt.Errorf("harness run: topology %q: only local is available", c.String("topology")), 1)
+	}
+	topo, err := harness.NewLocal()
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	defer topo.Close()
+	bin, err := binaries(c.String("bin"), c.App.ErrWriter)
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	o := harness.Options{Experiment: e, Topology: topo, BinDir: bin, OutDir: c.String("out"),
+		FileSetDir: c.String("filesets"), Trials: c.Int("trials"), Duration: c.Duration("duration"),
+		Warmup: c.Duration("warmup"), Quick: c.Bool("quick"), AllowSaturatedClient: c.Bool("allow-saturated-client"), Log: c.App.ErrWriter, Hosts: []netip.Addr{}}
+	if a := c.String("archs"); a != "" {
+		o.Archs = strings.Split(a, ",")
+	}
+	if isTerminal(c.App.ErrWriter) {
+		o.Progress = c.App.ErrWriter
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(c.App.ErrWriter, "harness: interrupted: stopping the servers and keeping the finished points")
+			stop() // a second Ctrl-C ends the harness at once
+		case <-finished:
+		}
+	}()
+	start := time.Now()
+	out, err := harness.Execute(ctx, o)
+	close(finished)
+	var skip *harness.SkipError
+	if errors.As(err, &skip) {
+		fmt.Fprintln(c.App.Writer, skip.Reason)
+		return nil
+	}
+	if out == nil {
+		return cli.Exit(err, 1)
+	}
+	return finish(c, e, out, err, time.Since(start))
+}
+
+// finish prints the table and where the run went, and writes the report.
+func finish(c *cli.Context, e *harness.Experiment, out *harness.Outcome, err error, took time.Duration) error {
+	w := c.App.Writer
+	fmt.Fprintln(w)
+	if werr := harness.WriteSummary(w, e, out); werr != nil && err == nil {
+		err = werr
+	}
+	fmt.Fprintf(w, "\n%d points in %s", len(out.Index.Points), took.Round(time.Second))
+	if out.Index.Interrupted {
+		fmt.Fprint(w, " (interrupted)")
+	}
+	fmt.Fprintf(w, "\nresults: %s\n", out.Dir)
+	if !c.Bool("no-report") {
+		if md, html, rerr := writeReport(out.Dir); rerr != nil {
+			fmt.Fprintf(w, "report: %v\n", rerr)
+		} else {
+			fmt.Fprintf(w, "report: %s, %s, plots in %s\n", md, html, filepath.Join(out.Dir, "plots"))
+		}
+	}
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	if out.Index.Interrupted {
+		return cli.Exit("harness: run interrupted", 130)
+	}
+	return nil
+}
+
+// binaries returns the directory holding webserver and loadgen: dir when
+// given, else the checkout's bin/ after building them into it.
+func binaries(dir string, stderr io.Writer) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(root, "bin")
+	cmd := exec.Command("go", "build", "-o", bin+"/", "./servers/cmd/webserver", "./loadgen/cmd/loadgen", "./fileset/cmd/fileset")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("harness: build: %w", err)
+	}
+	return bin, nil
+}
+
+// moduleRoot finds the flashbench checkout above the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(b), "module flashbench\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("harness: not inside the flashbench checkout: give --bin DIR with webserver and loadgen")
+		}
+		dir = parent
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

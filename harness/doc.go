@@ -1,0 +1,68 @@
+// Package harness runs flashbench's experiments end to end: one call
+// builds the file set, starts each server architecture pinned to its own
+// core, verifies it, warms it up, measures it trial by trial with the load
+// generator pinned to another core, and archives one result document per
+// point with the run's index (run.json), in the spirit of the TechEmpower
+// toolset, with statistics over trials and lossless histograms.
+//
+// # Experiment files
+//
+// An experiment is one TOML file in harness/experiments (built in) or
+// anywhere (given by path):
+//
+//	name = "hotos97"                 # names the results directory
+//	description = "..."              # one line, shown by `harness list`
+//	figure = "HotOS 1997, Table 1"   # what it reproduces
+//	archs = ["sped", "amped", "nginx", "apache2-event"]
+//
+//	[fileset]                        # fileset.Options
+//	kind = "fixed"                   # specweb99, specweb96, fixed, single
+//	count = 64                       # fixed: files
+//	size_bytes = 500                 # fixed, single
+//	# connections = 64               # specweb99/96: sizes the set
+//
+//	[load]                           # loadgen's configuration
+//	connections = 32
+//	requests_per_conn = 1            # 1: one request per connection; 0: keep-alive
+//	duration = "2s"                  # per trial
+//	warmup = "1s"                    # once per server, before its trials
+//	trials = 3
+//	# threads, think_time, timeout, rate_per_conn_rps, max_error_ratio,
+//	# allow_saturated_client
+//
+//	[server]
+//	# args = ["--helpers", "4"]      # extra webserver flags
+//
+//	[sweep]                          # one parameter, or none
+//	param = "file_size_bytes"        # file_size_bytes, clients, connections,
+//	values = [500, 51200]            # dataset_bytes, caches
+//
+//	[memory]                         # bound the server with a memory cgroup
+//	# limit_bytes = 134217728        # and evict the set before each point
+//
+//	[paper]                          # the paper's numbers, as ratios
+//	ratios = { "amped/sped" = 1.0 }
+//	note = "..."
+//
+// Unknown keys are errors, so a misspelt key never silently falls back to a
+// default. Architectures are `webserver --arch` names or the real servers
+// in Externals (nginx, apache2-prefork, apache2-worker, apache2-event,
+// lighttpd); one that is not available is recorded as skipped, with the
+// reason.
+//
+// # Runs
+//
+// For each cell (an architecture at one sweep value) the server is started
+// once, in its own session, under taskset on the topology's server CPUs
+// (GOMAXPROCS set to their number), verified (one file of each class, by
+// sha256), warmed up, and measured Trials times by bin/loadgen run as a
+// child process on the client CPUs. The server's CPU time is read from
+// /proc for its whole process tree before and after each trial, its peak
+// memory (the tree's summed VmHWM) sampled during it, and its stats file
+// read after it. A point fails, with its reason, when the server does not
+// start, verification fails, errors exceed max_error_ratio, or the client
+// was saturated; the run goes on. A cancelled context stops the run
+// cleanly: processes are stopped by their own PID (SIGTERM, then SIGKILL to
+// their process group), cgroups removed, finished points kept, and run.json
+// marked interrupted.
+package harness

@@ -1,0 +1,341 @@
+package harness
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Experiment is one experiment file: what to run (architectures, file set,
+// load) and the one parameter it sweeps.
+type Experiment struct {
+	// Name is the experiment's name; it names the results directory.
+	Name        string `toml:"name"`
+	Description string `toml:"description"`
+	// Figure is the paper's figure or table the experiment reproduces.
+	Figure string `toml:"figure"`
+	// Archs are `webserver --arch` names and external servers (Externals).
+	Archs   []string `toml:"archs"`
+	FileSet FileSet  `toml:"fileset"`
+	Load    Load     `toml:"load"`
+	Server  Server   `toml:"server"`
+	// Sweep is the varied parameter; nil runs one point per architecture.
+	Sweep *Sweep `toml:"sweep"`
+	// Memory bounds the server's page cache, for disk-bound experiments.
+	Memory *Memory `toml:"memory"`
+	// Paper holds the paper's numbers, as ratios, shown beside the tables.
+	Paper *Paper `toml:"paper"`
+
+	// Source is the text of the file the experiment was parsed from.
+	Source string `toml:"-"`
+}
+
+// FileSet selects the file set (fileset.Options) the servers serve.
+type FileSet struct {
+	// Kind is specweb99, specweb96, fixed or single.
+	Kind      string `toml:"kind"`
+	Count     int    `toml:"count"`
+	SizeBytes int64  `toml:"size_bytes"`
+	// Connections sizes the SPECweb sets.
+	Connections int    `toml:"connections"`
+	Seed        uint64 `toml:"seed"`
+}
+
+// Load is the client side: the loadgen configuration of every point.
+type Load struct {
+	Connections int `toml:"connections"`
+	// RequestsPerConn is 1 for HTTP/1.0 style, 0 for unlimited keep-alive.
+	RequestsPerConn int      `toml:"requests_per_conn"`
+	Duration        Duration `toml:"duration"`
+	Warmup          Duration `toml:"warmup"`
+	Trials          int      `toml:"trials"`
+	Threads         int      `toml:"threads"`
+	ThinkTime       Duration `toml:"think_time"`
+	Timeout         Duration `toml:"timeout"`
+	// RatePerConnRPS, when positive, paces each connection (open loop,
+	// total rate = connections * this): slow clients.
+	RatePerConnRPS float64 `toml:"rate_per_conn_rps"`
+	// MaxErrorRatio is the share of failed requests above which a point
+	// fails (default 0.01).
+	MaxErrorRatio float64 `toml:"max_error_ratio"`
+	// AllowSaturatedClient keeps points whose client was saturated (marked
+	// in the summary) instead of failing them: for machines too small to
+	// saturate the server from one client core, and for tests.
+	AllowSaturatedClient bool `toml:"allow_saturated_client"`
+}
+
+// Server holds options passed to every `webserver` architecture.
+type Server struct {
+	// Args are extra webserver flags, e.g. ["--helpers", "4"].
+	Args []string `toml:"args"`
+}
+
+// Sweep is the parameter an experiment varies and its values.
+type Sweep struct {
+	Param  string `toml:"param"`
+	Values []any  `toml:"values"`
+}
+
+// Memory bounds the server's memory (and so its page cache) with a memory
+// cgroup and evicts the file set before every point.
+type Memory struct {
+	LimitBytes int64 `toml:"limit_bytes"`
+}
+
+// Paper is what the paper reported, as ratios between architectures.
+type Paper struct {
+	Ratios map[string]float64 `toml:"ratios"`
+	Note   string             `toml:"note"`
+}
+
+// Duration is a time.Duration written as "4s" or "500ms" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Sweep parameters. Their names carry their units, as in config.extra.params.
+const (
+	ParamFileSize     = "file_size_bytes"
+	ParamClients      = "clients"
+	ParamConnections  = "connections"
+	ParamDatasetBytes = "dataset_bytes"
+	ParamCaches       = "caches"
+)
+
+// CacheCombos are the values of the caches parameter: the caches left on.
+var CacheCombos = []string{"path+header+mmap", "path+header", "path+mmap", "header+mmap", "path", "header", "mmap", "none"}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// ParseExperiment decodes and validates an experiment file's text. name is
+// used in errors (usually the file name).
+func ParseExperiment(name string, data []byte) (*Experiment, error) {
+	var e Experiment
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&e)
+	if err != nil {
+		return nil, fmt.Errorf("experiment %s: %w", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("experiment %s: unknown key %s", name, strings.Join(keys, ", "))
+	}
+	e.Source = string(data)
+	e.setDefaults()
+	if err := e.Validate(); err != nil {
+		return nil, fmt.Errorf("experiment %s: %w", name, err)
+	}
+	return &e, nil
+}
+
+// ReadExperiment reads and parses the experiment file at path.
+func ReadExperiment(path string) (*Experiment, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("experiment: %w", err)
+	}
+	return ParseExperiment(path, b)
+}
+
+func (e *Experiment) setDefaults() {
+	l := &e.Load
+	if l.Trials == 0 {
+		l.Trials = 1
+	}
+	if l.Threads == 0 {
+		l.Threads = 1
+	}
+	if l.Timeout.Duration == 0 {
+		l.Timeout.Duration = 5 * time.Second
+	}
+	if l.MaxErrorRatio == 0 {
+		l.MaxErrorRatio = 0.01
+	}
+	if e.FileSet.Seed == 0 {
+		e.FileSet.Seed = 1
+	}
+}
+
+// Validate checks every field and the sweep's values against its parameter.
+func (e *Experiment) Validate() error {
+	if !nameRE.MatchString(e.Name) {
+		return fmt.Errorf("name %q: want lowercase letters, digits, - and _", e.Name)
+	}
+	if e.Description == "" {
+		return errors.New("description: missing")
+	}
+	if len(e.Archs) == 0 {
+		return errors.New("archs: none listed")
+	}
+	seen := map[string]bool{}
+	for _, a := range e.Archs {
+		if !nameRE.MatchString(a) {
+			return fmt.Errorf("archs: bad name %q", a)
+		}
+		if seen[a] {
+			return fmt.Errorf("archs: %q listed twice", a)
+		}
+		seen[a] = true
+	}
+	if err := e.FileSet.validate(); err != nil {
+		return fmt.Errorf("fileset: %w", err)
+	}
+	if err := e.Load.validate(); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	if e.Memory != nil && e.Memory.LimitBytes < 16<<20 {
+		return fmt.Errorf("memory.limit_bytes: %d, want at least 16 MiB", e.Memory.LimitBytes)
+	}
+	if e.Sweep != nil {
+		if err := e.validateSweep(); err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+	}
+	if e.Paper != nil {
+		for k, v := range e.Paper.Ratios {
+			if a, b, ok := strings.Cut(k, "/"); !ok || a == "" || b == "" || v <= 0 {
+				return fmt.Errorf("paper.ratios: %q = %v, want \"a/b\" = positive number", k, v)
+			}
+		}
+	}
+	return nil
+}
+
+func (f *FileSet) validate() error {
+	switch f.Kind {
+	case "specweb99", "specweb96":
+		if f.Connections <= 0 {
+			return fmt.Errorf("connections: %d, want > 0 for %s", f.Connections, f.Kind)
+		}
+		if f.SizeBytes != 0 || f.Count != 0 {
+			return fmt.Errorf("size_bytes and count: not used by %s", f.Kind)
+		}
+	case "fixed", "single":
+		if f.SizeBytes <= 0 {
+			return fmt.Errorf("size_bytes: %d, want > 0", f.SizeBytes)
+		}
+		if f.Kind == "fixed" && f.Count <= 0 {
+			return fmt.Errorf("count: %d, want > 0", f.Count)
+		}
+		if f.Connections != 0 {
+			return fmt.Errorf("connections: not used by %s", f.Kind)
+		}
+	default:
+		return fmt.Errorf("kind %q: want specweb99, specweb96, fixed or single", f.Kind)
+	}
+	return nil
+}
+
+func (l *Load) validate() error {
+	switch {
+	case l.Connections <= 0:
+		return fmt.Errorf("connections: %d, want > 0", l.Connections)
+	case l.RequestsPerConn < 0:
+		return fmt.Errorf("requests_per_conn: %d, want >= 0", l.RequestsPerConn)
+	case l.Duration.Duration <= 0:
+		return fmt.Errorf("duration: %v, want > 0", l.Duration.Duration)
+	case l.Warmup.Duration < 0 || l.ThinkTime.Duration < 0 || l.Timeout.Duration < 0:
+		return errors.New("warmup, think_time and timeout: want >= 0")
+	case l.Trials < 0 || l.Trials > 100:
+		return fmt.Errorf("trials: %d, want 1..100", l.Trials)
+	case l.Threads < 0 || l.Threads > 256:
+		return fmt.Errorf("threads: %d, want 1..256", l.Threads)
+	case l.RatePerConnRPS < 0:
+		return fmt.Errorf("rate_per_conn_rps: %v, want >= 0", l.RatePerConnRPS)
+	case l.RatePerConnRPS > 0 && l.ThinkTime.Duration > 0:
+		return errors.New("rate_per_conn_rps and think_time: choose one")
+	case l.MaxErrorRatio < 0 || l.MaxErrorRatio > 1:
+		return fmt.Errorf("max_error_ratio: %v, want 0..1", l.MaxErrorRatio)
+	}
+	return nil
+}
+
+func (e *Experiment) validateSweep() error {
+	s := e.Sweep
+	if len(s.Values) == 0 {
+		return fmt.Errorf("values: none for %q", s.Param)
+	}
+	if s.Param == ParamCaches {
+		return validateCaches(s.Values)
+	}
+	switch s.Param {
+	case ParamFileSize:
+		if e.FileSet.Kind != "fixed" && e.FileSet.Kind != "single" {
+			return fmt.Errorf("%s: needs a fixed or single file set, not %s", s.Param, e.FileSet.Kind)
+		}
+	case ParamDatasetBytes:
+		if e.FileSet.Kind != "fixed" {
+			return fmt.Errorf("%s: needs a fixed file set, not %s", s.Param, e.FileSet.Kind)
+		}
+	case ParamClients, ParamConnections:
+	default:
+		return fmt.Errorf("param %q: want one of %s", s.Param,
+			strings.Join([]string{ParamFileSize, ParamClients, ParamConnections, ParamDatasetBytes, ParamCaches}, ", "))
+	}
+	seen := map[int64]bool{}
+	for _, v := range s.Values {
+		n, ok := v.(int64)
+		if !ok || n <= 0 {
+			return fmt.Errorf("%s: value %v, want a positive integer", s.Param, v)
+		}
+		if seen[n] {
+			return fmt.Errorf("%s: value %d listed twice", s.Param, n)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+func validateCaches(values []any) error {
+	seen := map[string]bool{}
+	for _, v := range values {
+		s, ok := v.(string)
+		if !ok || !knownCombo(s) {
+			return fmt.Errorf("caches: value %v, want one of %s", v, strings.Join(CacheCombos, ", "))
+		}
+		if seen[s] {
+			return fmt.Errorf("caches: value %q listed twice", s)
+		}
+		seen[s] = true
+	}
+	return nil
+}
+
+func knownCombo(s string) bool {
+	for _, c := range CacheCombos {
+		if c == s {
+			return true
+		}
+	}
+	return false
+}
+
+// SortedRatios returns the paper's ratio names in order, for stable output.
+func (p *Paper) SortedRatios() []string {
+	keys := make([]string, 0, len(p.Ratios))
+	for k := range p.Ratios {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,65 @@
+package harness_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// binDir holds webserver, loadgen and fileset, built once for the tests.
+var binDir string
+
+func TestMain(m *testing.M) {
+	if os.Getenv("FLASHBENCH_HARNESS_HELPER") != "" {
+		os.Exit(helperMain())
+	}
+	dir, err := os.MkdirTemp("", "harness-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
+		"flashbench/servers/cmd/webserver", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build binaries:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// helperMain is the test binary re-executed as a process tree: "tree"
+// starts two children of itself that sleep, then waits for them.
+func helperMain() int {
+	switch os.Getenv("FLASHBENCH_HARNESS_HELPER") {
+	case "tree":
+		var cmds []*exec.Cmd
+		for i := 0; i < 2; i++ {
+			c := exec.Command(os.Args[0])
+			c.Env = append(os.Environ(), "FLASHBENCH_HARNESS_HELPER=sleep")
+			if err := c.Start(); err != nil {
+				return 1
+			}
+			cmds = append(cmds, c)
+		}
+		fmt.Println("ready")
+		for _, c := range cmds {
+			c.Wait()
+		}
+	case "sleep":
+		// Burn a little CPU so the tree's CPU time is measurable, then sleep.
+		x := 0
+		for i := 0; i < 50_000_000; i++ {
+			x += i
+		}
+		_ = x
+		select {}
+	}
+	return 0
+}

@@ -1,0 +1,94 @@
+package harness
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Cell is one server configuration of a run: an architecture at one value of
+// the sweep. The server is started once per cell, verified and warmed up,
+// and then measured Trials times.
+type Cell struct {
+	Arch string
+	// Param is the sweep parameter ("" without a sweep) and Value its value
+	// in this cell (int64, or string for caches).
+	Param string
+	Value any
+}
+
+// Params returns the cell's sweep parameters as config.extra.params holds them.
+func (c Cell) Params() map[string]any {
+	if c.Param == "" {
+		return map[string]any{}
+	}
+	return map[string]any{c.Param: c.Value}
+}
+
+// PointID names trial n of the cell: "amped-file_size_bytes=500-trial=1".
+// It is also the point's result file name, without ".json".
+func (c Cell) PointID(trial int) string {
+	var b strings.Builder
+	b.WriteString(c.Arch)
+	if c.Param != "" {
+		fmt.Fprintf(&b, "-%s=%v", c.Param, c.Value)
+	}
+	fmt.Fprintf(&b, "-trial=%d", trial)
+	return b.String()
+}
+
+// Cells lists the run's cells: for each sweep value, each architecture, so
+// that the architectures measured at one value are close in time.
+func (e *Experiment) Cells(archs []string) []Cell {
+	if e.Sweep == nil {
+		out := make([]Cell, len(archs))
+		for i, a := range archs {
+			out[i] = Cell{Arch: a}
+		}
+		return out
+	}
+	var out []Cell
+	for _, v := range e.Sweep.Values {
+		for _, a := range archs {
+			out = append(out, Cell{Arch: a, Param: e.Sweep.Param, Value: v})
+		}
+	}
+	return out
+}
+
+// cellFileSet returns the file set options a cell needs.
+func (e *Experiment) cellFileSet(c Cell) FileSet {
+	fs := e.FileSet
+	switch c.Param {
+	case ParamFileSize:
+		fs.SizeBytes = c.Value.(int64)
+	case ParamDatasetBytes:
+		fs.Count = int(max(1, c.Value.(int64)/fs.SizeBytes))
+	}
+	return fs
+}
+
+// cellConnections returns the client connections of a cell.
+func (e *Experiment) cellConnections(c Cell) int {
+	if c.Param == ParamClients || c.Param == ParamConnections {
+		return int(c.Value.(int64))
+	}
+	return e.Load.Connections
+}
+
+// cacheFlags returns the webserver flags that turn off the caches a caches
+// value leaves out.
+func cacheFlags(combo string) []string {
+	on := map[string]bool{}
+	for _, c := range strings.Split(combo, "+") {
+		on[c] = true
+	}
+	var flags []string
+	for _, c := range []struct{ name, flag string }{
+		{"path", "--no-pathname-cache"}, {"header", "--no-header-cache"}, {"mmap", "--no-mmap-cache"},
+	} {
+		if !on[c.name] {
+			flags = append(flags, c.flag)
+		}
+	}
+	return flags
+}

@@ -1,0 +1,135 @@
+package harness_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"flashbench/harness"
+	"flashbench/results"
+)
+
+func execute(t *testing.T, experiment string) (*harness.Outcome, *bytes.Buffer) {
+	t.Helper()
+	e, err := harness.ReadExperiment(filepath.Join("testdata", experiment+".toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := harness.NewLocal()
+	if err != nil {
+		t.Skip(err)
+	}
+	var log bytes.Buffer
+	out, err := harness.Execute(context.Background(), harness.Options{Experiment: e, Topology: topo, BinDir: binDir,
+		OutDir: t.TempDir(), FileSetDir: worldReadableTempDir(t), Quick: true, Log: &log})
+	if err != nil {
+		t.Fatalf("Execute: %v\n%s", err, log.String())
+	}
+	if left := processesFrom(t, binDir); len(left) > 0 {
+		t.Errorf("got processes %v left behind, want none", left)
+	}
+	return out, &log
+}
+
+func TestExecuteQuick(t *testing.T) {
+	out, log := execute(t, "quick")
+	ix, err := harness.ReadIndex(out.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Experiment != "quick" || ix.Interrupted || ix.Topology != "local" || ix.FinishedAt.IsZero() ||
+		!strings.Contains(ix.ExperimentFile, `name = "quick"`) {
+		t.Errorf("got index %+v, want quick, not interrupted, local, finished, with its file", ix)
+	}
+	want := map[string]string{
+		"sped-file_size_bytes=500-trial=1": harness.StatusOK, "null-file_size_bytes=500-trial=1": harness.StatusOK,
+		"nosucharch-file_size_bytes=500-trial=1": harness.StatusSkipped, "sped-file_size_bytes=2000-trial=1": harness.StatusOK,
+		"null-file_size_bytes=2000-trial=1": harness.StatusOK, "nosucharch-file_size_bytes=2000-trial=1": harness.StatusSkipped,
+	}
+	if len(ix.Points) != len(want) {
+		t.Fatalf("got %d points, want %d\n%s", len(ix.Points), len(want), log)
+	}
+	cpu := 0.0
+	for _, p := range ix.Points {
+		if p.Status != want[p.ID] {
+			t.Errorf("point %s: got status %s (%s), want %s", p.ID, p.Status, p.Reason, want[p.ID])
+			continue
+		}
+		if p.Status != harness.StatusOK {
+			if p.Reason == "" {
+				t.Errorf("point %s: got no reason for %s", p.ID, p.Status)
+			}
+			continue
+		}
+		checkPointResult(t, out.Dir, p)
+		cpu += out.Results[p.ID].Server.CPUUserS + out.Results[p.ID].Server.CPUSystemS
+	}
+	if cpu <= 0 {
+		t.Errorf("got server CPU %v s over all points, want > 0", cpu)
+	}
+	var sum bytes.Buffer
+	if err := harness.WriteSummary(&sum, quickExperiment(t), out); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"file_size_bytes=500", "file_size_bytes=2000", "sped", "nosucharch", "skipped"} {
+		if !strings.Contains(sum.String(), s) {
+			t.Errorf("summary lacks %q:\n%s", s, sum.String())
+		}
+	}
+}
+
+func quickExperiment(t *testing.T) *harness.Experiment {
+	e, err := harness.ReadExperiment(filepath.Join("testdata", "quick.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// checkPointResult reads a point's document and checks what the harness
+// adds to the load generator's: server usage, provenance and parameters.
+func checkPointResult(t *testing.T, dir string, p harness.PointEntry) {
+	t.Helper()
+	r, err := results.Read(filepath.Join(dir, p.Result))
+	if err != nil {
+		t.Errorf("point %s: %v", p.ID, err)
+		return
+	}
+	if r.Server.Arch != p.Arch || r.RequestsTotal == 0 || r.ErrorsTotal != 0 {
+		t.Errorf("point %s: got arch %q, %d requests, %d errors; want %s, > 0, 0", p.ID, r.Server.Arch, r.RequestsTotal, r.ErrorsTotal, p.Arch)
+	}
+	// CPU time comes in 10 ms ticks: a short point may see none.
+	if r.Server.CPUUserS < 0 || r.Server.CPUSystemS < 0 || r.Server.PeakRSSBytes <= 0 {
+		t.Errorf("point %s: got server cpu %v+%v s, peak rss %d; want >= 0 and rss > 0", p.ID, r.Server.CPUUserS, r.Server.CPUSystemS, r.Server.PeakRSSBytes)
+	}
+	if len(r.Server.Stats) == 0 {
+		t.Errorf("point %s: got no server stats", p.ID)
+	}
+	pv := r.Provenance
+	if pv.Topology != "local" || len(pv.CorePinning.ServerCPUs) == 0 || pv.GitCommit == "" || len(pv.Sysctls) == 0 {
+		t.Errorf("point %s: got provenance %+v, want local, pinned, a commit, sysctls", p.ID, pv)
+	}
+	x := r.Config.Extra
+	params, _ := x["params"].(map[string]any)
+	if x["experiment"] != "quick" || x["arch"] != p.Arch || x["point"] != p.ID || params["file_size_bytes"] != p.Params["file_size_bytes"] {
+		t.Errorf("point %s: got extra %v, want experiment, arch, point and params", p.ID, x)
+	}
+}
+
+func TestExecuteServerCannotStart(t *testing.T) {
+	out, log := execute(t, "badstart")
+	if len(out.Index.Points) != 2 {
+		t.Fatalf("got %d points, want 2 (2 archs x 1 quick trial)\n%s", len(out.Index.Points), log)
+	}
+	for _, p := range out.Index.Points {
+		if p.Status != harness.StatusFailed || !strings.Contains(p.Reason, "start") || p.Result != "" {
+			t.Errorf("point %s: got %s %q result %q, want failed saying the server did not start", p.ID, p.Status, p.Reason, p.Result)
+		}
+	}
+	ix, err := harness.ReadIndex(out.Dir)
+	if err != nil || len(ix.Points) != 2 {
+		t.Errorf("run.json: got %v, %v; want 2 points", ix, err)
+	}
+}

@@ -1,0 +1,272 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"flashbench/fileset"
+	"flashbench/results"
+)
+
+// Options configures a run of an experiment.
+type Options struct {
+	Experiment *Experiment
+	Topology   Topology
+	// BinDir holds the webserver and loadgen binaries.
+	BinDir string
+	// OutDir is the results root: the run goes to OutDir/<experiment>/<timestamp>.
+	OutDir string
+	// FileSetDir caches the generated file sets between runs. Real servers
+	// read them as www-data, so every directory on the way must be
+	// traversable by other users (/var/tmp is).
+	FileSetDir string
+	// Archs, when set, replaces the experiment's architectures.
+	Archs []string
+	// Trials, Duration and Warmup, when positive, override the experiment's.
+	Trials           int
+	Duration, Warmup time.Duration
+	// AllowSaturatedClient keeps points whose client was saturated.
+	AllowSaturatedClient bool
+	// Quick shrinks durations to a fraction of a second and trials to one
+	// (for tests), unless set explicitly.
+	Quick bool
+	// Hosts are addresses besides loopback and 198.18.0.0/15 the harness
+	// may send load to.
+	Hosts []netip.Addr
+	// Log receives one line per point and every notice; Progress, when
+	// set, shows a progress bar over the whole matrix (a terminal).
+	Log, Progress io.Writer
+	// StartTimeout bounds a server's start, StopTimeout its graceful stop.
+	StartTimeout, StopTimeout time.Duration
+}
+
+// SkipError reports an experiment this machine cannot run (no root for a
+// memory cgroup, ...): not a failure, one line of explanation.
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return e.Reason }
+
+// Outcome is what a run leaves: its directory, its index and the measured
+// results by point ID.
+type Outcome struct {
+	Dir     string
+	Index   *Index
+	Results map[string]*results.Result
+}
+
+// runner is one run in progress.
+type runner struct {
+	o         Options
+	e         *Experiment
+	load      Load
+	dir, work string
+	prov      results.Provenance
+	webArchs  map[string]bool
+	manifests map[string]*fileset.Manifest
+	ix        *Index
+	out       *Outcome
+	bar       *progressbar.ProgressBar
+	done      int
+	total     int
+}
+
+// Execute runs the experiment: every cell's server is started, verified and
+// warmed up, and then measured trial by trial. A cancelled ctx stops the
+// run cleanly: processes are reaped, the finished points kept, and the
+// index marked interrupted. The error is about the run as a whole; points
+// that fail are recorded as failed and the run goes on.
+func Execute(ctx context.Context, o Options) (*Outcome, error) {
+	r, err := newRunner(o)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(r.work)
+	if err := writeIndex(r.dir, r.ix); err != nil {
+		return nil, err
+	}
+	cells := r.e.Cells(r.archs())
+	r.total = len(cells) * r.load.Trials
+	r.startBar()
+	for i, c := range cells {
+		if ctx.Err() != nil {
+			break
+		}
+		for _, p := range r.runCell(ctx, i, c) {
+			r.record(p)
+		}
+	}
+	r.ix.FinishedAt = time.Now().UTC()
+	r.ix.Interrupted = ctx.Err() != nil
+	if r.bar != nil {
+		r.bar.Finish()
+		fmt.Fprintln(r.o.Progress)
+	}
+	if err := writeIndex(r.dir, r.ix); err != nil {
+		return r.out, err
+	}
+	return r.out, nil
+}
+
+func newRunner(o Options) (*runner, error) {
+	if o.Experiment == nil || o.Topology == nil {
+		return nil, errors.New("run: experiment and topology required")
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 15 * time.Second
+	}
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = 10 * time.Second
+	}
+	if err := CheckTarget(o.Topology.ServerAddr(), o.Hosts); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	r := &runner{o: o, e: o.Experiment, load: effectiveLoad(o), manifests: map[string]*fileset.Manifest{}}
+	if r.e.Memory != nil {
+		if _, err := CgroupVersion(); err != nil || os.Geteuid() != 0 {
+			if err == nil {
+				err = errors.New("needs root to bound the server's memory with a cgroup")
+			}
+			return nil, &SkipError{Reason: fmt.Sprintf("%s: skipped: %v", r.e.Name, err)}
+		}
+	}
+	var err error
+	if r.webArchs, err = webserverArchs(filepath.Join(o.BinDir, "webserver")); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	raiseNoFile()
+	start := time.Now().UTC()
+	if r.dir, err = makeRunDir(filepath.Join(o.OutDir, r.e.Name), start); err != nil {
+		return nil, err
+	}
+	if r.work, err = os.MkdirTemp("", "flashbench-run-"); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	os.Chmod(r.work, 0o755)
+	r.prov = Provenance(o.Topology)
+	r.ix = &Index{SchemaVersion: IndexSchemaVersion, Experiment: r.e.Name, StartedAt: start,
+		Topology: o.Topology.Name(), ExperimentFile: r.e.Source, Points: []PointEntry{}}
+	r.out = &Outcome{Dir: r.dir, Index: r.ix, Results: map[string]*results.Result{}}
+	return r, nil
+}
+
+// effectiveLoad applies the run's overrides to the experiment's load.
+func effectiveLoad(o Options) Load {
+	l := o.Experiment.Load
+	if o.Quick {
+		l.Trials, l.Duration.Duration, l.Warmup.Duration = 1, 500*time.Millisecond, 200*time.Millisecond
+	}
+	if o.AllowSaturatedClient {
+		l.AllowSaturatedClient = true
+	}
+	if o.Trials > 0 {
+		l.Trials = o.Trials
+	}
+	if o.Duration > 0 {
+		l.Duration.Duration = o.Duration
+	}
+	if o.Warmup > 0 {
+		l.Warmup.Duration = o.Warmup
+	}
+	return l
+}
+
+func (r *runner) archs() []string {
+	if len(r.o.Archs) > 0 {
+		return r.o.Archs
+	}
+	return r.e.Archs
+}
+
+// makeRunDir creates dir/<timestamp>, waiting for the next second if a run
+// of the same second has it.
+func makeRunDir(dir string, t time.Time) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("run: %w", err)
+	}
+	for i := 0; i < 5; i++ {
+		d := filepath.Join(dir, t.Add(time.Duration(i)*time.Second).Format("20060102T150405Z"))
+		err := os.Mkdir(d, 0o755)
+		if err == nil {
+			return d, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("run: %w", err)
+		}
+	}
+	return "", fmt.Errorf("run: %s: a run directory exists for every second tried", dir)
+}
+
+// raiseNoFile lifts the soft descriptor limit to the hard one, for the
+// servers and clients the harness starts (thousands of connections).
+func raiseNoFile() {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+}
+
+// noFileLimit returns the soft descriptor limit children inherit.
+func noFileLimit() uint64 {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
+		return 1024
+	}
+	return lim.Cur
+}
+
+// record adds a point to the index, rewrites run.json and moves the bar.
+func (r *runner) record(p PointEntry) {
+	r.ix.Points = append(r.ix.Points, p)
+	if err := writeIndex(r.dir, r.ix); err != nil {
+		r.logf("%v", err)
+	}
+	r.done++
+	line := fmt.Sprintf("[%d/%d] %s: %s", r.done, r.total, p.ID, p.Status)
+	if p.Status == StatusOK {
+		if res := r.out.Results[p.ID]; res != nil {
+			line += fmt.Sprintf(" %.0f req/s", res.ThroughputRPS)
+		}
+	} else if p.Reason != "" {
+		line += ": " + p.Reason
+	}
+	r.logf("%s", line)
+	if r.bar != nil {
+		r.bar.Add(1)
+	}
+}
+
+func (r *runner) startBar() {
+	if r.o.Progress == nil {
+		return
+	}
+	r.bar = progressbar.NewOptions(r.total,
+		progressbar.OptionSetWriter(r.o.Progress), progressbar.OptionSetDescription(r.e.Name),
+		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true), progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(200*time.Millisecond))
+	r.bar.RenderBlank()
+}
+
+// logf prints a line to the log without tearing the progress bar.
+func (r *runner) logf(format string, args ...any) {
+	if r.bar != nil {
+		r.bar.Clear()
+	}
+	fmt.Fprintf(r.o.Log, format+"\n", args...)
+	if r.bar != nil {
+		r.bar.RenderBlank()
+	}
+}

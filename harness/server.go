@@ -1,0 +1,212 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// server is a server under test, started in a topology.
+type server struct {
+	arch string
+	proc Process
+	addr netip.AddrPort
+	// statsFile is the webserver's stats file ("" for real servers).
+	statsFile string
+	log       *os.File
+}
+
+var readyRE = regexp.MustCompile(`webserver: \S+ listening on (\S+)`)
+
+// webserverArchs returns the architectures the webserver binary offers,
+// read from its --help.
+func webserverArchs(bin string) (map[string]bool, error) {
+	out, err := exec.Command(bin, "--help").Output()
+	if err != nil {
+		return nil, fmt.Errorf("webserver --help: %w", err)
+	}
+	m := regexp.MustCompile(`server architecture: ([a-z0-9_, -]+)`).FindSubmatch(out)
+	if m == nil {
+		return nil, errors.New("webserver --help: no architecture list")
+	}
+	archs := map[string]bool{}
+	for _, a := range strings.Split(string(m[1]), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			archs[a] = true
+		}
+	}
+	return archs, nil
+}
+
+// startWebserver starts `webserver --arch` on a free port of the topology's
+// server address and waits for its readiness line.
+func startWebserver(ctx context.Context, topo Topology, bin string, sc serverConfig) (*server, error) {
+	args := []string{"--arch", sc.arch, "--root", sc.docroot,
+		"--listen", netip.AddrPortFrom(topo.ServerAddr(), 0).String(), "--stats-file", sc.statsFile}
+	args = append(args, sc.args...)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", sc.arch, err)
+	}
+	cmd := Command{Path: bin, Args: args, Env: []string{fmt.Sprintf("GOMAXPROCS=%d", len(topo.Pinning().ServerCPUs))},
+		Stdout: pw, Stderr: sc.log, Cgroup: sc.cgroup}
+	p, err := topo.StartServer(cmd)
+	pw.Close()
+	if err != nil {
+		pr.Close()
+		return nil, err
+	}
+	s := &server{arch: sc.arch, proc: p, statsFile: sc.statsFile, log: sc.log}
+	lines := make(chan string, 1)
+	go func() {
+		defer pr.Close()
+		sent := false
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if m := readyRE.FindStringSubmatch(sc.Text()); m != nil && !sent {
+				lines <- m[1]
+				sent = true
+			}
+			fmt.Fprintln(s.log, sc.Text())
+		}
+	}()
+	select {
+	case a := <-lines:
+		if s.addr, err = netip.ParseAddrPort(a); err != nil {
+			s.stop(time.Second)
+			return nil, fmt.Errorf("start %s: readiness line: %w", sc.arch, err)
+		}
+		return s, nil
+	case <-p.Done():
+		return nil, fmt.Errorf("start %s: exited: %v%s", sc.arch, p.Err(), logTail(sc.log))
+	case <-time.After(sc.startTimeout):
+		s.stop(time.Second)
+		return nil, fmt.Errorf("start %s: not ready after %v%s", sc.arch, sc.startTimeout, logTail(sc.log))
+	case <-ctx.Done():
+		s.stop(time.Second)
+		return nil, ctx.Err()
+	}
+}
+
+// startExternal starts a real server on a free port and waits until it
+// accepts connections.
+func startExternal(ctx context.Context, topo Topology, prog string, sc serverConfig) (*server, error) {
+	port, err := freePort(topo.ServerAddr())
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", sc.arch, err)
+	}
+	x := &external{Docroot: sc.docroot, Dir: sc.dir, Addr: netip.AddrPortFrom(topo.ServerAddr(), port),
+		User: serverUser(), MaxConns: sc.maxConns}
+	cmd, err := x.command(sc.arch, prog)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", sc.arch, err)
+	}
+	cmd.Stdout, cmd.Stderr, cmd.Cgroup = sc.log, sc.log, sc.cgroup
+	p, err := topo.StartServer(cmd)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{arch: sc.arch, proc: p, addr: x.Addr, log: sc.log}
+	deadline := time.Now().Add(sc.startTimeout)
+	for {
+		c, err := net.DialTimeout("tcp", s.addr.String(), time.Second)
+		if err == nil {
+			c.Close()
+			return s, nil
+		}
+		select {
+		case <-p.Done():
+			return nil, fmt.Errorf("start %s: exited: %v%s", sc.arch, p.Err(), logTail(sc.log, filepath.Join(sc.dir, "error.log")))
+		case <-ctx.Done():
+			s.stop(time.Second)
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.stop(time.Second)
+			return nil, fmt.Errorf("start %s: not accepting on %v after %v%s", sc.arch, s.addr, sc.startTimeout,
+				logTail(sc.log, filepath.Join(sc.dir, "error.log")))
+		}
+	}
+}
+
+// freePort returns a port that was free a moment ago on addr.
+func freePort(addr netip.Addr) (uint16, error) {
+	l, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return uint16(l.Addr().(*net.TCPAddr).Port), nil
+}
+
+// stop ends the server: SIGTERM to its own PID, SIGKILL to its process
+// group after timeout, and SIGKILL to whatever of the group is left once
+// it has exited.
+func (s *server) stop(timeout time.Duration) error {
+	var err error
+	s.proc.Signal(syscall.SIGTERM)
+	select {
+	case <-s.proc.Done():
+	case <-time.After(timeout):
+		err = fmt.Errorf("stop %s: still running %v after SIGTERM, killed", s.arch, timeout)
+	}
+	if kerr := s.proc.Kill(); kerr != nil && err == nil {
+		err = fmt.Errorf("stop %s: %w", s.arch, kerr)
+	}
+	<-s.proc.Done()
+	return err
+}
+
+// readStats asks the webserver to rewrite its stats file (SIGUSR1) and
+// returns its content; real servers have none.
+func (s *server) readStats() map[string]any {
+	if s.statsFile == "" {
+		return nil
+	}
+	os.Remove(s.statsFile)
+	if s.proc.Signal(syscall.SIGUSR1) != nil {
+		return nil
+	}
+	for i := 0; i < 100; i++ {
+		if m, err := readJSONObject(s.statsFile); err == nil {
+			return m
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+// logTail returns the last lines of the given logs, for an error message.
+func logTail(files ...any) string {
+	var b strings.Builder
+	for _, f := range files {
+		var name string
+		switch f := f.(type) {
+		case *os.File:
+			name = f.Name()
+		case string:
+			name = f
+		}
+		data, err := os.ReadFile(name)
+		if err != nil || len(data) == 0 {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		if len(lines) > 3 {
+			lines = lines[len(lines)-3:]
+		}
+		b.WriteString(": " + strings.Join(lines, " | "))
+	}
+	return b.String()
+}

@@ -1,0 +1,123 @@
+package harness
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"flashbench/results"
+)
+
+// WriteSummary prints the run's table: for each sweep value, one row per
+// architecture with the median over trials of requests/s (and its spread,
+// half the range as a share of the median), connections/s, Mbit/s and the
+// median p50 and p99 latencies; failed and skipped cells say why.
+func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
+	type cellKey struct{ arch, param string }
+	var order []cellKey
+	byCell := map[cellKey][]PointEntry{}
+	for _, p := range out.Index.Points {
+		k := cellKey{p.Arch, paramString(p.Params)}
+		if _, ok := byCell[k]; !ok {
+			order = append(order, k)
+		}
+		byCell[k] = append(byCell[k], p)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	last := "\x00"
+	for _, k := range order {
+		if k.param != last {
+			if last != "\x00" {
+				fmt.Fprintln(tw)
+			}
+			title := e.Name
+			if k.param != "" {
+				title += "  " + k.param
+			}
+			fmt.Fprintf(tw, "%s\t\t\t\t\t\t\t\n", title)
+			fmt.Fprintln(tw, "arch\treq/s\tspread\tconn/s\tMbit/s\tp50 ms\tp99 ms\ttrials\t")
+			last = k.param
+		}
+		fmt.Fprintln(tw, summaryRow(k.arch, byCell[k], out.Results))
+	}
+	return tw.Flush()
+}
+
+func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) string {
+	var rps, cps, mbit, p50, p99 []float64
+	var reasons []string
+	mark := ""
+	for _, p := range pts {
+		r := res[p.ID]
+		if p.Status != StatusOK || r == nil {
+			reasons = append(reasons, p.Status+": "+p.Reason)
+			continue
+		}
+		if r.Client.Saturated {
+			mark = " *client saturated"
+		}
+		rps = append(rps, r.ThroughputRPS)
+		cps = append(cps, r.ConnectionsPerS)
+		mbit = append(mbit, r.BytesPerS*8/1e6)
+		p50 = append(p50, float64(r.LatencyUS.P50)/1000)
+		p99 = append(p99, float64(r.LatencyUS.P99)/1000)
+	}
+	if len(rps) == 0 {
+		why := "-"
+		if len(reasons) > 0 {
+			why = reasons[0]
+			if len(why) > 90 {
+				why = why[:90] + "..."
+			}
+		}
+		return fmt.Sprintf("%s\t-\t-\t-\t-\t-\t-\t0/%d\t  %s", arch, len(pts), why)
+	}
+	m := median(rps)
+	spread := 0.0
+	if m > 0 {
+		spread = 100 * (maxOf(rps) - minOf(rps)) / 2 / m
+	}
+	return fmt.Sprintf("%s\t%.0f\t±%.1f%%\t%.0f\t%.1f\t%.2f\t%.2f\t%d/%d\t%s", arch, m, spread,
+		median(cps), median(mbit), median(p50), median(p99), len(rps), len(pts), mark)
+}
+
+func paramString(p map[string]any) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, p[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func minOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = min(m, x)
+	}
+	return m
+}
+
+func maxOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
