@@ -135,11 +135,19 @@ func (h *Handler) plan(c *evloop.Conn, req *httpcore.Request, p *httpcore.Plan, 
 	return false
 }
 
-// coldRange returns the byte range covering every non-resident chunk of
-// p's body, or a zero length when it is all in memory (or p has no mapped
-// body: HEAD, 304, errors, or a file range another path sends).
+// coldRange returns the byte range of p's body that is not all in memory,
+// or a zero length when it is (or p has no file body: HEAD, 304, errors).
+// A mapped body is tested chunk by chunk; a file range (Flash-Lite's
+// sendfile path) as a whole.
 func (h *Handler) coldRange(p *httpcore.Plan) (off, n int64) {
-	if p.Kind != httpcore.BodyMapped {
+	switch p.Kind {
+	case httpcore.BodyFile:
+		if p.File.Resident(p.Offset, p.Length) {
+			return 0, 0
+		}
+		return p.Offset, p.Length
+	case httpcore.BodyMapped:
+	default:
 		return 0, 0
 	}
 	first, last := -1, -1

@@ -14,6 +14,12 @@
 // (PoolOptions.Timeout), is retried once, then answered 503. Helpers that
 // die before completing any job are replaced after a growing delay, never
 // one per request.
+//
+// Flash-Lite (the IO-Lite paper's Flash) is this architecture with the core
+// planning file bodies as file ranges (httpcore.Config.SendFile): the loop
+// tests their residency with cachestat(2) and sends them with sendfile from
+// the page cache, header and body coalesced with MSG_MORE, so no byte of
+// file data is copied in user space and none is buffered twice.
 package amped
 
 import (

@@ -39,7 +39,7 @@ func runAmped(ctx *RunContext) error {
 	if err != nil {
 		return err
 	}
-	ctx.Stats.AddSource("amped", func() any { return s.Stats() })
+	ctx.Stats.AddSource(ctx.Arch.Name, func() any { return s.Stats() })
 	return ctx.Serve(s)
 }
 

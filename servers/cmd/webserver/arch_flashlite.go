@@ -1,0 +1,15 @@
+package main
+
+import "flashbench/servers/httpcore"
+
+func init() {
+	registerArch(Arch{
+		Name:     "flashlite",
+		Summary:  "Flash-Lite: amped with IO-Lite's copy-free data path (sendfile from the page cache, no user-level copy)",
+		MaxProcs: 1,
+		// IO-Lite's static path: file bodies leave as page-cache references
+		// (sendfile), never through a user-level mapping or buffer.
+		Configure: func(c *httpcore.Config) { c.SendFile = true },
+		Run:       runAmped,
+	})
+}

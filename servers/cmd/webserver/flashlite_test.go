@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"flashbench/fileset"
+	"flashbench/servers/httpcore/conformance"
+)
+
+// TestFlashliteConformance runs the conformance suite against flashlite,
+// whose file bodies leave by sendfile rather than from mappings.
+func TestFlashliteConformance(t *testing.T) {
+	root := conformance.Docroot(t)
+	s := startServer(t, "--arch", "flashlite", "--root", root)
+	conformance.Run(t, s.addr, root)
+}
+
+// TestFlashliteEvicted serves a file set dropped from the page cache: every
+// body must be exact, and the non-resident ranges must have gone to helpers
+// (the residency test of a sendfile body is cachestat, not mincore).
+func TestFlashliteEvicted(t *testing.T) {
+	dir := t.TempDir()
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		t.Fatal(err)
+	}
+	if fs.Type == unix.TMPFS_MAGIC {
+		t.Skip("the temporary directory is on tmpfs, whose pages cannot be evicted")
+	}
+	m, err := fileset.Generate(fileset.Options{Kind: fileset.KindFixed, Dir: dir, Seed: 3, SizeBytes: 256 << 10, Count: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fileset.Evict(m, dir); err != nil {
+		t.Fatal(err)
+	}
+	statsFile := filepath.Join(t.TempDir(), "stats.json")
+	s := startServer(t, "--arch", "flashlite", "--root", dir, "--stats-file", statsFile)
+	c := dial(t, s.addr)
+	r := bufio.NewReader(c)
+	for _, f := range m.Files {
+		resp := get(t, c, r, f.URL())
+		sum := sha256.Sum256(resp.body)
+		if resp.status != 200 || hex.EncodeToString(sum[:]) != f.SHA256 {
+			t.Fatalf("GET %s: got status %d, %d bytes with sha256 %x; want 200 and the manifest's %d bytes",
+				f.URL(), resp.status, len(resp.body), sum, f.SizeBytes)
+		}
+	}
+	s.cmd.Process.Signal(syscall.SIGUSR1)
+	var snap struct {
+		HelperDispatches uint64 `json:"helper_dispatches"`
+		Flashlite        struct {
+			PageInDispatches uint64 `json:"page_in_dispatches"`
+		} `json:"flashlite"`
+	}
+	deadline := time.Now().Add(conformance.Timeout)
+	for snap.HelperDispatches == 0 && time.Now().Before(deadline) {
+		if data, err := os.ReadFile(statsFile); err == nil {
+			json.Unmarshal(data, &snap)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if snap.Flashlite.PageInDispatches == 0 || snap.HelperDispatches < snap.Flashlite.PageInDispatches {
+		t.Errorf("stats after serving an evicted set: got page_in_dispatches %d, helper_dispatches %d; want both > 0",
+			snap.Flashlite.PageInDispatches, snap.HelperDispatches)
+	}
+}

@@ -1,0 +1,67 @@
+package httpcore
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"flashbench/internal/mincore"
+)
+
+// noCachestat is set once cachestat(2) (Linux 6.5) turns out to be missing,
+// so later tests go straight to the mincore fallback.
+var noCachestat atomic.Bool
+
+// Resident reports whether every page of the file range [off, off+n) is in
+// the page cache, so that sending it with sendfile cannot block on disk.
+// It is the residency test of a file body planned as a file range, as
+// Chunk.Resident is for mapped bodies: cachestat(2) where the kernel has
+// it, otherwise mincore on a short-lived mapping of the range. An error
+// (a file truncated under the range, say) reports false: the caller then
+// lets a helper page the range in, which is always safe.
+func (f *File) Resident(off, n int64) bool {
+	if n <= 0 {
+		return true
+	}
+	if !noCachestat.Load() {
+		r := unix.CachestatRange{Off: uint64(off), Len: uint64(n)}
+		var st unix.Cachestat_t
+		err := unix.Cachestat(uint(f.fd), &r, &st, 0)
+		if err == nil {
+			return int64(st.Cache) >= pagesIn(off, n)
+		}
+		if !errors.Is(err, unix.ENOSYS) {
+			return false
+		}
+		noCachestat.Store(true)
+	}
+	return f.residentMincore(off, n)
+}
+
+// residentMincore maps [off, off+n) for as long as mincore takes.
+func (f *File) residentMincore(off, n int64) bool {
+	start := off &^ int64(pageSize-1)
+	length := int(off + n - start)
+	b, err := unix.Mmap(f.fd, start, length, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return false
+	}
+	defer unix.Munmap(b)
+	vec := make([]byte, (length+pageSize-1)/pageSize)
+	if mincore.Pages(b, vec) != nil {
+		return false
+	}
+	for _, v := range vec {
+		if v&1 == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// pagesIn is the number of pages the range [off, off+n) touches.
+func pagesIn(off, n int64) int64 {
+	page := int64(pageSize)
+	return (off+n+page-1)/page - off/page
+}

@@ -1,0 +1,67 @@
+package httpcore
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestFileResident checks both residency tests against the page cache: a
+// file just written is resident; after its pages are dropped it is not
+// (on a file system whose pages can be dropped: not tmpfs).
+func TestFileResident(t *testing.T) {
+	dir := t.TempDir()
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		t.Fatal(err)
+	}
+	const size = 64 << 10
+	name := filepath.Join(dir, "f")
+	if err := os.WriteFile(name, make([]byte, size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	core, err := New(Config{Root: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	f, e := core.Resolve([]byte("/f"))
+	if e != nil {
+		t.Fatal(e)
+	}
+	defer f.Release()
+	for _, tt := range []struct {
+		name string
+		test func(off, n int64) bool
+	}{
+		{"cachestat", f.Resident},
+		{"mincore", f.residentMincore},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := unix.Fdatasync(f.Fd()); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, size)
+			if _, err := unix.Pread(f.Fd(), buf, 0); err != nil {
+				t.Fatal(err)
+			}
+			if !tt.test(0, size) || !tt.test(5000, 100) {
+				t.Errorf("%s after reading the file: got not resident, want resident", tt.name)
+			}
+			if fs.Type == unix.TMPFS_MAGIC {
+				t.Skip("tmpfs pages cannot be dropped from the page cache")
+			}
+			if err := unix.Fadvise(f.Fd(), 0, 0, unix.FADV_DONTNEED); err != nil {
+				t.Fatal(err)
+			}
+			if tt.test(0, size) {
+				t.Errorf("%s after FADV_DONTNEED: got resident, want not resident", tt.name)
+			}
+		})
+	}
+	if got := pagesIn(int64(pageSize)-1, 2); got != 2 {
+		t.Errorf("pagesIn(page-1, 2): got %d, want 2", got)
+	}
+}
