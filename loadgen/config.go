@@ -65,8 +65,9 @@ type Config struct {
 	Workload Workload
 	// Verify checks bodies against the workload's checksums.
 	Verify bool
-	// Sources are the local addresses to bind, cycled; nil on a loopback
-	// target means 127.0.0.1 to 127.0.0.254.
+	// Sources are the local addresses to bind, cycled. Nil binds none; on
+	// a loopback target that closes connections (RequestsPerConn > 0) it
+	// means 127.0.0.1 to 127.0.0.254 once the ephemeral ports run out.
 	Sources []netip.Addr
 	// CloseWithReset closes connections with SO_LINGER 0 (RST, no TIME_WAIT).
 	CloseWithReset bool

@@ -135,26 +135,39 @@ func (w *worker) connect(i int32, now int64) {
 		w.stats.total.ConnectAttempt++
 		w.stats.interval.ConnectAttempt++
 	}
-	fd, err := w.dial.socket()
-	if err != nil {
-		w.fail(i, connectClass(err), now)
-		return
+	errno := w.dial.connect(c)
+	if errno == unix.EADDRNOTAVAIL && w.dial.exhausted() {
+		// Out of ephemeral ports: spread over source addresses from now
+		// on and try again at once.
+		rawClose(c.fd)
+		c.fd = -1
+		errno = w.dial.connect(c)
 	}
-	c.fd, c.connecting = fd, true
+	switch errno {
+	case 0:
+		if w.register(i, now) {
+			w.connected(i, now)
+		}
+	case unix.EINPROGRESS, unix.EINTR:
+		w.register(i, now)
+	default:
+		w.fail(i, connectClass(errno), now)
+	}
+}
+
+// register adds slot i's new socket to the epoll set, once for its whole
+// life: edge-triggered, for reading and writing, so that no later call has
+// to change it. Events of the slot's earlier sockets carry an older gen.
+// It reports whether that worked; if not, the slot failed.
+func (w *worker) register(i int32, now int64) bool {
+	c := &w.conns[i]
 	c.gen++
 	w.ev = unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: i, Pad: c.gen}
-	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &w.ev); err != nil {
+	if errno := rawEpollCtl(w.epfd, unix.EPOLL_CTL_ADD, c.fd, &w.ev); errno != 0 {
 		w.fail(i, AddrExhausted, now)
-		return
+		return false
 	}
-	err = unix.Connect(fd, w.dial.remote)
-	switch err {
-	case nil:
-		w.connected(i, now)
-	case unix.EINPROGRESS, unix.EINTR:
-	default:
-		w.fail(i, connectClass(err), now)
-	}
+	return true
 }
 
 // connected records the connect time and sends the queued requests.
@@ -182,15 +195,15 @@ func (w *worker) connected(i int32, now int64) {
 func (w *worker) flush(i int32) bool {
 	c := &w.conns[i]
 	for len(c.wpending) > 0 {
-		n, err := unix.Write(c.fd, c.wpending)
-		switch err {
-		case nil:
+		n, errno := rawWrite(c.fd, c.wpending)
+		switch errno {
+		case 0:
 			c.wpending = c.wpending[n:]
 		case unix.EAGAIN:
 			return true
 		case unix.EINTR:
 		default:
-			w.fail(i, ioClass(err, true), w.now())
+			w.fail(i, ioClass(errno, true), w.now())
 			return false
 		}
 	}
@@ -203,14 +216,14 @@ func (w *worker) flush(i int32) bool {
 func (w *worker) readable(i int32, hup bool) {
 	c := &w.conns[i]
 	for c.fd >= 0 {
-		n, err := unix.Read(c.fd, w.buf)
+		n, errno := rawRead(c.fd, w.buf)
 		switch {
-		case err == unix.EAGAIN:
+		case errno == unix.EAGAIN:
 			return
-		case err == unix.EINTR:
+		case errno == unix.EINTR:
 			continue
-		case err != nil:
-			w.fail(i, ioClass(err, false), w.now())
+		case errno != 0:
+			w.fail(i, ioClass(errno, false), w.now())
 			return
 		case n == 0:
 			w.eof(i, w.now())
@@ -312,7 +325,11 @@ func (w *worker) record(c *conn, req *request, now int64) {
 	}
 	s := &w.stats
 	record(s.Latency, now-req.intended)
-	record(s.Uncorrected, now-req.start)
+	if w.pacer != nil {
+		// Only an open loop sends late; a closed loop's uncorrected
+		// histogram is its total one, which gather copies.
+		record(s.Uncorrected, now-req.start)
+	}
 	record(s.ivHist, now-req.intended)
 	record(s.TTFB, req.firstByte-req.sent)
 	if cl := req.t.Class; cl >= 0 && cl < len(s.Classes) {
@@ -392,7 +409,7 @@ func (w *worker) fail(i int32, class ErrorClass, now int64) {
 // closeConn closes slot c's socket, if any, and clears its state.
 func (w *worker) closeConn(c *conn) {
 	if c.fd >= 0 {
-		unix.Close(c.fd)
+		rawClose(c.fd)
 		c.fd = -1
 	}
 	c.connecting = false

@@ -9,6 +9,16 @@
 // 60 s, 3 significant digits, values in microseconds), merged losslessly when
 // the run ends.
 //
+// A request costs the client as few system calls as its connection model
+// allows: a write and a read with keep-alive; socket, epoll_ctl (one
+// registration, edge-triggered, for the socket's whole life), connect,
+// write, read and close with a connection per request. Those calls never
+// block, so they bypass the scheduler's system call hooks; only epoll_wait
+// goes through them. Run keeps one P more than there are workers, so that a
+// worker waiting in epoll_wait keeps its P and the runtime's monitor thread
+// has no reason to wake up every 20 µs. Source addresses are bound only once
+// the ephemeral ports run out, and nothing allocates per request.
+//
 // The seams follow vegeta: a Pacer decides WHEN a request goes out (closed
 // loop, constant or Poisson arrivals), a Workload decides WHAT is requested
 // (one URL, a weighted URL list, a file set manifest sampled with the

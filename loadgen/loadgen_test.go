@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -245,5 +246,82 @@ func TestURLList(t *testing.T) {
 				t.Errorf("/size/1 drawn %d times of 4000, want about 3000 (weight 3 of 4)", c)
 			}
 		})
+	}
+}
+
+// silentListener accepts connections (the kernel completes the handshakes)
+// and never answers; with backlog 0 and nothing accepting, it leaves
+// further connection attempts hanging instead.
+func silentListener(t *testing.T, accept bool) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	backlog := 0
+	if accept {
+		backlog = 64
+	}
+	if err := syscall.Listen(fd, backlog); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d/", sa.(*syscall.SockaddrInet4).Port)
+}
+
+// TestInterruptAborts cancels a run whose requests never get an answer: they
+// are counted as aborted, in the report and in the result document.
+func TestInterruptAborts(t *testing.T) {
+	url := silentListener(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	rep, err := loadgen.Run(ctx, loadgen.Config{URL: url, Connections: 3, RequestsPerConn: 0,
+		Duration: 30 * time.Second, Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !rep.Interrupted || rep.Aborted != 3 {
+		t.Errorf("got interrupted %v, %d aborted; want true, 3 (one per connection)", rep.Interrupted, rep.Aborted)
+	}
+	res := checkResult(t, rep)
+	if res.AbortedRequests != 3 {
+		t.Errorf("aborted_requests: got %d, want 3", res.AbortedRequests)
+	}
+	if _, ok := res.Config.Extra["aborted_requests"]; ok {
+		t.Errorf("config.extra: got aborted_requests, want it only at the top level")
+	}
+}
+
+// TestSClientAborts runs S-Client against a server whose accept queue is
+// full: attempts are aborted after the connect timeout and counted.
+func TestSClientAborts(t *testing.T) {
+	url := silentListener(t, false)
+	rep := runLoad(t, loadgen.Config{URL: url, Connections: 4, SClient: true, Duration: 400 * time.Millisecond,
+		Timeout: 300 * time.Millisecond, ConnectTimeout: 40 * time.Millisecond})
+	if rep.AbortedConnects == 0 || rep.Errors[loadgen.ConnectTimeout] < rep.AbortedConnects {
+		t.Errorf("got %d aborted connects, %d connect timeouts; want > 0 and at least as many timeouts",
+			rep.AbortedConnects, rep.Errors[loadgen.ConnectTimeout])
+	}
+	res := checkResult(t, rep)
+	if res.SClient == nil {
+		t.Fatalf("sclient: got none, want the S-Client counts")
+	}
+	if res.SClient.AbortedConnects != rep.AbortedConnects {
+		t.Errorf("sclient.aborted_connects: got %d, want %d", res.SClient.AbortedConnects, rep.AbortedConnects)
+	}
+	if res.SClient.OfferedConnPerS <= res.SClient.AchievedConnPerS {
+		t.Errorf("sclient: offered %g conn/s, achieved %g; want offered above achieved", res.SClient.OfferedConnPerS, res.SClient.AchievedConnPerS)
+	}
+	for _, k := range []string{"sclient", "sclient_offered_conn_per_s", "sclient_achieved_conn_per_s"} {
+		if _, ok := res.Config.Extra[k]; ok {
+			t.Errorf("config.extra: got %s, want the sclient object instead", k)
+		}
 	}
 }

@@ -14,8 +14,10 @@ import (
 // Merge combines the results of several client machines that loaded the
 // same server at the same time into one: counts and rates add up, the
 // histograms are merged losslessly and the percentiles recomputed from
-// them. The per-second series adds requests and errors; its p99 is the
-// largest of the clients' (per-second histograms are not in the documents).
+// them, the open-loop uncorrected ones too when every open-loop client
+// stored its uncorrected histogram. The per-second series adds requests and
+// errors; its p99 is the largest of the clients' (per-second histograms are
+// not in the documents).
 func Merge(rs []*results.Result) (*results.Result, error) {
 	if len(rs) == 0 {
 		return nil, errors.New("loadgen: merge: no results")
@@ -29,10 +31,45 @@ func Merge(rs []*results.Result) (*results.Result, error) {
 		ol := *rs[0].OpenLoop
 		out.OpenLoop = &ol
 	}
+	if rs[0].SClient != nil {
+		sc := *rs[0].SClient
+		out.SClient = &sc
+	}
+	hists, err := mergeHistograms(rs)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs[1:] {
+		mergeScalars(&out, r)
+	}
+	for _, name := range slices.Sorted(maps.Keys(hists)) {
+		if err := out.SetHistogram(name, hists[name]); err != nil {
+			return nil, fmt.Errorf("loadgen: merge: %w", err)
+		}
+	}
+	if h := hists[results.HistogramTotal]; h != nil {
+		out.LatencyUS = results.LatencyFrom(h)
+	}
+	if h := hists[results.HistogramUncorrected]; h != nil && out.OpenLoop != nil {
+		out.OpenLoop.UncorrectedLatencyUS = results.LatencyFrom(h)
+	}
+	out.Series = mergeSeries(rs)
+	out.ErrorsTotal = out.Errors.Total()
+	if err := out.Validate(); err != nil {
+		return nil, fmt.Errorf("loadgen: merge: %w", err)
+	}
+	return &out, nil
+}
+
+// mergeHistograms merges the results' histograms by name. The uncorrected
+// histogram is kept only when every open-loop result has one: merged from
+// some clients only, it would pass for all of them.
+func mergeHistograms(rs []*results.Result) (map[string]*hdrhistogram.Histogram, error) {
 	hists := map[string]*hdrhistogram.Histogram{}
+	uncorrected := true
 	for i, r := range rs {
-		if i > 0 {
-			mergeScalars(&out, r)
+		if _, ok := r.Histograms[results.HistogramUncorrected]; !ok && r.OpenLoop != nil {
+			uncorrected = false
 		}
 		for name := range r.Histograms {
 			h, err := r.Histogram(name)
@@ -45,20 +82,10 @@ func Merge(rs []*results.Result) (*results.Result, error) {
 			hists[name].Merge(h)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(hists)) {
-		if err := out.SetHistogram(name, hists[name]); err != nil {
-			return nil, fmt.Errorf("loadgen: merge: %w", err)
-		}
+	if !uncorrected {
+		delete(hists, results.HistogramUncorrected)
 	}
-	if h := hists[results.HistogramTotal]; h != nil {
-		out.LatencyUS = results.LatencyFrom(h)
-	}
-	out.Series = mergeSeries(rs)
-	out.ErrorsTotal = out.Errors.Total()
-	if err := out.Validate(); err != nil {
-		return nil, fmt.Errorf("loadgen: merge: %w", err)
-	}
-	return &out, nil
+	return hists, nil
 }
 
 func mergeScalars(out, r *results.Result) {
@@ -81,14 +108,24 @@ func mergeScalars(out, r *results.Result) {
 	if r.Interrupted && !out.Interrupted {
 		out.Interrupted, out.InterruptedReason = true, r.InterruptedReason
 	}
+	out.AbortedRequests += r.AbortedRequests
 	if ol := r.OpenLoop; ol != nil && out.OpenLoop != nil {
 		out.OpenLoop.OfferedRPS += ol.OfferedRPS
 		out.OpenLoop.AchievedRPS += ol.AchievedRPS
 		out.OpenLoop.LateSends += ol.LateSends
-		// Without the uncorrected histograms, keep the worse client's summary.
+		// Without the uncorrected histograms, keep the worse client's
+		// summary; Merge replaces it when they are all there.
 		if ol.UncorrectedLatencyUS.P99 > out.OpenLoop.UncorrectedLatencyUS.P99 {
 			out.OpenLoop.UncorrectedLatencyUS = ol.UncorrectedLatencyUS
 		}
+	}
+	if sc := r.SClient; sc != nil {
+		if out.SClient == nil {
+			out.SClient = &results.SClient{}
+		}
+		out.SClient.OfferedConnPerS += sc.OfferedConnPerS
+		out.SClient.AchievedConnPerS += sc.AchievedConnPerS
+		out.SClient.AbortedConnects += sc.AbortedConnects
 	}
 	for _, t := range r.Config.Targets {
 		if !slices.Contains(out.Config.Targets, t) {

@@ -71,3 +71,87 @@ func TestHdrLogReadsBack(t *testing.T) {
 		t.Errorf("samples in the log: got %d, want %d", total, rep.Requests)
 	}
 }
+
+// TestMergeUncorrected: open-loop results merge their uncorrected latency
+// losslessly when every client stored its histogram, and fall back to the
+// worse client's summary, without a partial histogram, when one did not.
+func TestMergeUncorrected(t *testing.T) {
+	ts := startServer(t, 0)
+	all := loadgen.NewHistogram()
+	var docs []*results.Result
+	for _, values := range [][]int64{{10, 200, 3000, 45_000}, {7, 200, 999_999, 12}} {
+		rep := runLoad(t, loadgen.Config{URL: ts.URL, Connections: 2, Requests: 40, Rate: 400})
+		res := checkResult(t, rep)
+		if _, err := res.Histogram(results.HistogramUncorrected); err != nil {
+			t.Fatalf("open-loop result: %v", err)
+		}
+		h := loadgen.NewHistogram()
+		for _, v := range values {
+			h.RecordValue(v)
+			all.RecordValue(v)
+		}
+		if err := res.SetHistogram(results.HistogramUncorrected, h); err != nil {
+			t.Fatal(err)
+		}
+		res.OpenLoop.UncorrectedLatencyUS = results.LatencyFrom(h)
+		docs = append(docs, res)
+	}
+	merged, err := loadgen.Merge(docs)
+	if err != nil {
+		t.Fatalf("Merge: %v", err)
+	}
+	got, err := merged.Histogram(results.HistogramUncorrected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equals(all) {
+		t.Errorf("merged uncorrected histogram: got %v, want %v", got.Distribution(), all.Distribution())
+	}
+	if want := results.LatencyFrom(all); merged.OpenLoop.UncorrectedLatencyUS != want {
+		t.Errorf("open_loop.uncorrected_latency_us: got %+v, want %+v", merged.OpenLoop.UncorrectedLatencyUS, want)
+	}
+
+	worse := docs[1].OpenLoop.UncorrectedLatencyUS
+	delete(docs[0].Histograms, results.HistogramUncorrected)
+	merged, err = loadgen.Merge(docs)
+	if err != nil {
+		t.Fatalf("Merge without one uncorrected histogram: %v", err)
+	}
+	if _, ok := merged.Histograms[results.HistogramUncorrected]; ok {
+		t.Errorf("merged with one uncorrected histogram missing: got a partial uncorrected histogram, want none")
+	}
+	if merged.OpenLoop.UncorrectedLatencyUS != worse {
+		t.Errorf("open_loop.uncorrected_latency_us: got %+v, want the worse client's %+v", merged.OpenLoop.UncorrectedLatencyUS, worse)
+	}
+}
+
+// TestMergeSClientAndAborted: the sclient object and aborted_requests add up.
+func TestMergeSClientAndAborted(t *testing.T) {
+	ts := startServer(t, 0)
+	var docs []*results.Result
+	for i := range 2 {
+		rep := runLoad(t, loadgen.Config{URL: ts.URL, Connections: 2, Requests: 30, SClient: true})
+		res := checkResult(t, rep)
+		if res.SClient == nil {
+			t.Fatalf("S-Client result: got no sclient object")
+		}
+		res.SClient.AbortedConnects = int64(10 * (i + 1))
+		res.AbortedRequests = int64(i + 2)
+		docs = append(docs, res)
+	}
+	merged, err := loadgen.Merge(docs)
+	if err != nil {
+		t.Fatalf("Merge: %v", err)
+	}
+	want := results.SClient{
+		OfferedConnPerS:  docs[0].SClient.OfferedConnPerS + docs[1].SClient.OfferedConnPerS,
+		AchievedConnPerS: docs[0].SClient.AchievedConnPerS + docs[1].SClient.AchievedConnPerS,
+		AbortedConnects:  30,
+	}
+	if *merged.SClient != want {
+		t.Errorf("sclient: got %+v, want %+v", *merged.SClient, want)
+	}
+	if merged.AbortedRequests != 5 {
+		t.Errorf("aborted_requests: got %d, want 5", merged.AbortedRequests)
+	}
+}

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"errors"
 	"io"
 )
@@ -113,6 +114,12 @@ func (p *ResponseParser) Feed(b []byte) (n int, done bool, err error) {
 			i += p.body(b[i:])
 		case stDone:
 			return i, true, nil
+		case stVersion, stReason, stValue, stName:
+			if n := p.run(b[i:]); n > 0 {
+				i += n
+				continue
+			}
+			fallthrough
 		default:
 			if p.state < stBody {
 				if p.HeaderBytes++; p.HeaderBytes > MaxHeaderBytes {
@@ -129,6 +136,71 @@ func (p *ResponseParser) Feed(b []byte) (n int, done bool, err error) {
 		}
 	}
 	return i, p.state == stDone, nil
+}
+
+// run consumes, in one go, the plain bytes of the header: a status line's
+// version and code, a header name or value, the reason phrase. It stops
+// before any byte that ends the run or may be invalid, which step handles,
+// and returns how many bytes it took; the state is as if step had taken
+// them one by one.
+func (p *ResponseParser) run(b []byte) int {
+	end := min(len(b), MaxHeaderBytes-p.HeaderBytes)
+	n := 0
+	switch {
+	case p.state == stVersion:
+		n = p.statusLine(b[:max(end, 0)])
+	case p.state == stName:
+		for ; n < end; n++ {
+			c := b[n]
+			if c == ':' || c <= ' ' || c >= 0x7f {
+				break
+			}
+			if p.nameLen < len(p.name) {
+				p.name[p.nameLen] = lower(c)
+			}
+			p.nameLen++
+		}
+	case p.state == stReason:
+		if k := bytes.IndexByte(b[:max(end, 0)], '\n'); k >= 0 {
+			end = k
+		}
+		n = max(end, 0)
+	case p.field == fieldOther:
+		for n < end && b[n] != '\n' && (b[n] >= ' ' || b[n] == '\t' || b[n] == '\r') {
+			n++
+		}
+	default:
+		for ; n < end; n++ {
+			c := b[n]
+			if c < ' ' || p.valLen >= len(p.val) {
+				break
+			}
+			if p.valLen > 0 || c != ' ' {
+				p.val[p.valLen] = lower(c)
+				p.valLen++
+			}
+		}
+	}
+	p.HeaderBytes += n
+	return n
+}
+
+// statusLine takes "HTTP/1.x NNN" whole at the start of a response, or
+// nothing.
+func (p *ResponseParser) statusLine(b []byte) int {
+	const n = len(httpPrefix) + 5
+	if p.pos != 0 || len(b) < n || string(b[:len(httpPrefix)]) != httpPrefix {
+		return 0
+	}
+	v := b[len(httpPrefix):n]
+	if (v[0] != '0' && v[0] != '1') || v[1] != ' ' || !isDigit(v[2]) || !isDigit(v[3]) || !isDigit(v[4]) {
+		return 0
+	}
+	p.minor = v[0] - '0'
+	p.Status = int(v[2]-'0')*100 + int(v[3]-'0')*10 + int(v[4]-'0')
+	p.pos = 3
+	p.state = stStatus
+	return n
 }
 
 // EOF tells the parser the connection was closed. It reports whether that
@@ -419,73 +491,4 @@ func (p *ResponseParser) chunkSize(c byte) error {
 		p.pos = 1
 	}
 	return nil
-}
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func parseDecimal(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
-}
-
-func hasSuffix(b []byte, s string) bool {
-	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
-}
-
-// hasToken reports whether the comma-separated list b holds token s.
-func hasToken(b []byte, s string) bool {
-	for len(b) > 0 {
-		i := 0
-		for i < len(b) && b[i] != ',' {
-			i++
-		}
-		if string(trimSpace(trimLeft(b[:i]))) == s {
-			return true
-		}
-		if i == len(b) {
-			break
-		}
-		b = b[i+1:]
-	}
-	return false
-}
-
-func trimLeft(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	return b
 }

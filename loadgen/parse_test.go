@@ -121,6 +121,25 @@ func BenchmarkParseResponse(b *testing.B) {
 	}
 }
 
+// BenchmarkParseHeader parses an nginx response to a small file without
+// hashing the body: the parser's own cost per response.
+func BenchmarkParseHeader(b *testing.B) {
+	resp := []byte("HTTP/1.1 200 OK\r\nServer: nginx/1.26.3\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n" +
+		"Content-Type: application/octet-stream\r\nContent-Length: 500\r\n" +
+		"Last-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\nConnection: keep-alive\r\n" +
+		"ETag: \"65920080-1f4\"\r\nAccept-Ranges: bytes\r\n\r\n")
+	resp = append(resp, bytes.Repeat([]byte{'x'}, 500)...)
+	p := loadgen.NewResponseParser()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(resp)))
+	for b.Loop() {
+		p.Reset()
+		if _, done, err := p.Feed(resp); !done || err != nil {
+			b.Fatal(done, err)
+		}
+	}
+}
+
 func equalInts(a, b []int) bool {
 	if len(a) != len(b) {
 		return false

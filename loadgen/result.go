@@ -47,12 +47,20 @@ func (r *Report) Result(paths Paths) (*results.Result, error) {
 		LatencyUS:         results.LatencyFrom(r.Latency),
 		Interrupted:       r.Interrupted,
 		InterruptedReason: r.InterruptedReason,
+		AbortedRequests:   r.Aborted,
 		Series:            r.series(),
 	}
 	if c.Arrival != ArrivalClosed {
 		res.OpenLoop = &results.OpenLoop{
 			OfferedRPS: c.Rate, AchievedRPS: r.Throughput(), LateSends: r.Late,
 			UncorrectedLatencyUS: results.LatencyFrom(r.Uncorrected),
+		}
+	}
+	if c.SClient {
+		res.SClient = &results.SClient{
+			OfferedConnPerS:  perSecond(r.ConnectAttempt, r.Elapsed),
+			AchievedConnPerS: perSecond(r.Connections, r.Elapsed),
+			AbortedConnects:  r.AbortedConnects,
 		}
 	}
 	if err := r.setHistograms(res); err != nil {
@@ -71,6 +79,13 @@ func (r *Report) setHistograms(res *results.Result) error {
 	if err := res.SetHistogram(results.HistogramTTFB, r.TTFB); err != nil {
 		return err
 	}
+	if r.Config.Arrival != ArrivalClosed {
+		// A closed loop sends when it means to: its uncorrected latency
+		// is the total latency, not worth storing twice.
+		if err := res.SetHistogram(results.HistogramUncorrected, r.Uncorrected); err != nil {
+			return err
+		}
+	}
 	for i, h := range r.Histograms.Classes {
 		if h == nil {
 			continue
@@ -82,8 +97,9 @@ func (r *Report) setHistograms(res *results.Result) error {
 	return nil
 }
 
-// extra holds what the fixed configuration keys do not: the models and the
-// counters only some runs have.
+// extra holds what the fixed configuration keys do not: the models'
+// parameters and the connection attempts. S-Client runs say so with the
+// result's sclient object, interrupted ones with aborted_requests.
 func (r *Report) extra() results.Object {
 	c := &r.Config
 	x := results.Object{
@@ -92,15 +108,9 @@ func (r *Report) extra() results.Object {
 		"connect_timeout_s":  c.ConnectTimeout.Seconds(),
 		"close_with_reset":   c.CloseWithReset,
 		"seed":               c.Seed,
-		"aborted_requests":   r.Aborted,
 		"connect_attempts":   r.ConnectAttempt,
 		"client_cores":       r.CPU.Cores,
 		"requests_requested": c.Requests,
-	}
-	if c.SClient {
-		x["sclient"] = true
-		x["sclient_offered_conn_per_s"] = perSecond(r.ConnectAttempt, r.Elapsed)
-		x["sclient_achieved_conn_per_s"] = perSecond(r.Connections, r.Elapsed)
 	}
 	if len(c.Sources) > 0 {
 		src := make([]string, len(c.Sources))

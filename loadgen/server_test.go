@@ -73,7 +73,7 @@ type nginx struct {
 	log string
 }
 
-func startNginx(t *testing.T, files map[string]int) *nginx {
+func startNginx(t testing.TB, files map[string]int) *nginx {
 	t.Helper()
 	www := t.TempDir()
 	for name, size := range files {
@@ -85,7 +85,7 @@ func startNginx(t *testing.T, files map[string]int) *nginx {
 }
 
 // startNginxDir starts nginx with www as its document root.
-func startNginxDir(t *testing.T, www string) *nginx {
+func startNginxDir(t testing.TB, www string) *nginx {
 	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
@@ -139,7 +139,7 @@ http {
 
 // requests counts the access log's lines; nginx writes each line when the
 // request ends, so it polls briefly until the count stops changing.
-func (n *nginx) requests(t *testing.T) int64 {
+func (n *nginx) requests(t testing.TB) int64 {
 	t.Helper()
 	last := int64(-1)
 	for i := 0; i < 50; i++ {
@@ -161,7 +161,7 @@ func (n *nginx) requests(t *testing.T) int64 {
 	return last
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -9,11 +9,20 @@ import (
 )
 
 // dialer makes the worker's non-blocking sockets: options, source address,
-// connect. It holds preallocated sockaddrs so that dialing does not allocate.
+// connect. It holds its addresses in the kernel's layout so that dialing
+// neither converts nor allocates.
+//
+// Binding a source address costs two system calls per connection and is
+// only needed when the client runs out of ephemeral ports, which happens
+// when it closes connections first and leaves them in TIME_WAIT. So a
+// loopback target gets its default spread of sources (127.0.0.1 to
+// 127.0.0.254) only once connect has reported the ports exhausted; sources
+// the user named are bound from the start.
 type dialer struct {
-	remote   unix.Sockaddr
+	remote   rawAddr
 	family   int
-	sources  []unix.Sockaddr
+	sources  []rawAddr
+	spread   []rawAddr // the default sources, bound once ports run out
 	next     int
 	nodelay  bool
 	linger   bool
@@ -23,24 +32,60 @@ type dialer struct {
 
 func newDialer(c *Config, t target, worker int) *dialer {
 	d := &dialer{addrPort: t.addr, nodelay: c.Pipeline > 1 || c.RequestsPerConn != 1, linger: c.CloseWithReset}
-	d.remote, d.family = sockaddr(t.addr)
-	sources := c.Sources
-	if sources == nil && t.addr.Addr().Is4() && t.addr.Addr().IsLoopback() && c.RequestsPerConn != 0 {
+	sa, fam := sockaddr(t.addr)
+	d.remote, d.family = newRawAddr(sa), fam
+	d.sources = d.rawSources(c.Sources)
+	if c.Sources == nil && t.addr.Addr().Is4() && t.addr.Addr().IsLoopback() && c.RequestsPerConn != 0 {
+		var spread []netip.Addr
 		for x := 1; x < 255; x++ {
-			sources = append(sources, netip.AddrFrom4([4]byte{127, 0, 0, byte(x)}))
+			spread = append(spread, netip.AddrFrom4([4]byte{127, 0, 0, byte(x)}))
 		}
-	}
-	for _, s := range sources {
-		sa, fam := sockaddr(netip.AddrPortFrom(s, 0))
-		if fam == d.family {
-			d.sources = append(d.sources, sa)
-		}
+		d.spread = d.rawSources(spread)
 	}
 	// Workers start at different source addresses so they spread evenly.
-	if len(d.sources) > 0 {
-		d.next = worker * 37 % len(d.sources)
+	d.next = worker * 37
+	if n := max(len(d.sources), len(d.spread)); n > 0 {
+		d.next %= n
 	}
 	return d
+}
+
+// rawSources converts the addresses of the target's family.
+func (d *dialer) rawSources(addrs []netip.Addr) []rawAddr {
+	var out []rawAddr
+	for _, s := range addrs {
+		sa, fam := sockaddr(netip.AddrPortFrom(s, 0))
+		if fam == d.family {
+			out = append(out, newRawAddr(sa))
+		}
+	}
+	return out
+}
+
+// exhausted reports the ephemeral ports exhausted; it reports whether a
+// retry may help, because the default sources were not bound yet.
+func (d *dialer) exhausted() bool {
+	if len(d.sources) > 0 || len(d.spread) == 0 {
+		return false
+	}
+	d.sources, d.spread = d.spread, nil
+	return true
+}
+
+// connect opens slot c's next socket and starts connecting it: 0 when
+// connected at once, EINPROGRESS when under way, or the failure. On a
+// failure after the socket was made, c keeps it, for closeConn.
+func (d *dialer) connect(c *conn) unix.Errno {
+	fd, err := d.socket()
+	if err != nil {
+		var errno unix.Errno
+		if errors.As(err, &errno) {
+			return errno
+		}
+		return unix.EINVAL
+	}
+	c.fd, c.connecting = fd, true
+	return rawConnect(fd, &d.remote)
 }
 
 func sockaddr(ap netip.AddrPort) (unix.Sockaddr, int) {
@@ -53,12 +98,12 @@ func sockaddr(ap netip.AddrPort) (unix.Sockaddr, int) {
 // socket returns a new non-blocking socket with its options and source
 // address set, not yet connected.
 func (d *dialer) socket() (int, error) {
-	fd, err := unix.Socket(d.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, os.NewSyscallError("socket", err)
+	fd, errno := rawSocket(d.family)
+	if errno != 0 {
+		return -1, os.NewSyscallError("socket", errno)
 	}
 	if err := d.setup(fd); err != nil {
-		unix.Close(fd)
+		rawClose(fd)
 		return -1, err
 	}
 	return fd, nil
@@ -66,8 +111,8 @@ func (d *dialer) socket() (int, error) {
 
 func (d *dialer) setup(fd int) error {
 	if d.nodelay {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
-			return os.NewSyscallError("setsockopt", err)
+		if errno := rawSetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); errno != 0 {
+			return os.NewSyscallError("setsockopt", errno)
 		}
 	}
 	if d.linger {
@@ -82,14 +127,14 @@ func (d *dialer) setup(fd int) error {
 	if d.family == unix.AF_INET {
 		// Defer the port choice to connect, so ports are shared across
 		// destinations and addresses instead of reserved at bind.
-		unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+		rawSetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
 	}
-	src := d.sources[d.next]
-	if d.next++; d.next == len(d.sources) {
+	src := &d.sources[d.next%len(d.sources)]
+	if d.next++; d.next >= len(d.sources) {
 		d.next = 0
 	}
-	if err := unix.Bind(fd, src); err != nil {
-		return os.NewSyscallError("bind", err)
+	if errno := rawBind(fd, src); errno != 0 {
+		return os.NewSyscallError("bind", errno)
 	}
 	return nil
 }

@@ -80,7 +80,11 @@ type Counts struct {
 	Connections    int64 // connections established
 	ConnectAttempt int64 // connection attempts
 	Late           int64 // open loop: sends more than LateThreshold late
-	Errors         Errors
+	// AbortedConnects counts S-Client connection attempts aborted for not
+	// being established within the connect timeout (also counted as
+	// connect_timeout errors).
+	AbortedConnects int64
+	Errors          Errors
 }
 
 func (c *Counts) add(o *Counts) {
@@ -89,6 +93,7 @@ func (c *Counts) add(o *Counts) {
 	c.Connections += o.Connections
 	c.ConnectAttempt += o.ConnectAttempt
 	c.Late += o.Late
+	c.AbortedConnects += o.AbortedConnects
 	for i := range c.Errors {
 		c.Errors[i] += o.Errors[i]
 	}

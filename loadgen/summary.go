@@ -43,8 +43,8 @@ func WriteSummary(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "Open loop: offered %.2f req/s, late sends %d\n", c.Rate, r.Late)
 	}
 	if c.SClient {
-		fmt.Fprintf(&b, "S-Client: offered %.2f conn/s, achieved %.2f conn/s\n",
-			perSecond(r.ConnectAttempt, r.Elapsed), perSecond(r.Connections, r.Elapsed))
+		fmt.Fprintf(&b, "S-Client: offered %.2f conn/s, achieved %.2f conn/s, %d attempts aborted\n",
+			perSecond(r.ConnectAttempt, r.Elapsed), perSecond(r.Connections, r.Elapsed), r.AbortedConnects)
 	}
 	b.WriteString("Errors: " + errorLine(&r.Errors) + "\n")
 	sat := ""

@@ -13,6 +13,10 @@ import (
 // timerSlot marks the timerfd's epoll events.
 const timerSlot = -1
 
+// yieldEvery is how often a busy worker yields to the scheduler; under the
+// runtime's 10 ms preemption slice.
+const yieldEvery = int64(8 * time.Millisecond)
+
 // worker is one OS thread's share of the load: an epoll loop over its
 // connections. Everything in it is touched by that thread alone, except
 // the progress counters.
@@ -38,6 +42,7 @@ type worker struct {
 	idle         []int32 // open loop: slots that can take a request now
 	sleepers     []int32 // closed loop with think time, in wake order
 	nextScan     int64
+	nextYield    int64
 	scanEvery    int64
 	stopping     bool
 	exhausted    bool
@@ -118,7 +123,7 @@ func (w *worker) open() error {
 func (w *worker) close() {
 	for i := range w.conns {
 		if w.conns[i].fd >= 0 {
-			unix.Close(w.conns[i].fd)
+			rawClose(w.conns[i].fd)
 			w.conns[i].fd = -1
 		}
 	}
@@ -165,15 +170,41 @@ func (w *worker) loop() bool {
 		w.scan(now)
 		w.nextScan = now + w.scanEvery
 	}
-	n, err := unix.EpollWait(w.epfd, w.evs, w.waitMillis(now))
-	if err != nil && err != unix.EINTR {
-		w.err = os.NewSyscallError("epoll_wait", err)
+	if now >= w.nextYield {
+		// Yield now and then, so that the runtime sees the worker being
+		// scheduled: a goroutine that runs on for 10 ms is preempted with
+		// a signal, or loses its P if it is in epoll_wait at that moment,
+		// and either sets the runtime's monitor polling every 20 µs again.
+		runtime.Gosched()
+		w.nextYield = now + yieldEvery
+	}
+	n, err := w.wait(now)
+	if err != nil {
+		w.err = err
 		return false
 	}
 	for i := 0; i < n; i++ {
 		w.event(w.evs[i])
 	}
 	return true
+}
+
+// wait collects ready events, waiting for them only as long as there is
+// nothing else to do. A wait goes through the scheduler, a poll does not.
+func (w *worker) wait(now int64) (int, error) {
+	ms := w.waitMillis(now)
+	if ms == 0 {
+		n, errno := rawEpollPoll(w.epfd, w.evs)
+		if errno != 0 && errno != unix.EINTR {
+			return 0, os.NewSyscallError("epoll_pwait", errno)
+		}
+		return max(n, 0), nil
+	}
+	n, err := unix.EpollWait(w.epfd, w.evs, ms)
+	if err != nil && err != unix.EINTR {
+		return 0, os.NewSyscallError("epoll_wait", err)
+	}
+	return max(n, 0), nil
 }
 
 // beginStop ends issuing; in-flight requests may finish until the drain
@@ -317,6 +348,10 @@ func (w *worker) scan(now int64) {
 		if w.cfg.SClient && !w.stopping {
 			// S-Client: abort the attempt and re-issue it at once.
 			w.countError(ConnectTimeout, now, 1)
+			if w.measuring(now) {
+				w.stats.total.AbortedConnects++
+				w.stats.interval.AbortedConnects++
+			}
 			w.closeConn(c)
 			w.connect(int32(i), now)
 			continue

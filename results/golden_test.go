@@ -9,7 +9,12 @@ import (
 	"flashbench/results"
 )
 
-const goldenV1 = "testdata/result_v1.json"
+// The golden documents: version 1 as first released, and version 1 with the
+// optional keys added since.
+const (
+	goldenV1         = "testdata/result_v1.json"
+	goldenV1Optional = "testdata/result_v1_optional.json"
+)
 
 // TestGoldenV1 reads a version 1 document written when the schema was
 // introduced. It must keep decoding, to the same values, for as long as
@@ -19,10 +24,7 @@ func TestGoldenV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Read(%s): %v", goldenV1, err)
 	}
-	checks := []struct {
-		name      string
-		got, want any
-	}{
+	checks := []valueCheck{
 		{"tool", r.Tool, "loadgen"},
 		{"started_at", r.StartedAt, time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)},
 		{"duration_s", r.DurationS, 7.5},
@@ -44,10 +46,10 @@ func TestGoldenV1(t *testing.T) {
 		{"open_loop.late_sends", r.OpenLoop.LateSends, int64(17)},
 		{"open_loop.uncorrected_latency_us.max", r.OpenLoop.UncorrectedLatencyUS.Max, int64(14999)},
 	}
-	for _, c := range checks {
-		if c.got != c.want {
-			t.Errorf("%s: got %v (%T), want %v (%T)", c.name, c.got, c.got, c.want, c.want)
-		}
+	checkValues(t, checks)
+	if r.AbortedRequests != 0 || r.SClient != nil || r.Histograms[results.HistogramUncorrected] != "" {
+		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t; want none",
+			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "")
 	}
 	total, err := r.Histogram(results.HistogramTotal)
 	if err != nil {
@@ -61,22 +63,72 @@ func TestGoldenV1(t *testing.T) {
 	}
 }
 
-// TestGoldenV1Encoding checks that writing what was read gives the golden
-// file byte for byte: key order, indentation and number formats are stable.
+// TestGoldenV1Optional reads a version 1 document that carries the
+// optional keys added within version 1: aborted_requests, sclient and the
+// uncorrected histogram.
+func TestGoldenV1Optional(t *testing.T) {
+	r, err := results.Read(goldenV1Optional)
+	if err != nil {
+		t.Fatalf("Read(%s): %v", goldenV1Optional, err)
+	}
+	checks := []valueCheck{
+		{"requests_total", r.RequestsTotal, int64(4000)},
+		{"aborted_requests", r.AbortedRequests, int64(12)},
+		{"sclient.offered_conn_per_s", r.SClient.OfferedConnPerS, 640.5},
+		{"sclient.achieved_conn_per_s", r.SClient.AchievedConnPerS, 533.3333333333334},
+		{"sclient.aborted_connects", r.SClient.AbortedConnects, int64(805)},
+		{"open_loop.uncorrected_latency_us.max", r.OpenLoop.UncorrectedLatencyUS.Max, int64(14999)},
+	}
+	checkValues(t, checks)
+	h, err := r.Histogram(results.HistogramUncorrected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.TotalCount(); got != 4000 {
+		t.Errorf("histograms.uncorrected count: got %d, want 4000", got)
+	}
+	if got := results.LatencyFrom(h); got != r.OpenLoop.UncorrectedLatencyUS {
+		t.Errorf("LatencyFrom(histograms.uncorrected): got %+v, want open_loop.uncorrected_latency_us %+v",
+			got, r.OpenLoop.UncorrectedLatencyUS)
+	}
+}
+
+// valueCheck is one decoded value and the value it must have.
+type valueCheck struct {
+	name      string
+	got, want any
+}
+
+func checkValues(t *testing.T, checks []valueCheck) {
+	t.Helper()
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v (%T), want %v (%T)", c.name, c.got, c.got, c.want, c.want)
+		}
+	}
+}
+
+// TestGoldenV1Encoding checks that writing what was read gives each golden
+// file byte for byte: key order, indentation and number formats are stable,
+// and the optional keys stay out of a document that did not have them.
 func TestGoldenV1Encoding(t *testing.T) {
-	want, err := os.ReadFile(goldenV1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := results.Decode(bytes.NewReader(want))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := results.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Marshal(Decode(%s)) differs from the file:\ngot\n%s", goldenV1, got)
+	for _, path := range []string{goldenV1, goldenV1Optional} {
+		t.Run(path, func(t *testing.T) {
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := results.Decode(bytes.NewReader(want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := results.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("Marshal(Decode(%s)) differs from the file:\ngot\n%s", path, got)
+			}
+		})
 	}
 }

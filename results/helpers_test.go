@@ -26,9 +26,10 @@ func recordSpread(t testing.TB, h *hdrhistogram.Histogram, seed uint64, n int, l
 	}
 }
 
-// sampleResult returns a valid result with every key set, as an open-loop
-// run interrupted by a signal would write it.
-func sampleResult(t testing.TB) *results.Result {
+// sampleResultV1 returns a valid result with every key of schema version 1
+// as first released set, as an open-loop run interrupted by a signal would
+// write it: testdata/result_v1.json is its encoding.
+func sampleResultV1(t testing.TB) *results.Result {
 	t.Helper()
 	total, connect, ttfb := newHistogram(), newHistogram(), newHistogram()
 	recordSpread(t, total, 1, 4000, 150, 25_000)
@@ -105,6 +106,23 @@ func sampleResult(t testing.TB) *results.Result {
 			t.Fatalf("set histogram %s: %v", name, err)
 		}
 	}
+	return r
+}
+
+// sampleResult is sampleResultV1 with the optional keys added within
+// version 1 set as well: an interrupted open-loop S-Client run that abandoned
+// requests in flight and kept its uncorrected histogram.
+// testdata/result_v1_optional.json is its encoding.
+func sampleResult(t testing.TB) *results.Result {
+	t.Helper()
+	r := sampleResultV1(t)
+	uncorrected := newHistogram()
+	recordSpread(t, uncorrected, 4, 4000, 120, 15_000)
+	if err := r.SetHistogram(results.HistogramUncorrected, uncorrected); err != nil {
+		t.Fatalf("set histogram uncorrected: %v", err)
+	}
+	r.AbortedRequests = 12
+	r.SClient = &results.SClient{OfferedConnPerS: 640.5, AchievedConnPerS: 533.3333333333334, AbortedConnects: 805}
 	return r
 }
 

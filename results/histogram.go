@@ -13,10 +13,13 @@ const (
 	HistogramTotal   = "total"
 	HistogramConnect = "connect"
 	HistogramTTFB    = "ttfb"
+	// HistogramUncorrected is an open-loop run's total latency measured from
+	// the actual send time (total is from the intended one). Optional.
+	HistogramUncorrected = "uncorrected"
 )
 
 // histogramName matches every name a document may use for a histogram.
-var histogramName = regexp.MustCompile(`^(total|connect|ttfb|class_(0|[1-9][0-9]{0,8}))$`)
+var histogramName = regexp.MustCompile(`^(total|connect|ttfb|uncorrected|class_(0|[1-9][0-9]{0,8}))$`)
 
 // ClassHistogram returns the histogram name for URL class n.
 func ClassHistogram(n int) string { return fmt.Sprintf("class_%d", n) }
@@ -71,10 +74,10 @@ func LatencyFrom(h *hdrhistogram.Histogram) Latency {
 }
 
 // SetHistogram encodes h and stores it under name, which must be "total",
-// "connect", "ttfb" or "class_N".
+// "connect", "ttfb", "uncorrected" or "class_N".
 func (r *Result) SetHistogram(name string, h *hdrhistogram.Histogram) error {
 	if !histogramName.MatchString(name) {
-		return fmt.Errorf("results: set histogram: invalid name %q (want total, connect, ttfb or class_N)", name)
+		return fmt.Errorf("results: set histogram: invalid name %q (want total, connect, ttfb, uncorrected or class_N)", name)
 	}
 	s, err := EncodeHistogram(h)
 	if err != nil {

@@ -122,7 +122,7 @@ func TestSetHistogram(t *testing.T) {
 	r := minimalResult()
 	h := newHistogram()
 	recordSpread(t, h, 12, 100, 10, 1000)
-	for _, name := range []string{"total", "connect", "ttfb", "class_0", "class_3"} {
+	for _, name := range []string{"total", "connect", "ttfb", "uncorrected", "class_0", "class_3"} {
 		if err := r.SetHistogram(name, h); err != nil {
 			t.Errorf("SetHistogram(%q): %v", name, err)
 		}
@@ -134,7 +134,7 @@ func TestSetHistogram(t *testing.T) {
 			t.Errorf("Histogram(%q): got a histogram that differs from the one set", name)
 		}
 	}
-	for _, name := range []string{"", "Total", "p99", "class_", "class_-1", "class_01", "class_x"} {
+	for _, name := range []string{"", "Total", "p99", "corrected", "uncorrected_0", "class_", "class_-1", "class_01", "class_x"} {
 		if err := r.SetHistogram(name, h); err == nil {
 			t.Errorf("SetHistogram(%q): got no error, want invalid name", name)
 		}

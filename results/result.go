@@ -12,12 +12,14 @@ package results
 import "time"
 
 // SchemaVersion is the version of the result document this package writes and
-// the only one it reads. Any change to a key's name, type or meaning bumps it.
+// the only one it reads. Any change to a key's name, type or meaning bumps it;
+// adding an optional key does not, as earlier documents stay valid.
 const SchemaVersion = 1
 
-// Result is one run's document. Every key is required except
-// interrupted_reason and open_loop; Decode rejects documents with missing or
-// unknown keys.
+// Result is one run's document. Every key is required except the optional
+// ones (interrupted_reason, aborted_requests, open_loop, sclient, each added
+// within schema version 1 and omitted when unused); Decode rejects documents
+// with missing or unknown keys.
 type Result struct {
 	SchemaVersion int        `json:"schema_version"`
 	Tool          string     `json:"tool"`
@@ -37,14 +39,22 @@ type Result struct {
 	LatencyUS       Latency `json:"latency_us"`
 
 	// Histograms maps a histogram name ("total", "connect", "ttfb",
-	// "class_N") to its V2 compressed base64 encoding, values in µs.
+	// "uncorrected", "class_N") to its V2 compressed base64 encoding,
+	// values in µs.
 	Histograms Map[string] `json:"histograms"`
 
 	Interrupted       bool   `json:"interrupted"`
 	InterruptedReason string `json:"interrupted_reason,omitempty"`
+	// AbortedRequests counts requests still in flight when the run ended
+	// (interrupted, or past its drain deadline) and abandoned: neither
+	// completed nor errors. Optional; omitted when zero.
+	AbortedRequests int64 `json:"aborted_requests,omitempty"`
 
 	Series   List[Interval] `json:"series"`
 	OpenLoop *OpenLoop      `json:"open_loop,omitempty"`
+	// SClient is set for S-Client runs only (connection attempts aborted
+	// after a timeout so the offered load can exceed capacity).
+	SClient *SClient `json:"sclient,omitempty"`
 }
 
 // Config is everything needed to rerun the measurement. Parameters the fixed
@@ -147,4 +157,13 @@ type OpenLoop struct {
 	AchievedRPS          float64 `json:"achieved_rps"`
 	LateSends            int64   `json:"late_sends"`
 	UncorrectedLatencyUS Latency `json:"uncorrected_latency_us"`
+}
+
+// SClient holds what only an S-Client run measures (Banga and Druschel): the
+// connection rate offered, counting aborted attempts, the rate achieved, and
+// the attempts aborted because they were not established in time.
+type SClient struct {
+	OfferedConnPerS  float64 `json:"offered_conn_per_s"`
+	AchievedConnPerS float64 `json:"achieved_conn_per_s"`
+	AbortedConnects  int64   `json:"aborted_connects"`
 }

@@ -51,7 +51,13 @@ func (r *Result) validate() error {
 	if r.InterruptedReason != "" && !r.Interrupted {
 		c.fail("interrupted_reason: set, but interrupted is false")
 	}
+	c.count("aborted_requests", r.AbortedRequests)
 	c.series(r.Series)
+	if s := r.SClient; s != nil {
+		c.nonNegative("sclient.offered_conn_per_s", s.OfferedConnPerS)
+		c.nonNegative("sclient.achieved_conn_per_s", s.AchievedConnPerS)
+		c.count("sclient.aborted_connects", s.AbortedConnects)
+	}
 	if o := r.OpenLoop; o != nil {
 		c.nonNegative("open_loop.offered_rps", o.OfferedRPS)
 		c.nonNegative("open_loop.achieved_rps", o.AchievedRPS)
@@ -182,7 +188,7 @@ func (c *checker) histograms(hs map[string]string) {
 	for _, name := range slices.Sorted(maps.Keys(hs)) {
 		s := hs[name]
 		if !histogramName.MatchString(name) {
-			c.fail("histograms: invalid name %q (want total, connect, ttfb or class_N)", name)
+			c.fail("histograms: invalid name %q (want total, connect, ttfb, uncorrected or class_N)", name)
 			continue
 		}
 		if _, err := decodeHistogram(s); err != nil {

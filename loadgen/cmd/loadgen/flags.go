@@ -28,9 +28,11 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "verify", Usage: "check bodies against the manifest checksums"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the result document to `FILE`.json (atomically)"},
 		&cli.StringFlag{Name: "hdr-log", Usage: "write an HdrHistogram interval log to `FILE`"},
-		&cli.StringSliceFlag{Name: "source", Usage: "local `ADDR`esses to bind, cycled (default on loopback: 127.0.0.1-254)"},
+		&cli.StringSliceFlag{Name: "source", Usage: "local `ADDR`esses to bind, cycled (default on loopback: 127.0.0.1-254 once ports run out)"},
 		&cli.BoolFlag{Name: "close-with-reset", Usage: "close connections with a reset (SO_LINGER 0), as httperf does"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed for workload sampling and Poisson arrivals"},
+		// For profiling loadgen itself (go tool pprof); not part of the interface.
+		&cli.StringFlag{Name: "cpu-profile", Hidden: true, Usage: "write a CPU profile of the run to `FILE`"},
 	}
 }
 
