@@ -91,7 +91,10 @@ type Memory struct {
 
 // Paper is what the paper reported, as ratios between architectures.
 type Paper struct {
-	Ratios map[string]float64 `toml:"ratios"`
+	// Ratios maps "a/b" (two archs, or two values of the swept parameter)
+	// to the paper's ratio: a number, or a table of numbers keyed by the
+	// swept parameter's value where the paper's ratio differs by point.
+	Ratios map[string]any `toml:"ratios"`
 	Note   string             `toml:"note"`
 }
 
@@ -133,11 +136,16 @@ func ParseExperiment(name string, data []byte) (*Experiment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("experiment %s: %w", name, err)
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
+	var unknown []string
+	for _, k := range md.Undecoded() {
+		// The per-point tables of paper.ratios are decoded as values; the
+		// TOML decoder still lists their keys.
+		if len(k) > 2 && k[0] == "paper" && k[1] == "ratios" {
+			continue
 		}
+		unknown = append(unknown, k.String())
+	}
+	if keys := unknown; len(keys) > 0 {
 		return nil, fmt.Errorf("experiment %s: unknown key %s", name, strings.Join(keys, ", "))
 	}
 	e.Source = string(data)
@@ -213,12 +221,31 @@ func (e *Experiment) Validate() error {
 	}
 	if e.Paper != nil {
 		for k, v := range e.Paper.Ratios {
-			if a, b, ok := strings.Cut(k, "/"); !ok || a == "" || b == "" || v <= 0 {
-				return fmt.Errorf("paper.ratios: %q = %v, want \"a/b\" = positive number", k, v)
+			if a, b, ok := strings.Cut(k, "/"); !ok || a == "" || b == "" || !positiveRatio(v) {
+				return fmt.Errorf("paper.ratios: %q = %v, want \"a/b\" = a positive number or a table of them", k, v)
 			}
 		}
 	}
 	return nil
+}
+
+// positiveRatio reports whether v is a positive number, or a non-empty
+// table of positive numbers keyed by parameter value.
+func positiveRatio(v any) bool {
+	switch x := v.(type) {
+	case int64:
+		return x > 0
+	case float64:
+		return x > 0
+	case map[string]any:
+		for _, y := range x {
+			if _, nested := y.(map[string]any); nested || !positiveRatio(y) {
+				return false
+			}
+		}
+		return len(x) > 0
+	}
+	return false
 }
 
 func (f *FileSet) validate() error {

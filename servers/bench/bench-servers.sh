@@ -3,9 +3,10 @@
 # side, on this machine.
 #
 # Cached cases (500 B keep-alive, 500 B one request per connection, 50 KB
-# keep-alive): nginx (1 worker, sendfile on, access_log off), then
-# webserver --arch sped, amped and null, each pinned to CPU 0 and driven by
-# the client pinned to CPU 1. Disk-bound case: 400 files of 1 MiB requested
+# keep-alive): nginx (1 worker, sendfile on, access_log off), then every
+# webserver architecture (sped, amped, flashlite, threaded, prefork,
+# forking, nethttp, fasthttp, null), each pinned to CPU 0 and driven by the
+# client pinned to CPU 1. Disk-bound case: 400 files of 1 MiB requested
 # uniformly by a server confined to a 64 MiB memory cgroup (its page cache
 # included), evicted before each run: amped against sped.
 #
@@ -18,7 +19,8 @@
 # for the disk-bound case, which is skipped otherwise.
 # Knobs: ROUNDS (3), DURATION seconds (5), WARMUP seconds (1), CONNS (64),
 # BENCH_CLIENT (loadgen|wrk), DISK_FILES (400), DISK_FILE_BYTES (1048576),
-# DISK_MEMORY_BYTES (67108864), SERVER_CPU (0), CLIENT_CPU (1), WORKDIR.
+# DISK_MEMORY_BYTES (67108864), SERVER_CPU (0), CLIENT_CPU (1), WORKDIR,
+# SERVERS (the cached cases' servers, space separated, nginx first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,7 +34,7 @@ DISK_FILE_BYTES=${DISK_FILE_BYTES:-1048576}
 DISK_MEMORY_BYTES=${DISK_MEMORY_BYTES:-67108864}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
-SERVERS=(nginx sped amped null)
+read -r -a SERVERS <<<"${SERVERS:-nginx sped amped flashlite threaded prefork forking nethttp fasthttp null}"
 
 die() { echo "bench-servers: $*" >&2; exit 1; }
 for tool in go nginx taskset; do
@@ -263,6 +265,6 @@ bin/benchratio --servers "$(IFS=,; echo "${SERVERS[*]}")" --cases 500b-keepalive
 	--target '500b-keepalive:sped/nginx>=1.2' --target '500b-keepalive:amped/nginx>=1.2' \
 	--target '500b-close:sped/nginx>=1.0' --target '500b-close:amped/nginx>=1.0' \
 	--target '50kb-keepalive:sped/nginx>=1.0' --target '50kb-keepalive:amped/nginx>=1.0' \
-	--target '500b-keepalive:null/sped>=1' --target '500b-close:null/sped>=1' \
+	--target '50kb-keepalive:flashlite/amped>=1.1' --target '500b-keepalive:null/sped>=1' --target '500b-close:null/sped>=1' \
 	--target 'disk:amped/sped>=2' \
 	"$work/results"
