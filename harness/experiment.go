@@ -95,7 +95,7 @@ type Paper struct {
 	// to the paper's ratio: a number, or a table of numbers keyed by the
 	// swept parameter's value where the paper's ratio differs by point.
 	Ratios map[string]any `toml:"ratios"`
-	Note   string             `toml:"note"`
+	Note   string         `toml:"note"`
 }
 
 // Duration is a time.Duration written as "4s" or "500ms" in TOML.
