@@ -7,7 +7,7 @@ CGI_CMDS  = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}'
 FUZZTIME  ?= 10s
 TESTFLAGS ?= -count=1 -timeout 9m
 
-.PHONY: all build test vet fuzz clean bench bench-loadgen bench-servers
+.PHONY: all build test vet fuzz clean bench bench-loadgen bench-servers vagrant-bench
 
 all: build
 
@@ -37,6 +37,12 @@ fuzz:
 # where the JSON, report and plots went (results/hotos97/<timestamp>/).
 bench: build
 	$(BIN)/harness run --bin $(BIN) hotos97
+
+# vagrant-bench: hotos97 across two VMs (server, client) with the ssh topology.
+vagrant-bench: build
+	vagrant up
+	mkdir -p .vagrant && vagrant ssh-config > .vagrant/ssh-config
+	$(BIN)/harness run --bin $(BIN) hotos97 --topology ssh --ssh-config .vagrant/ssh-config --server-host server --client-hosts client --server-addr 198.18.10.10
 
 # bench-loadgen: loadgen against wrk on nginx, side by side; prints the ratios.
 bench-loadgen:

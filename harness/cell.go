@@ -70,6 +70,9 @@ func (r *runner) runCell(ctx context.Context, idx int, c Cell) []PointEntry {
 // unavailable says why arch cannot run here, or "".
 func (r *runner) unavailable(arch string) string {
 	if IsExternal(arch) {
+		if _, remote := r.o.Topology.(Remote); remote {
+			return "real servers run on the local and netns topologies only"
+		}
 		if _, err := lookupExternal(arch); err != nil {
 			return err.Error()
 		}
@@ -131,7 +134,7 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 		}
 	})
 	base := fmt.Sprintf("http://%s", cr.srv.addr)
-	if err := VerifyFiles(base, cr.manifest, cr.c.Arch != "null"); err != nil {
+	if err := verifyFiles(dialFunc(r.o.Topology), base, cr.manifest, cr.c.Arch != "null"); err != nil {
 		return cleanup, err
 	}
 	if cr.warmup > 0 {
@@ -187,11 +190,20 @@ func (r *runner) fileSet(fs FileSet) (*fileset.Manifest, string, error) {
 	if m := r.manifests[key]; m != nil {
 		return m, mpath, nil
 	}
+	opts := fileset.Options{Kind: fileset.Kind(fs.Kind), Dir: dir, Seed: fs.Seed,
+		Connections: fs.Connections, SizeBytes: fs.SizeBytes, Count: fs.Count}
+	if rem, ok := r.o.Topology.(Remote); ok {
+		m, err := rem.FileSet(opts)
+		if err != nil {
+			return nil, "", err
+		}
+		r.manifests[key] = m
+		return m, mpath, nil
+	}
 	if err := os.MkdirAll(r.o.FileSetDir, 0o755); err != nil {
 		return nil, "", fmt.Errorf("file set: %w", err)
 	}
-	m, err := fileset.Generate(fileset.Options{Kind: fileset.Kind(fs.Kind), Dir: dir, Seed: fs.Seed,
-		Connections: fs.Connections, SizeBytes: fs.SizeBytes, Count: fs.Count})
+	m, err := fileset.Generate(opts)
 	if err != nil {
 		return nil, "", err
 	}

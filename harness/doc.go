@@ -65,4 +65,19 @@
 // cleanly: processes are stopped by their own PID (SIGTERM, then SIGKILL to
 // their process group), cgroups removed, finished points kept, and run.json
 // marked interrupted.
+//
+// # Topologies
+//
+// Local (the default) runs both sides on this machine. Netns (root) puts
+// the server and the client in network namespaces fb-PID-srv and
+// fb-PID-cli joined by a veth pair (198.18.0.1 and 198.18.0.2), optionally
+// rate-limited with tbf; Close deletes them, and namespaces of harness
+// runs that no longer exist are swept at the next start. SSH runs the
+// server on one host and the load generator on one or more others over
+// OpenSSH: binaries are copied to a temporary directory on each host, the
+// file set is generated on the server host, the clients share the load
+// out and start together, and their results are merged losslessly. The
+// harness's own connections (verification) go through the client side
+// (Dialer), and it only targets loopback, BenchNet and the hosts it was
+// given (CheckTarget).
 package harness

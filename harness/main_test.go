@@ -38,6 +38,8 @@ func TestMain(m *testing.M) {
 // starts two children of itself that sleep, then waits for them.
 func helperMain() int {
 	switch os.Getenv("FLASHBENCH_HARNESS_HELPER") {
+	case "proxy":
+		return proxyMain(os.Args[1], os.Args[2])
 	case "tree":
 		var cmds []*exec.Cmd
 		for i := 0; i < 2; i++ {

@@ -133,6 +133,9 @@ func newRunner(o Options) (*runner, error) {
 		return nil, fmt.Errorf("run: %w", err)
 	}
 	r := &runner{o: o, e: o.Experiment, load: effectiveLoad(o), manifests: map[string]*fileset.Manifest{}}
+	if _, remote := o.Topology.(Remote); remote && r.e.Memory != nil {
+		return nil, &SkipError{Reason: fmt.Sprintf("%s: skipped: memory cgroups need the local or netns topology", r.e.Name)}
+	}
 	if r.e.Memory != nil {
 		if _, err := CgroupVersion(); err != nil || os.Geteuid() != 0 {
 			if err == nil {
@@ -144,6 +147,11 @@ func newRunner(o Options) (*runner, error) {
 	var err error
 	if r.webArchs, err = webserverArchs(filepath.Join(o.BinDir, "webserver")); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
+	}
+	if rem, ok := o.Topology.(Remote); ok {
+		if err := rem.Install(o.BinDir); err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
 	}
 	raiseNoFile()
 	start := time.Now().UTC()

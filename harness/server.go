@@ -3,6 +3,7 @@ package harness
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -23,7 +24,9 @@ type server struct {
 	addr netip.AddrPort
 	// statsFile is the webserver's stats file ("" for real servers).
 	statsFile string
-	log       *os.File
+	// takeFile reads and removes a file a remote server wrote.
+	takeFile func(string) ([]byte, error)
+	log      *os.File
 }
 
 var readyRE = regexp.MustCompile(`webserver: \S+ listening on (\S+)`)
@@ -67,6 +70,9 @@ func startWebserver(ctx context.Context, topo Topology, bin string, sc serverCon
 		return nil, err
 	}
 	s := &server{arch: sc.arch, proc: p, statsFile: sc.statsFile, log: sc.log}
+	if rem, ok := topo.(Remote); ok {
+		s.takeFile = rem.TakeServerFile
+	}
 	lines := make(chan string, 1)
 	go func() {
 		defer pr.Close()
@@ -101,7 +107,7 @@ func startWebserver(ctx context.Context, topo Topology, bin string, sc serverCon
 // startExternal starts a real server on a free port and waits until it
 // accepts connections.
 func startExternal(ctx context.Context, topo Topology, prog string, sc serverConfig) (*server, error) {
-	port, err := freePort(topo.ServerAddr())
+	port, err := serverPort(topo)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", sc.arch, err)
 	}
@@ -118,8 +124,11 @@ func startExternal(ctx context.Context, topo Topology, prog string, sc serverCon
 	}
 	s := &server{arch: sc.arch, proc: p, addr: x.Addr, log: sc.log}
 	deadline := time.Now().Add(sc.startTimeout)
+	dial := dialFunc(topo)
 	for {
-		c, err := net.DialTimeout("tcp", s.addr.String(), time.Second)
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		c, err := dial(dctx, "tcp", s.addr.String())
+		cancel()
 		if err == nil {
 			c.Close()
 			return s, nil
@@ -174,6 +183,9 @@ func (s *server) readStats() map[string]any {
 	if s.statsFile == "" {
 		return nil
 	}
+	if s.takeFile != nil {
+		return s.takeRemoteStats()
+	}
 	os.Remove(s.statsFile)
 	if s.proc.Signal(syscall.SIGUSR1) != nil {
 		return nil
@@ -183,6 +195,22 @@ func (s *server) readStats() map[string]any {
 			return m
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+// takeRemoteStats is readStats for a server on another host.
+func (s *server) takeRemoteStats() map[string]any {
+	s.takeFile(s.statsFile) // an earlier document, if any
+	if s.proc.Signal(syscall.SIGUSR1) != nil {
+		return nil
+	}
+	for i := 0; i < 20; i++ {
+		var m map[string]any
+		if b, err := s.takeFile(s.statsFile); err == nil && json.Unmarshal(b, &m) == nil {
+			return m
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	return nil
 }

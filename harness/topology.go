@@ -115,7 +115,14 @@ func (l *Local) StartClient(cmd Command) (Process, error) {
 func (l *Local) Close() error { return nil }
 
 func (l *Local) start(cmd Command, cpus []int, attr *syscall.SysProcAttr) (Process, error) {
-	argv := []string{"-c", cpuList(cpus)}
+	return startPinned(nil, l.taskset, cmd, cpus, attr)
+}
+
+// startPinned starts cmd on this machine under taskset on cpus, after the
+// words of prefix (e.g. ip netns exec NAME), which must exec the rest so
+// that the process keeps its PID.
+func startPinned(prefix []string, taskset string, cmd Command, cpus []int, attr *syscall.SysProcAttr) (Process, error) {
+	argv := append(append([]string{}, prefix...), taskset, "-c", cpuList(cpus))
 	if cmd.Cgroup != nil {
 		// The shell joins the cgroup, then becomes the server: same PID,
 		// and nothing the server reads escapes the cgroup's accounting.
@@ -123,7 +130,7 @@ func (l *Local) start(cmd Command, cpus []int, attr *syscall.SysProcAttr) (Proce
 	}
 	argv = append(argv, cmd.Path)
 	argv = append(argv, cmd.Args...)
-	c := exec.Command(l.taskset, argv...)
+	c := exec.Command(argv[0], argv[1:]...)
 	c.Env = append(os.Environ(), cmd.Env...)
 	c.Dir, c.Stdout, c.Stderr = cmd.Dir, cmd.Stdout, cmd.Stderr
 	c.SysProcAttr = attr

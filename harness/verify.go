@@ -1,10 +1,12 @@
 package harness
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -17,7 +19,12 @@ import (
 // answers every request with the same canned body) only the status is
 // checked.
 func VerifyFiles(base string, m *fileset.Manifest, checkBody bool) error {
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	return verifyFiles((&net.Dialer{}).DialContext, base, m, checkBody)
+}
+
+// verifyFiles is VerifyFiles with the connections made by dial.
+func verifyFiles(dial func(ctx context.Context, network, addr string) (net.Conn, error), base string, m *fileset.Manifest, checkBody bool) error {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dial}}
 	defer client.CloseIdleConnections()
 	seen := map[int]bool{}
 	for i := range m.Files {

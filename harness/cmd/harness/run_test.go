@@ -79,7 +79,9 @@ func TestRunErrors(t *testing.T) {
 		{"no experiment", []string{"run"}, "want one experiment, got 0"},
 		{"unknown", []string{"run", "nosuch"}, `experiment "nosuch": not found`},
 		{"bad file", []string{"run", "nosuch.toml"}, "no such file"},
-		{"topology", []string{"run", "hotos97", "--topology", "ssh"}, `topology "ssh"`},
+		{"topology", []string{"run", "hotos97", "--topology", "nosuch"}, `topology "nosuch"`},
+		{"ssh without hosts", []string{"run", "hotos97", "--topology", "ssh", "--server-host", "a"}, "needs --server-host and --client-hosts"},
+		{"bad rate", []string{"run", "hotos97", "--topology", "netns", "--rate", "fast"}, "netns topology"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

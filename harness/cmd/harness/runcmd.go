@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -26,8 +25,7 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "run an experiment (a built-in name or a .toml file) and archive its results",
 		ArgsUsage: "EXPERIMENT",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "topology", Value: "local", Usage: "where server and client run: local"},
+		Flags: append(topologyFlags(),
 			&cli.StringFlag{Name: "archs", Usage: "comma-separated architectures instead of the experiment's"},
 			&cli.IntFlag{Name: "trials", Usage: "trials per point instead of the experiment's"},
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "measurement per trial instead of the experiment's"},
@@ -38,7 +36,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "allow-saturated-client", Usage: "keep points whose client was saturated (marked) instead of failing them"},
 			&cli.BoolFlag{Name: "quick", Usage: "tiny durations and one trial, for tests"},
 			&cli.BoolFlag{Name: "no-report", Usage: "do not write the report after the run"},
-		},
+		),
 		Action: runAction,
 	}
 }
@@ -51,21 +49,25 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
-	if c.String("topology") != "local" {
-		return cli.Exit(fmt.Errorf("harness run: topology %q: only local is available", c.String("topology")), 1)
-	}
-	topo, err := harness.NewLocal()
+	topo, hosts, err := newTopology(c)
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
-	defer topo.Close()
+	// Namespaces, remote directories and connections go on every way out,
+	// a panic included; a second Ctrl-C leaves namespaces to the sweep of
+	// the next netns run.
+	defer func() {
+		if err := topo.Close(); err != nil {
+			fmt.Fprintln(c.App.ErrWriter, err)
+		}
+	}()
 	bin, err := binaries(c.String("bin"), c.App.ErrWriter)
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
 	o := harness.Options{Experiment: e, Topology: topo, BinDir: bin, OutDir: c.String("out"),
 		FileSetDir: c.String("filesets"), Trials: c.Int("trials"), Duration: c.Duration("duration"),
-		Warmup: c.Duration("warmup"), Quick: c.Bool("quick"), AllowSaturatedClient: c.Bool("allow-saturated-client"), Log: c.App.ErrWriter, Hosts: []netip.Addr{}}
+		Warmup: c.Duration("warmup"), Quick: c.Bool("quick"), AllowSaturatedClient: c.Bool("allow-saturated-client"), Log: c.App.ErrWriter, Hosts: hosts}
 	if a := c.String("archs"); a != "" {
 		o.Archs = strings.Split(a, ",")
 	}
