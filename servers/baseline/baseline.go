@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"flashbench/servers/internal/cgi"
 	"flashbench/servers/internal/stats"
 )
 
@@ -42,6 +43,8 @@ type Options struct {
 	WriteTimeout time.Duration
 	// Stats, when set, counts connections and responses by status.
 	Stats *stats.Counters
+	// CGI, when set, serves /cgi-bin/NAME with persistent CGI programs.
+	CGI *cgi.Manager
 }
 
 func (o Options) withDefaults() Options {

@@ -31,7 +31,7 @@ func NewFastHTTP(lfd int, root string, opts Options) (*FastHTTP, error) {
 		Compress:           false,
 		AcceptByteRange:    false,
 	}
-	h := fs.NewRequestHandler()
+	h := fastCGIHandler(fs.NewRequestHandler(), opts.CGI)
 	srv := &fasthttp.Server{
 		Handler:      h,
 		ReadTimeout:  opts.HeaderTimeout,

@@ -32,7 +32,7 @@ func NewNetHTTP(lfd int, root string, opts Options) (*NetHTTP, error) {
 		return nil, err
 	}
 	var h http.Handler = http.FileServer(http.Dir(root))
-	h = named(h)
+	h = withCGI(named(h), opts.CGI)
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: opts.HeaderTimeout,

@@ -38,6 +38,9 @@ type Config struct {
 	// SendFile plans file bodies as BodyFile (descriptor, offset, length)
 	// instead of BodyMapped.
 	SendFile bool
+	// CGIPrefix is the path prefix under which a request names a CGI
+	// program (see CGIName), default "/cgi-bin/".
+	CGIPrefix string
 }
 
 // Defaults applied by New to zero Config fields.
@@ -48,6 +51,7 @@ const (
 	DefaultMmapCacheBytes     = 256 << 20
 	DefaultChunkSize          = 512 << 10
 	DefaultRevalidate         = time.Second
+	DefaultCGIPrefix          = "/cgi-bin/"
 )
 
 // withDefaults fills zero fields and checks the rest.
@@ -76,6 +80,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Revalidate <= 0 {
 		cfg.Revalidate = DefaultRevalidate
+	}
+	if cfg.CGIPrefix == "" {
+		cfg.CGIPrefix = DefaultCGIPrefix
 	}
 	return cfg, nil
 }

@@ -32,6 +32,8 @@ type File struct {
 	lastMod [29]byte // Last-Modified value, IMF-fixdate
 	// checked is when the translation was last validated (Unix nanoseconds).
 	checked atomic.Int64
+	// onRelease replaces closing osf for a File made by NewBufferFile.
+	onRelease func()
 }
 
 // Size returns the file size in bytes at open time.
@@ -57,6 +59,10 @@ func (f *File) acquire() { f.refs.Add(1) }
 // caller that does not hand the File to PlanFile (which takes it over).
 func (f *File) Release() {
 	if n := f.refs.Add(-1); n == 0 {
+		if f.onRelease != nil {
+			f.onRelease()
+			return
+		}
 		f.osf.Close()
 	} else if n < 0 {
 		panic("httpcore: File released too many times")

@@ -20,6 +20,7 @@ type options struct {
 	writeTimeout, shutdownTimeout           time.Duration
 	helperTimeout                           time.Duration
 	maxConns, helpers                       int
+	cgi                                     cgiFlags
 }
 
 // newApp builds the command line: flags, the serving action, and the
@@ -70,7 +71,7 @@ func flags(o *options) []cli.Flag {
 
 // commonFlags declares the flags every architecture shares.
 func commonFlags(o *options) []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "arch", Aliases: []string{"a"}, Usage: "server architecture: " + strings.Join(archNames(), ", "), Destination: &o.arch},
 		&cli.StringFlag{Name: "root", Aliases: []string{"r"}, Usage: "document root to serve (not needed by null)", Destination: &o.root},
 		&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Value: "127.0.0.1:8080", Usage: "address to listen on, IP:PORT (port 0 picks a free one)", Destination: &o.listen},
@@ -85,7 +86,7 @@ func commonFlags(o *options) []cli.Flag {
 		&cli.IntFlag{Name: "helpers", Usage: "helper processes (amped, flashlite); 0 means the architecture's default", Destination: &o.helpers},
 		&cli.DurationFlag{Name: "helper-timeout", Value: amped.DefaultTimeout, Usage: "longest a helper may take over one job before it is killed and the job retried once or answered 503; 0 means no bound", Destination: &o.helperTimeout},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 5 * time.Second, Usage: "on SIGTERM or SIGINT, longest wait for requests in flight before exiting", Destination: &o.shutdownTimeout},
-	}
+	}, o.cgi.flags()...)
 }
 
 // describeArchs lists the architectures, one line each.

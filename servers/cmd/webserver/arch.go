@@ -3,11 +3,13 @@ package main
 import (
 	"io"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/cgi"
 	"flashbench/servers/internal/evloop"
 	"flashbench/servers/internal/stats"
 )
@@ -49,6 +51,10 @@ type Arch struct {
 	// Configure, when set, adjusts the core configuration before the core
 	// is built (e.g. SendFile for an IO-Lite data path).
 	Configure func(*httpcore.Config)
+	// CGISharedMemory makes persistent CGI programs answer through a
+	// shared-memory pool sent with sendfile (IO-Lite) instead of pipes;
+	// event-loop architectures only (see servers/internal/cgi).
+	CGISharedMemory bool
 	// Flags are the architecture's own flags (--threads, --workers,
 	// ...), listed after the common ones; their Destination variables
 	// are what Run reads.
@@ -83,6 +89,32 @@ type RunContext struct {
 	Stop <-chan struct{}
 	// Stderr is for diagnostics.
 	Stderr io.Writer
+	// CGI configures the CGI programs (--cgi-*). An event loop gets them
+	// through Options.CGI already; a blocking architecture takes
+	// CGIManager.
+	CGI cgi.Options
+
+	cgiMu      sync.Mutex
+	cgiManager *cgi.Manager
+}
+
+// CGIManager returns the blocking CGI face of this server (made on first
+// use, closed when the server stops), for connloop.Options.CGI and the
+// baselines.
+func (ctx *RunContext) CGIManager() *cgi.Manager {
+	ctx.cgiMu.Lock()
+	defer ctx.cgiMu.Unlock()
+	if ctx.cgiManager == nil {
+		ctx.cgiManager = cgi.NewManager(ctx.Core, ctx.CGI)
+	}
+	return ctx.cgiManager
+}
+
+// cgiManagerLoaded returns the blocking CGI face if it was made.
+func (ctx *RunContext) cgiManagerLoaded() *cgi.Manager {
+	ctx.cgiMu.Lock()
+	defer ctx.cgiMu.Unlock()
+	return ctx.cgiManager
 }
 
 // Server is what an event-loop architecture runs: Run on the calling

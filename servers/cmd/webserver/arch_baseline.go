@@ -34,5 +34,6 @@ func baselineOptions(ctx *RunContext) baseline.Options {
 		IdleTimeout:   ctx.Options.IdleTimeout,
 		WriteTimeout:  ctx.Options.WriteTimeout,
 		Stats:         ctx.Stats,
+		CGI:           ctx.CGIManager(),
 	}
 }

@@ -39,10 +39,11 @@ func childArgs(ctx *RunContext, name string) ([]string, error) {
 		}
 	}
 	o := ctx.Options
-	return append(args,
+	args = append(args,
 		"--header-timeout", o.HeaderTimeout.String(),
 		"--idle-timeout", o.IdleTimeout.String(),
-		"--write-timeout", o.WriteTimeout.String()), nil
+		"--write-timeout", o.WriteTimeout.String())
+	return append(args, cgiChildArgs(ctx.CGI)...), nil
 }
 
 // connOptions turns the event-loop options into the blocking loop's.
@@ -51,6 +52,7 @@ func connOptions(ctx *RunContext) connloop.Options {
 		HeaderTimeout: ctx.Options.HeaderTimeout,
 		IdleTimeout:   ctx.Options.IdleTimeout,
 		WriteTimeout:  ctx.Options.WriteTimeout,
+		CGI:           ctx.CGIManager(),
 	}
 }
 
@@ -68,12 +70,20 @@ func parseChild(name string, args []string) (*httpcore.Core, connloop.Options, e
 	fs.DurationVar(&opts.HeaderTimeout, "header-timeout", 0, "")
 	fs.DurationVar(&opts.IdleTimeout, "idle-timeout", 0, "")
 	fs.DurationVar(&opts.WriteTimeout, "write-timeout", 0, "")
+	var cc childCGI
+	fs.StringVar(&cc.dir, "cgi-dir", "", "")
+	fs.IntVar(&cc.procs, "cgi-procs", 0, "")
+	fs.DurationVar(&cc.timeout, "cgi-timeout", 0, "")
+	fs.BoolVar(&cc.classic, "cgi-classic", false, "")
 	if err := fs.Parse(args); err != nil || cfg.Root == "" || fs.NArg() > 0 {
 		return nil, opts, fmt.Errorf("%s: usage: %s --root DIR [--no-*-cache] [--*-timeout D] (got %q)", name, name, args)
 	}
 	core, err := httpcore.New(cfg)
 	if err != nil {
 		return nil, opts, fmt.Errorf("%s: %w", name, err)
+	}
+	if m := cc.manager(core); m != nil {
+		opts.CGI = m
 	}
 	return core, opts, nil
 }

@@ -50,6 +50,7 @@ func forkingChild(args []string) error {
 		return err
 	}
 	defer core.Close()
+	defer closeChildCGI(opts)
 	forking.ChildMain(core, opts)
 	return nil
 }

@@ -47,5 +47,6 @@ func preforkWorker(args []string) error {
 		return err
 	}
 	defer core.Close()
+	defer closeChildCGI(opts)
 	return prefork.WorkerMain(core, opts)
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/cgi"
 	"flashbench/servers/internal/evloop"
 	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
@@ -52,6 +53,13 @@ func serve(o *options, stdout, stderr io.Writer) error {
 	if core != nil {
 		counters.AttachCore(core)
 	}
+	cgiOpts, err := o.cgi.options(a, o.root, counters)
+	if err != nil {
+		return err
+	}
+	if cgiOpts.Classic && a.MaxProcs == 1 {
+		return errCGIClassicLoop
+	}
 	stop := make(chan struct{})
 	ctx := &RunContext{
 		Arch: a, Core: core, Listener: lfd, Addr: addr, Stats: counters,
@@ -61,15 +69,37 @@ func serve(o *options, stdout, stderr io.Writer) error {
 		},
 		Helpers: o.helpers, HelperTimeout: o.helperTimeout,
 		ShutdownTimeout: o.shutdownTimeout, Stop: stop, Stderr: stderr,
+		CGI: cgiOpts,
 	}
+	var loopCGI *cgi.Loop
+	if core != nil {
+		loopCGI = cgi.NewLoop(cgiOpts)
+		ctx.Options.CGI = loopCGI
+	}
+	counters.AddSource("cgi", func() any { return cgiCounts(loopCGI, ctx) })
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
 	extra := map[string]any{"arch": a.Name, "listen": addr, "root": o.root}
 	fmt.Fprintf(stdout, "webserver: %s listening on %s\n", a.Name, addr)
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	ran := make(chan struct{})
+	go func() {
+		err := a.Run(ctx)
+		close(ran)
+		done <- err
+	}()
 	err = wait(o, counters, extra, sigs, stop, done, stderr)
+	select {
+	case <-ran: // the CGI faces are no longer in use
+		if loopCGI != nil {
+			loopCGI.Close()
+		}
+		if ctx.cgiManager != nil {
+			ctx.cgiManager.Close()
+		}
+	default:
+	}
 	if o.statsFile != "" {
 		if werr := counters.WriteFile(o.statsFile, extra); werr != nil && err == nil {
 			err = werr
@@ -156,3 +186,19 @@ func joinNames() string {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// cgiCounts sums the process counters of the CGI faces in use.
+func cgiCounts(loop *cgi.Loop, ctx *RunContext) cgi.Counts {
+	var c cgi.Counts
+	if loop != nil {
+		c = loop.Counts()
+	}
+	if m := ctx.cgiManagerLoaded(); m != nil {
+		b := m.Counts()
+		c.Spawned += b.Spawned
+		c.Died += b.Died
+		c.TimedOut += b.TimedOut
+		c.Requests += b.Requests
+	}
+	return c
+}

@@ -44,6 +44,9 @@ type Options struct {
 	// OnError, when set, receives the error of each connection that
 	// ServeListener served and that ended in an error.
 	OnError func(error)
+	// CGI, when set, answers the requests whose path names a CGI program
+	// (httpcore.Core.CGIName), with blocking calls on this thread.
+	CGI CGI
 }
 
 func (o Options) withDefaults() Options {
@@ -71,6 +74,7 @@ type conn struct {
 	parser httpcore.Parser
 	req    httpcore.Request
 	plan   httpcore.Plan
+	body   []byte // a CGI request body
 
 	buf        []byte
 	start, end int
@@ -143,9 +147,16 @@ func (c *conn) serve() error {
 // that the connection must end.
 func (c *conn) respond() (done bool, err error) {
 	c.deadline = time.Time{}
-	c.core.Respond(&c.req, &c.plan)
+	bodyTaken := false
+	if name, ok := c.cgiName(); ok {
+		if bodyTaken, err = c.respondCGI(name); err != nil {
+			return true, err
+		}
+	} else {
+		c.core.Respond(&c.req, &c.plan)
+	}
 	closeConn := c.plan.Close
-	if !closeConn && c.req.ContentLength > 0 {
+	if !closeConn && c.req.ContentLength > 0 && !bodyTaken {
 		c.skip = c.req.ContentLength
 	}
 	err = c.send()

@@ -43,6 +43,8 @@ type Conn struct {
 	qlo, qhi int
 	nraw     int // raw responses queued
 
+	cgi cgiState
+
 	out
 }
 
@@ -108,6 +110,12 @@ func (l *Loop) process(c *Conn) {
 		if c.pending || c.lingering {
 			return
 		}
+		if c.cgi.left > 0 {
+			if !l.readCGIBody(c) {
+				return
+			}
+			continue
+		}
 		if l.serveBuffered(c) {
 			continue
 		}
@@ -121,7 +129,7 @@ func (l *Loop) process(c *Conn) {
 // It reports whether it consumed any.
 func (l *Loop) serveBuffered(c *Conn) bool {
 	served := false
-	for !c.pending && !c.closeAfter && c.sf == nil && c.qhi < maxBatch && c.nraw < maxBatch {
+	for !c.pending && !c.closeAfter && c.sf == nil && c.qhi < maxBatch && c.nraw < maxBatch && c.cgi.left == 0 {
 		if c.skip > 0 {
 			k := int(min(int64(c.end-c.start), c.skip))
 			c.start += k
@@ -165,6 +173,12 @@ func (l *Loop) serveOne(c *Conn) bool {
 		l.fail(c, status)
 		return true
 	}
+	if l.opts.CGI != nil {
+		if name, ok := l.core.CGIName(c.req.Path); ok {
+			l.startCGI(c, name)
+			return true
+		}
+	}
 	p := &c.plans[c.qhi]
 	if l.handler == nil {
 		l.core.Respond(&c.req, p)
@@ -203,9 +217,10 @@ func (l *Loop) queue(c *Conn, p *httpcore.Plan) {
 	l.st.Response(p.Status)
 	if p.Close {
 		c.closeAfter = true
-	} else if c.req.ContentLength > 0 {
+	} else if c.req.ContentLength > 0 && !c.cgi.bodyTaken {
 		c.skip = c.req.ContentLength
 	}
+	c.cgi.bodyTaken = false
 	c.appendPlan(p)
 }
 
@@ -371,6 +386,7 @@ func (l *Loop) recycle(c *Conn) {
 	c.pending, c.readable, c.closeAfter, c.lingerNext, c.lingering = false, false, false, false, false
 	c.start, c.end, c.skip, c.served, c.lingered = 0, 0, 0, 0, 0
 	c.qlo, c.qhi, c.nraw = 0, 0, 0
+	c.cgi.reset()
 	c.req.Reset()
 	l.free = append(l.free, c)
 }

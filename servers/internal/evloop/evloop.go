@@ -63,6 +63,10 @@ type Options struct {
 	MaxConns int
 	// Stats, when set, receives the loop's counters.
 	Stats *stats.Counters
+	// CGI, when set, answers the requests whose path names a CGI program
+	// (httpcore.Core.CGIName), before any Handler sees them: every
+	// event-loop architecture serves CGI the same way.
+	CGI CGI
 }
 
 func (o Options) withDefaults() Options {

@@ -45,6 +45,11 @@ type Counters struct {
 	ReadErrors, WriteErrors, TimeoutErrors, ResetErrors, EFaultErrors, AcceptErrors atomic.Uint64
 	// HelperDispatches counts work handed to helper processes (amped).
 	HelperDispatches atomic.Uint64
+	// UserCopyBytes counts bytes the server copied in user space on their
+	// way to a client: CGI responses read from pipes and request bodies
+	// passed to CGI programs (an IO-Lite response from shared memory
+	// adds nothing).
+	UserCopyBytes atomic.Uint64
 
 	core    atomic.Pointer[httpcore.Core]
 	tree    atomic.Pointer[func() int64]
@@ -98,6 +103,7 @@ type Snapshot struct {
 	Responses        StatusClasses  `json:"responses"`
 	Errors           ErrorClasses   `json:"errors"`
 	HelperDispatches uint64         `json:"helper_dispatches"`
+	UserCopyBytes    uint64         `json:"user_copy_bytes"`
 	Caches           *CacheCounters `json:"caches,omitempty"`
 	// PeakRSSBytes is the peak resident set of this process; the
 	// children figure is that of its largest waited-for child.
@@ -160,6 +166,7 @@ func (c *Counters) Snapshot() Snapshot {
 			EFault: c.EFaultErrors.Load(), Accept: c.AcceptErrors.Load(),
 		},
 		HelperDispatches: c.HelperDispatches.Load(),
+		UserCopyBytes:    c.UserCopyBytes.Load(),
 		PeakRSSBytes:     maxRSS(unix.RUSAGE_SELF),
 	}
 	s.PeakRSSChildrenBytes = maxRSS(unix.RUSAGE_CHILDREN)

@@ -1,0 +1,118 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Pool is the program's side of the shared-memory pool the server gave
+// it: the memfd mapped read-write, and which pages are free. Allocations
+// are whole pages, so that the server can detach a sent buffer's pages
+// from the pool (punch a hole) without touching a neighbour. A page is
+// free until it is allocated, and again after the server's release frame
+// for it: between the two the program never writes it, which is what
+// makes a sent buffer immutable.
+type Pool struct {
+	mem  []byte
+	used []bool // by page
+	next int    // page where the next search starts (next fit)
+	free int    // free pages
+}
+
+// PageSize is the allocation unit of a Pool.
+var PageSize = os.Getpagesize()
+
+// MapPool maps size bytes of the shared-memory descriptor fd.
+func MapPool(fd, size int) (*Pool, error) {
+	if size <= 0 || size%PageSize != 0 {
+		return nil, fmt.Errorf("app: pool size %d is not a positive multiple of the page size", size)
+	}
+	mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("app: map pool: %w", os.NewSyscallError("mmap", err))
+	}
+	n := size / PageSize
+	return &Pool{mem: mem, used: make([]bool, n), free: n}, nil
+}
+
+// Size is the pool size in bytes.
+func (p *Pool) Size() int { return len(p.mem) }
+
+// Pages returns how many pages n bytes take.
+func Pages(n int) int { return (n + PageSize - 1) / PageSize }
+
+// Alloc finds n contiguous bytes (rounded up to pages) and returns their
+// offset, or false when no free run is long enough right now.
+func (p *Pool) Alloc(n int) (int, bool) {
+	want := Pages(max(n, 1))
+	total := len(p.used)
+	if want > p.free || want > total {
+		return 0, false
+	}
+	for pass := 0; pass < 2; pass++ {
+		start := p.next
+		if pass == 1 {
+			start = 0
+		}
+		run := 0
+		for i := start; i < total; i++ {
+			if p.used[i] {
+				run = 0
+				continue
+			}
+			run++
+			if run == want {
+				first := i - want + 1
+				for j := first; j <= i; j++ {
+					p.used[j] = true
+				}
+				p.free -= want
+				p.next = (i + 1) % total
+				return first * PageSize, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// Free returns the pages of a range allocated by Alloc. A range outside
+// the pool, or pages already free, are a broken release: it reports
+// false and changes nothing.
+func (p *Pool) Free(off, n int) bool {
+	if off < 0 || n <= 0 || off%PageSize != 0 || off+n > len(p.mem) {
+		return false
+	}
+	first, cnt := off/PageSize, Pages(n)
+	for j := first; j < first+cnt; j++ {
+		if !p.used[j] {
+			return false
+		}
+	}
+	for j := first; j < first+cnt; j++ {
+		p.used[j] = false
+	}
+	p.free += cnt
+	return true
+}
+
+// Bytes returns the n bytes at off.
+func (p *Pool) Bytes(off, n int) []byte { return p.mem[off : off+n : off+n] }
+
+// populate maps fresh pages for b in one system call: the server punched
+// the pages of a released range out of the pool, and faulting them in one
+// by one while writing costs a trap per page.
+func (p *Pool) populate(b []byte) {
+	if len(b) > 0 {
+		madvisePopulate(b)
+	}
+}
+
+func madvisePopulate(b []byte) {
+	pg := PageSize
+	start := uintptr(unsafe.Pointer(&b[0])) &^ uintptr(pg-1)
+	end := uintptr(unsafe.Pointer(&b[len(b)-1])) + 1
+	unix.Syscall(unix.SYS_MADVISE, start, end-start, unix.MADV_POPULATE_WRITE)
+}

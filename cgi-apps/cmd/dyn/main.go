@@ -1,0 +1,28 @@
+// Command dyn is a persistent CGI program: `dyn?size=N` answers N bytes of
+// content.Fill's pattern (text/plain); a POST is answered with its own
+// body (application/octet-stream), so that request bodies can be checked
+// end to end. A bad size is a 400.
+package main
+
+import (
+	"flashbench/cgi-apps/app"
+	"flashbench/cgi-apps/content"
+)
+
+func main() { app.Main(serve) }
+
+func serve(req *app.Request, resp *app.Response) {
+	if string(req.Method) == "POST" {
+		resp.ContentType = "application/octet-stream"
+		resp.Write(req.Body)
+		return
+	}
+	resp.ContentType = "text/plain"
+	n, err := content.ParseSize(req.Query("size"), content.MaxSize)
+	if err != nil {
+		resp.Status = 400
+		resp.Write([]byte(err.Error() + "\n"))
+		return
+	}
+	content.Fill(resp.Body(n))
+}
