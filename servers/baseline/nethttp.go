@@ -3,10 +3,12 @@ package baseline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"flashbench/servers/internal/stats"
@@ -19,8 +21,9 @@ const ServerName = "net/http"
 // NetHTTP is net/http.Server with http.FileServer on a document root,
 // keep-alive on.
 type NetHTTP struct {
-	srv *http.Server
-	ln  net.Listener
+	srv  *http.Server
+	ln   net.Listener
+	root *os.Root
 }
 
 // NewNetHTTP returns a net/http file server for root on the listening
@@ -31,7 +34,13 @@ func NewNetHTTP(lfd int, root string, opts Options) (*NetHTTP, error) {
 	if err != nil {
 		return nil, err
 	}
-	var h http.Handler = http.FileServer(http.Dir(root))
+	// os.Root confines the file server to root: http.Dir would follow a
+	// symlink out of it.
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("nethttp: %w", err)
+	}
+	var h http.Handler = http.FileServerFS(r.FS())
 	h = withCGI(named(h), opts.CGI)
 	srv := &http.Server{
 		Handler:           h,
@@ -48,7 +57,7 @@ func NewNetHTTP(lfd int, root string, opts Options) (*NetHTTP, error) {
 			}
 		}
 	}
-	return &NetHTTP{srv: srv, ln: ln}, nil
+	return &NetHTTP{srv: srv, ln: ln, root: r}, nil
 }
 
 // Addr returns the listening address.
@@ -71,6 +80,7 @@ func (s *NetHTTP) Shutdown(deadline time.Duration) {
 	if s.srv.Shutdown(ctx) != nil {
 		s.srv.Close()
 	}
+	s.root.Close() // every handler has returned: nothing opens files any more
 }
 
 // named adds the Server field.

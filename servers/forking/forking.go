@@ -167,6 +167,9 @@ func (s *Server) Shutdown(deadline time.Duration) {
 	s.stopOnce.Do(func() {
 		s.deadline.Store(int64(deadline))
 		close(s.stop)
+		// Refuse new connections now, pending ones included, and wake the
+		// blocked accept4 (EINVAL).
+		unix.Shutdown(s.lfd, unix.SHUT_RD)
 	})
 	<-s.done
 }

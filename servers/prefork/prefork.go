@@ -164,6 +164,11 @@ func (s *Server) Shutdown(deadline time.Duration) {
 	s.stopOnce.Do(func() {
 		s.deadline.Store(int64(deadline))
 		close(s.stop)
+		// The listening socket is shared with the workers: shutting it
+		// down refuses new connections, pending ones included, and wakes
+		// every idle worker's accept4 (EINVAL), while busy workers finish
+		// the connection they serve.
+		unix.Shutdown(int(s.listener.Fd()), unix.SHUT_RD)
 	})
 	<-s.done
 }

@@ -118,7 +118,7 @@ func (s *Server) Run() error {
 	for range s.slots {
 		if err := <-errs; err != nil && first == nil {
 			first = err
-			s.once.Do(func() { close(s.stop) })
+			s.stopAccepting()
 			s.cut()
 		}
 	}
@@ -129,7 +129,7 @@ func (s *Server) Run() error {
 // serves, and after deadline shuts those connections down, which ends
 // their blocking calls. It returns when Run is about to return.
 func (s *Server) Shutdown(deadline time.Duration) {
-	s.once.Do(func() { close(s.stop) })
+	s.stopAccepting()
 	select {
 	case <-s.done:
 		return
@@ -137,6 +137,16 @@ func (s *Server) Shutdown(deadline time.Duration) {
 	}
 	s.cut()
 	<-s.done
+}
+
+// stopAccepting tells the threads to stop and shuts the listener down:
+// new connections are refused, pending ones included, and the threads
+// blocked in accept4 wake up (EINVAL).
+func (s *Server) stopAccepting() {
+	s.once.Do(func() {
+		close(s.stop)
+		unix.Shutdown(s.lfd, unix.SHUT_RD)
+	})
 }
 
 // cut shuts down the connections the threads are serving.

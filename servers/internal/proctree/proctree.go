@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"syscall"
 )
 
 // Proc is one process as /proc/PID/stat shows it.
@@ -37,7 +38,7 @@ func List() ([]Proc, error) {
 			continue
 		}
 		p, err := Stat(pid)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errGone) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errGone) || errors.Is(err, syscall.ESRCH) {
 			continue
 		}
 		if err != nil {
