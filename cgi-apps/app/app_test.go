@@ -40,6 +40,13 @@ func TestPool(t *testing.T) {
 	if c, ok := p.Alloc(3 * app.PageSize); !ok || c != 0 {
 		t.Errorf("after frees: got %d, %v; want 0, true", c, ok)
 	}
+	// First fit: a released buffer is the next one handed out, so the
+	// program keeps writing the same warm pages.
+	d, _ := p.Alloc(1)
+	p.Free(0, 3*app.PageSize)
+	if e, ok := p.Alloc(app.PageSize); !ok || e != 0 || d != 3*app.PageSize {
+		t.Errorf("reuse after release: got %d, %v (other at %d); want 0, true (other at %d)", e, ok, d, 3*app.PageSize)
+	}
 }
 
 // TestServeInline answers two requests over in-memory pipes.

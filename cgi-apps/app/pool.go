@@ -3,22 +3,24 @@ package app
 import (
 	"fmt"
 	"os"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
 // Pool is the program's side of the shared-memory pool the server gave
 // it: the memfd mapped read-write, and which pages are free. Allocations
-// are whole pages, so that the server can detach a sent buffer's pages
-// from the pool (punch a hole) without touching a neighbour. A page is
-// free until it is allocated, and again after the server's release frame
-// for it: between the two the program never writes it, which is what
-// makes a sent buffer immutable.
+// are whole pages, so that buffers never share a page. A page is free
+// until it is allocated, and again after the server's release frame for
+// it: between the two the program never writes it, which is what makes a
+// sent buffer immutable.
+//
+// Allocation is first fit from the start of the pool: the server
+// releases a buffer as soon as it has written it to the socket, so the
+// next response usually lands on the pages just released, already
+// mapped and still in the CPU caches.
 type Pool struct {
 	mem  []byte
 	used []bool // by page
-	next int    // page where the next search starts (next fit)
 	free int    // free pages
 }
 
@@ -44,35 +46,27 @@ func (p *Pool) Size() int { return len(p.mem) }
 // Pages returns how many pages n bytes take.
 func Pages(n int) int { return (n + PageSize - 1) / PageSize }
 
-// Alloc finds n contiguous bytes (rounded up to pages) and returns their
-// offset, or false when no free run is long enough right now.
+// Alloc finds n contiguous bytes (rounded up to pages), the lowest free
+// run, and returns their offset, or false when no free run is long
+// enough right now.
 func (p *Pool) Alloc(n int) (int, bool) {
 	want := Pages(max(n, 1))
-	total := len(p.used)
-	if want > p.free || want > total {
+	if want > p.free {
 		return 0, false
 	}
-	for pass := 0; pass < 2; pass++ {
-		start := p.next
-		if pass == 1 {
-			start = 0
+	run := 0
+	for i, used := range p.used {
+		if used {
+			run = 0
+			continue
 		}
-		run := 0
-		for i := start; i < total; i++ {
-			if p.used[i] {
-				run = 0
-				continue
+		if run++; run == want {
+			first := i - want + 1
+			for j := first; j <= i; j++ {
+				p.used[j] = true
 			}
-			run++
-			if run == want {
-				first := i - want + 1
-				for j := first; j <= i; j++ {
-					p.used[j] = true
-				}
-				p.free -= want
-				p.next = (i + 1) % total
-				return first * PageSize, true
-			}
+			p.free -= want
+			return first * PageSize, true
 		}
 	}
 	return 0, false
@@ -100,19 +94,3 @@ func (p *Pool) Free(off, n int) bool {
 
 // Bytes returns the n bytes at off.
 func (p *Pool) Bytes(off, n int) []byte { return p.mem[off : off+n : off+n] }
-
-// populate maps fresh pages for b in one system call: the server punched
-// the pages of a released range out of the pool, and faulting them in one
-// by one while writing costs a trap per page.
-func (p *Pool) populate(b []byte) {
-	if len(b) > 0 {
-		madvisePopulate(b)
-	}
-}
-
-func madvisePopulate(b []byte) {
-	pg := PageSize
-	start := uintptr(unsafe.Pointer(&b[0])) &^ uintptr(pg-1)
-	end := uintptr(unsafe.Pointer(&b[len(b)-1])) + 1
-	unix.Syscall(unix.SYS_MADVISE, start, end-start, unix.MADV_POPULATE_WRITE)
-}

@@ -23,7 +23,6 @@ func (r *Response) Body(n int) []byte {
 		if off, err := s.allocShared(n); err == nil {
 			r.shm, r.off = true, off
 			r.body = s.pool.Bytes(off, n)
-			s.pool.populate(r.body)
 			return r.body
 		}
 	}

@@ -64,10 +64,10 @@ func (c *Core) PlanDynamic(req *Request, status int, contentType []byte, length 
 
 // NewBufferFile returns a File for size bytes of a descriptor that is not
 // a file of the document root (a shared-memory buffer a CGI program
-// wrote), so that a Plan can send it as BodyFile with sendfile. The File
-// holds one reference; when the last is released, release runs instead
-// of a close: the caller owns fd and learns that the sender is done with
-// the range.
+// wrote). A Plan holding it, as BodyFile or beside a BodyBytes slice of
+// the same buffer's mapping, keeps the buffer from being reused: the File
+// holds one reference, and when the last is released (the sender is done
+// with the bytes) release runs instead of a close; the caller owns fd.
 func NewBufferFile(fd int, size int64, release func()) *File {
 	f := &File{fd: fd, id: fileID{size: size}, onRelease: release}
 	f.refs.Store(1)

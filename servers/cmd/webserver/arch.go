@@ -52,8 +52,8 @@ type Arch struct {
 	// is built (e.g. SendFile for an IO-Lite data path).
 	Configure func(*httpcore.Config)
 	// CGISharedMemory makes persistent CGI programs answer through a
-	// shared-memory pool sent with sendfile (IO-Lite) instead of pipes;
-	// event-loop architectures only (see servers/internal/cgi).
+	// shared-memory pool the server sends from directly (IO-Lite) instead
+	// of pipes; event-loop architectures only (see servers/internal/cgi).
 	CGISharedMemory bool
 	// Flags are the architecture's own flags (--threads, --workers,
 	// ...), listed after the common ones; their Destination variables

@@ -10,6 +10,9 @@ func init() {
 		// IO-Lite's static path: file bodies leave as page-cache references
 		// (sendfile), never through a user-level mapping or buffer.
 		Configure: func(c *httpcore.Config) { c.SendFile = true },
-		Run:       runAmped,
+		// IO-Lite's CGI path: programs write bodies once, into a pool
+		// shared with the server, which sends them without reading them.
+		CGISharedMemory: true,
+		Run:             runAmped,
 	})
 }

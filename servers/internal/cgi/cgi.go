@@ -14,19 +14,21 @@
 //
 // With Options.SharedMemory (flashlite, the Loop face) each process also
 // gets a shared-memory pool (a memfd) in which it writes its response
-// bodies; only (offset, length) crosses the pipe, and the server sends the
-// body with sendfile from the memfd, so the socket references the pool's
-// pages and no byte is copied in user space. A sent buffer must stay
-// immutable while the kernel may still reference its pages. Waiting for
-// the data to be acknowledged (SIOCOUTQ) is not enough on loopback, where
-// an acknowledged segment still sits, with the same pages, in the
-// receiver's queue until the client reads it (a rewrite after the
-// acknowledgement reaches the client: see TestSIOCOUTQNotEnough). So once
-// sendfile has handed a buffer to the kernel the server punches its pages
-// out of the memfd (fallocate PUNCH_HOLE): the kernel keeps the old pages,
-// immutable, for as long as it references them, and the process's next
-// write to that range faults in fresh pages. Only then does the server
-// send the process a release frame for the range.
+// bodies; only (offset, length) crosses the pipe. The server maps the pool
+// too (read-only) and sends a body with the header in one writev straight
+// from the shared pages: no read into a server buffer, no user-level
+// copy (IO-Lite's data path; the writev's copy into the socket is the one
+// every architecture pays). A sent buffer must stay immutable while the
+// kernel may still reference it. A writev copies, so the kernel is done
+// with the buffer as soon as the writev of its last byte returns: the
+// loop releases the plan then (or when the connection closes), and only
+// then does the server send the process a release frame for the range,
+// which the process reuses, its pages still mapped and warm. Sending from
+// the memfd with sendfile instead would leave the socket, and on loopback
+// the receiver's queue, referencing the pool's pages long after the
+// sender is done (even after SIOCOUTQ drains: see TestSIOCOUTQNotEnough),
+// so a buffer could only be recycled by detaching its pages, which makes
+// the process fault in and zero fresh pages for every response.
 package cgi
 
 import (

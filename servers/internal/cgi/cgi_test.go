@@ -2,7 +2,10 @@ package cgi_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +25,9 @@ var archs = []struct {
 }{
 	{"sped", []string{"--arch", "sped"}, false},
 	{"amped", []string{"--arch", "amped"}, false},
-	{"flashlite", []string{"--arch", "flashlite"}, false},
-	{"flashlite-shm", []string{"--arch", "flashlite", "--cgi-shared-memory"}, false},
+	{"flashlite", []string{"--arch", "flashlite"}, false}, // shared memory by default
+	{"flashlite-pipes", []string{"--arch", "flashlite", "--cgi-shared-memory=false"}, false},
+	{"sped-shm", []string{"--arch", "sped", "--cgi-shared-memory"}, false},
 	{"forking", []string{"--arch", "forking"}, false},
 	{"prefork", []string{"--arch", "prefork", "--workers", "2"}, false},
 	{"threaded", []string{"--arch", "threaded"}, false},
@@ -142,11 +146,7 @@ func TestKillUnderLoad(t *testing.T) {
 	for _, a := range []struct{ name, arch string }{{"amped", "amped"}, {"threaded", "threaded"}, {"flashlite-shm", "flashlite"}} {
 		t.Run(a.name, func(t *testing.T) {
 			t.Parallel()
-			args := []string{"--arch", a.arch, "--cgi-procs", "3"}
-			if a.name == "flashlite-shm" {
-				args = append(args, "--cgi-shared-memory")
-			}
-			s, _ := start(t, args...)
+			s, _ := start(t, "--arch", a.arch, "--cgi-procs", "3")
 			want := content.Dyn(20000)
 			var ok, bad502, other atomic.Int64
 			var wg sync.WaitGroup
@@ -226,7 +226,7 @@ func waitNoZombies(t *testing.T, pid int) {
 // with static files, through slow readers: a buffer rewritten while its
 // pages are still in flight would corrupt a body.
 func TestSharedMemoryImmutable(t *testing.T) {
-	s, static := start(t, "--arch", "flashlite", "--cgi-shared-memory", "--cgi-pool-bytes", "262144", "--cgi-procs", "2")
+	s, static := start(t, "--arch", "flashlite", "--cgi-pool-bytes", "262144", "--cgi-procs", "2")
 	sizes := []int{51200, 100000, 120000, 65536, 204800 - 4096}
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
@@ -252,5 +252,59 @@ func TestSharedMemoryImmutable(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestDataPath checks from the server's own counters which path CGI
+// bodies took: through shared memory without a user-level copy
+// (flashlite's default, or --cgi-shared-memory), or through the pipes,
+// where the server reads every body byte.
+func TestDataPath(t *testing.T) {
+	const n, reqs = 51200, 5
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		shared bool
+	}{
+		{"flashlite", []string{"--arch", "flashlite"}, true},
+		{"flashlite-pipes", []string{"--arch", "flashlite", "--cgi-shared-memory=false"}, false},
+		{"amped", []string{"--arch", "amped"}, false},
+		{"amped-shm", []string{"--arch", "amped", "--cgi-shared-memory"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			statsFile := filepath.Join(t.TempDir(), "stats.json")
+			s, _ := start(t, append(tt.args, "--stats-file", statsFile)...)
+			for range reqs {
+				r, err := do(s.Addr, "GET", "/cgi-bin/dyn?size="+strconv.Itoa(n), nil, "")
+				if err != nil || r.status != 200 || !bytes.Equal(r.body, content.Dyn(n)) {
+					t.Fatalf("GET: got %d, %d bytes, %v; want 200 and the pattern", r.status, len(r.body), err)
+				}
+			}
+			if err := s.Stop(30 * time.Second); err != nil {
+				t.Fatalf("stop: %v", err)
+			}
+			var snap struct {
+				UserCopyBytes uint64 `json:"user_copy_bytes"`
+				CGI           struct {
+					Shared uint64 `json:"shared_memory_responses"`
+				} `json:"cgi"`
+			}
+			data, err := os.ReadFile(statsFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(data, &snap); err != nil {
+				t.Fatalf("stats file: %v\n%s", err, data)
+			}
+			wantShared, wantCopy := uint64(0), uint64(reqs*n)
+			if tt.shared {
+				wantShared, wantCopy = reqs, 0
+			}
+			if snap.CGI.Shared != wantShared || snap.UserCopyBytes != wantCopy {
+				t.Errorf("got %d shared-memory responses, %d user copy bytes; want %d, %d",
+					snap.CGI.Shared, snap.UserCopyBytes, wantShared, wantCopy)
+			}
+		})
 	}
 }

@@ -85,7 +85,11 @@ func (pr *lproc) readable(uint32) {
 			return
 		}
 		pr.rn += n
+		short := pr.rn < len(pr.rbuf)
 		if !pr.frames() {
+			return
+		}
+		if short { // the pipe is empty: the level-triggered epoll says when it is not
 			return
 		}
 	}
@@ -161,8 +165,14 @@ func (pr *lproc) answer() {
 			pr.release(r.Segments)
 			break
 		}
+		// The body goes out with the header in one writev straight from
+		// the shared pages. The File only carries the release hook: the
+		// loop releases the plan once the writev of its last byte has
+		// returned (or the connection closed), and a writev has copied
+		// the bytes into the socket by then.
 		pr.inflight++
-		w.p.Kind, w.p.Offset = httpcore.BodyFile, int64(s.Offset)
+		end := s.Offset + s.Length
+		w.p.Kind, w.p.Bytes = httpcore.BodyBytes, pr.mem[s.Offset:end:end]
 		w.p.File = httpcore.NewBufferFile(pr.memfd, int64(pr.poolSize), func() { pr.sent(s) })
 	}
 	pr.pool.idle = append(pr.pool.idle, pr)
@@ -180,25 +190,23 @@ func (pr *lproc) validSegment(segs []cgiproto.Segment) bool {
 	return s.Offset%uint64(os.Getpagesize()) == 0 && s.Offset+s.Length >= s.Offset && s.Offset+s.Length <= uint64(pr.poolSize)
 }
 
-// sent runs when the loop released the plan of a pool buffer: sendfile is
-// done with it. The pages leave the pool (punch) so that the kernel's
-// references keep their bytes; then the process may reuse the range.
+// sent runs when the loop released the plan of a pool buffer: the writev
+// that sent its last byte has returned, so the kernel no longer
+// references the buffer, and the process may write it again.
 func (pr *lproc) sent(s cgiproto.Segment) {
 	pr.inflight--
 	pr.release([]cgiproto.Segment{s})
 }
 
-// release punches segs out of the pool and tells the process they are
-// free. It may run inside the loop's send path, so a failure is handled
-// later, from a timer, not here.
+// release tells the process that segs are free. An idle process learns
+// it with its next request, in the same write: a frame of its own would
+// wake it for nothing (it allocates only while serving a request). A
+// busy one may be waiting for the pages, so it gets the frame now. It
+// may run inside the loop's send path, so a failure is handled later,
+// from a timer, not here.
 func (pr *lproc) release(segs []cgiproto.Segment) {
 	if pr.memfd < 0 {
 		return
-	}
-	for _, s := range segs {
-		if s.Length > 0 && s.Offset+s.Length <= uint64(pr.poolSize) {
-			punch(pr.memfd, int64(s.Offset), int64(s.Length))
-		}
 	}
 	if pr.dead {
 		if pr.inflight == 0 {
@@ -207,6 +215,9 @@ func (pr *lproc) release(segs []cgiproto.Segment) {
 		return
 	}
 	pr.wbuf = cgiproto.AppendRelease(pr.wbuf, segs)
+	if !pr.busy {
+		return
+	}
 	if err := pr.flush(); err != nil {
 		pr.m.l.After(0, func() { pr.die(502) })
 	}

@@ -1,7 +1,6 @@
 package cgi
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -19,6 +18,7 @@ type proc struct {
 	rfd, wfd int
 	memfd    int // the shared-memory pool, -1 without
 	poolSize int
+	mem      []byte        // the pool mapped read-only: what the server sends from
 	done     chan struct{} // closed once the process is reaped
 }
 
@@ -53,6 +53,10 @@ func spawn(path, root string, poolSize int) (*proc, error) {
 			return nil, errorf("spawn %s: %w", path, err)
 		}
 		p.memfd, p.poolSize = fd, poolSize
+		if p.mem, err = unix.Mmap(fd, 0, poolSize, unix.PROT_READ, unix.MAP_SHARED); err != nil {
+			p.closeFds()
+			return nil, errorf("spawn %s: map pool: %w", path, os.NewSyscallError("mmap", err))
+		}
 		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			p.closeFds()
@@ -92,19 +96,6 @@ func newPool(size int) (int, error) {
 	return fd, nil
 }
 
-// punch detaches the pages of [off, off+n) from the pool: pages the kernel
-// still references (a socket's queue, a receiver's queue) keep their
-// bytes, and the next write to the range gets fresh pages.
-func punch(memfd int, off, n int64) error {
-	pg := int64(os.Getpagesize())
-	n = (n + pg - 1) / pg * pg
-	err := unix.Fallocate(memfd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
-	if err != nil {
-		return fmt.Errorf("cgi: punch pool pages: %w", os.NewSyscallError("fallocate", err))
-	}
-	return nil
-}
-
 // kill kills the process (reaped by spawn's goroutine) and closes the
 // pipes; the pool stays open for buffers still in flight (closePool).
 func (p *proc) kill() {
@@ -115,7 +106,13 @@ func (p *proc) kill() {
 	p.rfd, p.wfd = -1, -1
 }
 
+// closePool unmaps and closes the pool: call it only when no plan still
+// points into the mapping.
 func (p *proc) closePool() {
+	if p.mem != nil {
+		unix.Munmap(p.mem)
+		p.mem = nil
+	}
 	if p.memfd >= 0 {
 		unix.Close(p.memfd)
 		p.memfd = -1
