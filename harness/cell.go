@@ -121,6 +121,11 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 			return cleanup, err
 		}
 		undo = append(undo, func() { sc.cgroup.Remove() })
+		if r.e.Disk != nil {
+			if err := sc.cgroup.LimitReads(docroot, *r.e.Disk); err != nil {
+				return cleanup, err
+			}
+		}
 		if err := fileset.Evict(cr.manifest, docroot); err != nil {
 			return cleanup, err
 		}

@@ -30,6 +30,8 @@ type Experiment struct {
 	Sweep *Sweep `toml:"sweep"`
 	// Memory bounds the server's page cache, for disk-bound experiments.
 	Memory *Memory `toml:"memory"`
+	// Disk throttles the server's reads, for disk-bound experiments.
+	Disk *Disk `toml:"disk"`
 	// Paper holds the paper's numbers, as ratios, shown beside the tables.
 	Paper *Paper `toml:"paper"`
 
@@ -213,6 +215,11 @@ func (e *Experiment) Validate() error {
 	}
 	if e.Memory != nil && e.Memory.LimitBytes < 16<<20 {
 		return fmt.Errorf("memory.limit_bytes: %d, want at least 16 MiB", e.Memory.LimitBytes)
+	}
+	if e.Disk != nil {
+		if err := e.Disk.validate(e.Memory); err != nil {
+			return fmt.Errorf("disk: %w", err)
+		}
 	}
 	if e.Sweep != nil {
 		if err := e.validateSweep(); err != nil {

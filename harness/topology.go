@@ -126,7 +126,9 @@ func startPinned(prefix []string, taskset string, cmd Command, cpus []int, attr 
 	if cmd.Cgroup != nil {
 		// The shell joins the cgroup, then becomes the server: same PID,
 		// and nothing the server reads escapes the cgroup's accounting.
-		argv = append(argv, "/bin/sh", "-c", `echo $$ > "$0" && exec "$@"`, cmd.Cgroup.ProcsFile())
+		// Its arguments are the cgroup's procs files, "--", then argv.
+		argv = append(argv, "/bin/sh", "-c", `while [ "$1" != -- ]; do echo $$ > "$1" || exit 1; shift; done; shift; exec "$@"`, "sh")
+		argv = append(append(argv, cmd.Cgroup.ProcsFiles()...), "--")
 	}
 	argv = append(argv, cmd.Path)
 	argv = append(argv, cmd.Args...)

@@ -18,9 +18,9 @@ import (
 // ends (the main process closed the pipe or exited). A resolve job
 // translates the path with its own httpcore.Core, whose caches are off, so
 // the kernel's directory entry and inode caches hold what the main
-// process's translation will read; a page-in job reads a byte range of a
-// file into the page cache. Both block on disk here, never in the main
-// process.
+// process's translation will read, then reads the start of the file into
+// the page cache; a page-in job reads a byte range of a file into the page
+// cache. Both block on disk here, never in the main process.
 func HelperMain(root string, in io.Reader, out io.Writer) error {
 	core, err := httpcore.New(httpcore.Config{Root: root, NoPathCache: true, NoHeaderCache: true, NoMmapCache: true})
 	if err != nil {
@@ -34,6 +34,7 @@ func HelperMain(root string, in io.Reader, out io.Writer) error {
 	defer r.Close()
 	br := bufio.NewReader(in)
 	buf := make([]byte, 0, RequestHeaderSize+256)
+	scratch := make([]byte, scratchSize)
 	var reply []byte
 	for {
 		req, err := readRequest(br, &buf)
@@ -46,9 +47,9 @@ func HelperMain(root string, in io.Reader, out io.Writer) error {
 		var errno syscall.Errno
 		switch req.Kind {
 		case KindResolve:
-			errno = resolve(core, req.Path)
+			errno = resolve(core, req, scratch)
 		case KindPageIn:
-			errno = pageIn(r, req.Path, req.Offset, req.Length)
+			errno = pageIn(r, req.Path, req.Offset, req.Length, scratch)
 		}
 		reply = AppendReply(reply[:0], Reply{ID: req.ID, Errno: errno})
 		if _, err := out.Write(reply); err != nil {
@@ -56,6 +57,12 @@ func HelperMain(root string, in io.Reader, out io.Writer) error {
 		}
 	}
 }
+
+// scratchSize is the helper's read buffer. The bytes read into it are
+// thrown away (the point is the page cache), so it only needs to be large
+// enough to make few system calls, and small enough to cost little memory
+// in every helper.
+const scratchSize = 64 << 10
 
 // readRequest reads one whole request. io.EOF means the stream ended
 // cleanly between requests; a stream cut inside one is ErrShort.
@@ -84,11 +91,12 @@ func readRequest(br *bufio.Reader, buf *[]byte) (Request, error) {
 	return req, nil
 }
 
-// resolve translates path as the main process will, and reports the
-// outcome as an errno (for logs; the main process redoes the translation
-// from memory and answers from its own result).
-func resolve(core *httpcore.Core, path string) syscall.Errno {
-	f, e := core.Resolve([]byte(path))
+// resolve translates req.Path as the main process will, then reads the
+// requested range of the file it found, and reports the outcome as an
+// errno (for logs; the main process redoes the translation from memory and
+// answers from its own result).
+func resolve(core *httpcore.Core, req Request, scratch []byte) syscall.Errno {
+	f, e := core.Resolve([]byte(req.Path))
 	if e != nil {
 		switch e.Status {
 		case 404:
@@ -100,14 +108,12 @@ func resolve(core *httpcore.Core, path string) syscall.Errno {
 		}
 		return syscall.EIO
 	}
-	f.Release()
-	return 0
+	defer f.Release()
+	return readRange(f.Fd(), f.Size(), req.Offset, req.Length, scratch)
 }
 
-// pageIn brings length bytes of name from offset into the page cache:
-// WILLNEED starts the reads of the whole range at once, then touching
-// every page through a mapping waits for them, as Flash's helpers do.
-func pageIn(r *os.Root, name string, offset, length int64) syscall.Errno {
+// pageIn brings length bytes of name from offset into the page cache.
+func pageIn(r *os.Root, name string, offset, length int64, scratch []byte) syscall.Errno {
 	// O_NONBLOCK: a FIFO swapped in for the file must not hang the helper.
 	f, err := r.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -119,20 +125,37 @@ func pageIn(r *os.Root, name string, offset, length int64) syscall.Errno {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return errnoOf(err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || offset >= st.Size || length == 0 {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0
 	}
-	length = min(length, st.Size-offset)
-	_ = unix.Fadvise(fd, offset, length, unix.FADV_WILLNEED) // advice only
-	page := int64(os.Getpagesize())
-	start := offset &^ (page - 1)
-	m, err := unix.Mmap(fd, start, int(offset+length-start), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		return errnoOf(err)
+	return readRange(fd, st.Size, offset, length, scratch)
+}
+
+// readRange reads [offset, offset+length) of the regular file fd of size
+// bytes, clamped to the file, into the page cache: WILLNEED starts the
+// reads of the whole range at once (the device gets them together), then
+// pread through scratch waits until every page has arrived. Reading with
+// pread costs one system call per scratch buffer, where mapping the range
+// and touching it would cost a mapping, a page fault per few pages and an
+// unmapping, for pages the main process maps anyway.
+func readRange(fd int, size, offset, length int64, scratch []byte) syscall.Errno {
+	if offset >= size || length <= 0 {
+		return 0
 	}
-	defer unix.Munmap(m)
-	if httpcore.Touch(m) != nil {
-		return syscall.EFAULT // truncated under the mapping
+	length = min(length, size-offset)
+	_ = unix.Fadvise(fd, offset, length, unix.FADV_WILLNEED) // advice only
+	for end := offset + length; offset < end; {
+		n, err := unix.Pread(fd, scratch[:min(int64(len(scratch)), end-offset)], offset)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return errnoOf(err)
+		}
+		if n == 0 {
+			return 0 // truncated under us: nothing more to read
+		}
+		offset += int64(n)
 	}
 	return 0
 }

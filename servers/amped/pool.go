@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -12,7 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultHelpers is the default bound on helper processes. Each helper has
+// DefaultHelpers is the default bound on helper processes, lowered by
+// HelpersFor when the server's memory cgroup is small. Each helper has
 // one disk operation in flight, so the bound is the number of reads the
 // server can have outstanding: 8 gives a disk's queue parallel work to
 // reorder, while every runnable helper beyond that competes with the loop
@@ -36,7 +38,8 @@ type Poller interface {
 
 // PoolOptions configures a Pool.
 type PoolOptions struct {
-	// Helpers bounds the helper processes, DefaultHelpers when zero.
+	// Helpers bounds the helper processes; when zero, HelpersFor the
+	// limit of the server's memory cgroup (DefaultHelpers without one).
 	Helpers int
 	// Command is the argv of a helper: a program that runs HelperMain on
 	// its standard input and output (the webserver's hidden amped-helper
@@ -102,7 +105,7 @@ func NewPool(poller Poller, opts PoolOptions) (*Pool, error) {
 		return nil, errors.New("amped: no helper command")
 	}
 	if opts.Helpers <= 0 {
-		opts.Helpers = DefaultHelpers
+		opts.Helpers = HelpersFor(memoryLimit())
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
@@ -136,6 +139,9 @@ func (p *Pool) Submit(req Request, done func(errno syscall.Errno, err error)) {
 	req.ID = p.nextID
 	if req.Kind == KindResolve {
 		p.stats.resolves.Add(1)
+		if req.Length > 0 {
+			p.stats.resolveReads.Add(1)
+		}
 	} else {
 		p.stats.pageIns.Add(1)
 	}
@@ -228,7 +234,7 @@ func (p *Pool) spawn() (*helper, error) {
 	childIn := os.NewFile(uintptr(req[0]), "amped-helper-stdin")
 	childOut := os.NewFile(uintptr(rep[1]), "amped-helper-stdout")
 	cmd := exec.Command(p.opts.Command[0], p.opts.Command[1:]...)
-	cmd.Env = p.opts.Env
+	cmd.Env = helperEnv(p.opts.Env)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = childIn, childOut, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	err := cmd.Start()
@@ -247,6 +253,21 @@ func (p *Pool) spawn() (*helper, error) {
 	p.helpers = append(p.helpers, h)
 	p.stats.spawns.Add(1)
 	return h, nil
+}
+
+// helperEnv returns env (the server's own environment when nil) with
+// GOMAXPROCS=1 unless it sets GOMAXPROCS: a helper does one job at a time,
+// and every extra P costs it threads and memory.
+func helperEnv(env []string) []string {
+	if env == nil {
+		env = os.Environ()
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "GOMAXPROCS=") {
+			return env
+		}
+	}
+	return append(env[:len(env):len(env)], "GOMAXPROCS=1")
 }
 
 func setNonblock(fd1 int, nb1 bool, fd2 int, nb2 bool) error {

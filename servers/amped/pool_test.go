@@ -80,6 +80,8 @@ func TestPoolJobs(t *testing.T) {
 		{"resolve missing", amped.Request{Kind: amped.KindResolve, Path: "/nope"}, syscall.ENOENT},
 		{"resolve dir without index", amped.Request{Kind: amped.KindResolve, Path: "/empty/"}, syscall.EACCES},
 		{"resolve above root", amped.Request{Kind: amped.KindResolve, Path: "/../a.txt"}, syscall.EINVAL},
+		{"resolve and read", amped.Request{Kind: amped.KindResolve, Path: "/a.txt", Length: amped.MaxResolveRead}, 0},
+		{"resolve missing and read", amped.Request{Kind: amped.KindResolve, Path: "/nope", Length: 1}, syscall.ENOENT},
 		{"page-in", amped.Request{Kind: amped.KindPageIn, Path: "a.txt", Offset: 0, Length: 11000}, 0},
 		{"page-in past end", amped.Request{Kind: amped.KindPageIn, Path: "a.txt", Offset: 1 << 20, Length: 4096}, 0},
 		{"page-in range beyond end", amped.Request{Kind: amped.KindPageIn, Path: "a.txt", Offset: 4096, Length: 1 << 30}, 0},
@@ -96,8 +98,8 @@ func TestPoolJobs(t *testing.T) {
 		})
 	}
 	// One job at a time: the first helper is reused from the reserve.
-	if s := p.Stats(); s.HelperSpawns != 1 || s.ResolveDispatches != 5 || s.PageInDispatches != 5 {
-		t.Errorf("stats: got %+v, want 1 spawn, 5 resolves, 5 page-ins", s)
+	if s := p.Stats(); s.HelperSpawns != 1 || s.ResolveDispatches != 7 || s.ResolveReads != 2 || s.PageInDispatches != 5 {
+		t.Errorf("stats: got %+v, want 1 spawn, 7 resolves (2 reading), 5 page-ins", s)
 	}
 }
 

@@ -11,8 +11,10 @@ import (
 type Kind uint8
 
 // Job kinds. A resolve job brings a path's metadata into memory (the
-// directory entries and inodes that translation reads); a page-in job brings
-// a byte range of a file into the page cache.
+// directory entries and inodes that translation reads) and, when its range
+// is not empty, the start of the file's data too, so that a cold file costs
+// one round trip to a helper, not two; a page-in job brings a byte range of
+// a file into the page cache.
 const (
 	KindResolve Kind = 1
 	KindPageIn  Kind = 2
@@ -44,10 +46,14 @@ const (
 // id uint64, kind uint8, offset int64, length int64, path length uint16,
 // then the path bytes.
 type Request struct {
-	ID     uint64
-	Kind   Kind
-	Offset int64 // page-in: first byte of the range
-	Length int64 // page-in: bytes in the range
+	ID   uint64
+	Kind Kind
+	// Offset and Length are the byte range to read into the page cache:
+	// of the named file (page-in), or of the file the path resolves to
+	// (resolve; a zero Length reads nothing). A range past the end of the
+	// file is clamped to it.
+	Offset int64
+	Length int64
 	// Path is the request path (resolve, still percent-encoded, starting
 	// with "/") or the file's name beneath the root (page-in).
 	Path string

@@ -221,8 +221,11 @@ func TestEvictedSet(t *testing.T) {
 		s := startServer(t, httpcore.Config{Root: dir}, "", amped.DefaultHelpers)
 		fetchAll(t, s.addr, m, 16, false)
 		st := s.amped.Stats()
-		if st.PageInDispatches == 0 || st.ResolveDispatches < uint64(len(m.Files)) {
-			t.Errorf("dispatches: got %+v, want page-ins and a resolve per file", st)
+		// One round trip per cold file: the resolve job reads the file too,
+		// so page-ins are left for data evicted again since.
+		if st.ResolveDispatches < uint64(len(m.Files)) || st.ResolveReads != st.ResolveDispatches ||
+			st.PageInDispatches > uint64(len(m.Files))/4 {
+			t.Errorf("dispatches: got %+v, want a reading resolve per file and few page-ins", st)
 		}
 		if got := s.stats.HelperDispatches.Load(); got != st.Dispatches() {
 			t.Errorf("loop counter helper dispatches: got %d, want %d", got, st.Dispatches())

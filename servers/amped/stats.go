@@ -8,6 +8,9 @@ type Stats struct {
 	// helpers, by kind.
 	ResolveDispatches uint64 `json:"resolve_dispatches"`
 	PageInDispatches  uint64 `json:"page_in_dispatches"`
+	// ResolveReads counts the resolve jobs that also read the start of
+	// the file (a cold file served in one round trip).
+	ResolveReads uint64 `json:"resolve_reads"`
 	// HelperSpawns and HelperDeaths count helper processes started and
 	// helpers that died while the pool was open.
 	HelperSpawns uint64 `json:"helper_spawns"`
@@ -35,14 +38,15 @@ func (s Stats) Dispatches() uint64 { return s.ResolveDispatches + s.PageInDispat
 // counters are atomics so that Stats may be read from any goroutine while
 // the loop thread counts.
 type counters struct {
-	resolves, pageIns, spawns, deaths, timeouts, startFailures atomic.Uint64
-	retried, failed, stillCold, unavailable                    atomic.Uint64
+	resolves, pageIns, resolveReads, spawns, deaths, timeouts, startFailures atomic.Uint64
+	retried, failed, stillCold, unavailable                                  atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{
 		ResolveDispatches: c.resolves.Load(),
 		PageInDispatches:  c.pageIns.Load(),
+		ResolveReads:      c.resolveReads.Load(),
 		HelperSpawns:      c.spawns.Load(),
 		HelperDeaths:      c.deaths.Load(),
 		HelperTimeouts:    c.timeouts.Load(),

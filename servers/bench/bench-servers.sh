@@ -6,9 +6,15 @@
 # keep-alive): nginx (1 worker, sendfile on, access_log off), then every
 # webserver architecture (sped, amped, flashlite, threaded, prefork,
 # forking, nethttp, fasthttp, null), each pinned to CPU 0 and driven by the
-# client pinned to CPU 1. Disk-bound case: 400 files of 1 MiB requested
-# uniformly by a server confined to a 64 MiB memory cgroup (its page cache
-# included), evicted before each run: amped against sped.
+# client pinned to CPU 1. Disk-bound case: 2000 files of 64 KiB (125 MiB)
+# requested with Zipf popularity (weight 1/rank^DISK_ZIPF, a hot head and a
+# long cold tail, as in the Flash paper's traces) by a server confined to a
+# 64 MiB memory cgroup (its page cache and helpers included) whose reads
+# from the disk holding the set are throttled to a 1999-class disk
+# (30 MiB/s, 300 reads/s: blkio throttling on cgroup v1, io.max on v2), the
+# set evicted before each run: sped, amped and threaded. Unthrottled, this
+# machine's virtual disk answers in well under a millisecond, and the case
+# would measure the CPU cost of a miss rather than a disk-bound server.
 #
 # The machine is shared and noisy, so every case runs ROUNDS rounds with
 # the servers interleaved (nginx, sped, amped, null, nginx, sped, ...), and
@@ -18,8 +24,10 @@
 # and a memory cgroup (v2 at /sys/fs/cgroup or v1 at /sys/fs/cgroup/memory)
 # for the disk-bound case, which is skipped otherwise.
 # Knobs: ROUNDS (3), DURATION seconds (5), WARMUP seconds (1), CONNS (64),
-# BENCH_CLIENT (loadgen|wrk), DISK_FILES (400), DISK_FILE_BYTES (1048576),
-# DISK_MEMORY_BYTES (67108864), SERVER_CPU (0), CLIENT_CPU (1), WORKDIR,
+# BENCH_CLIENT (loadgen|wrk), DISK_FILES (2000), DISK_FILE_BYTES (65536),
+# DISK_MEMORY_BYTES (67108864), DISK_READ_BPS (31457280, 0 for none),
+# DISK_READ_IOPS (300, 0 for none), DISK_ZIPF (1.0, 0 for uniform),
+# DISK_SERVERS ("sped amped threaded"), SERVER_CPU (0), CLIENT_CPU (1), WORKDIR,
 # SERVERS (the cached cases' servers, space separated, nginx first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,9 +37,13 @@ DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-1}
 CONNS=${CONNS:-64}
 BENCH_CLIENT=${BENCH_CLIENT:-loadgen}
-DISK_FILES=${DISK_FILES:-400}
-DISK_FILE_BYTES=${DISK_FILE_BYTES:-1048576}
+DISK_FILES=${DISK_FILES:-2000}
+DISK_FILE_BYTES=${DISK_FILE_BYTES:-65536}
 DISK_MEMORY_BYTES=${DISK_MEMORY_BYTES:-67108864}
+DISK_READ_BPS=${DISK_READ_BPS:-31457280}
+DISK_READ_IOPS=${DISK_READ_IOPS:-300}
+DISK_ZIPF=${DISK_ZIPF:-1.0}
+read -r -a DISK_SERVERS <<<"${DISK_SERVERS:-sped amped threaded}"
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 read -r -a SERVERS <<<"${SERVERS:-nginx sped amped flashlite threaded prefork forking nethttp fasthttp null}"
@@ -50,10 +62,13 @@ esac
 # evicts its files from the page cache.
 work=$(mktemp -d "${WORKDIR:-/var/tmp}/flashbench-bench.XXXXXX")
 cgroup=
+blkio_cgroup=
 server_pid=
 cleanup() {
 	stop_server
-	if [ -n "$cgroup" ] && [ -d "$cgroup" ]; then rmdir "$cgroup" 2>/dev/null || echo "bench-servers: could not remove $cgroup" >&2; fi
+	for cg in $cgroup $blkio_cgroup; do
+		if [ -d "$cg" ]; then rmdir "$cg" 2>/dev/null || echo "bench-servers: could not remove $cg" >&2; fi
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -108,9 +123,10 @@ wait_ready() {
 	die "webserver did not start (log: $(tail -n 3 "$work/server.log" 2>/dev/null))"
 }
 
-# start_server NAME ROOT [CGROUP]: starts nginx or webserver --arch NAME
+# start_server NAME ROOT [CGROUPS]: starts nginx or webserver --arch NAME
 # in its own session on SERVER_CPU and sets server_pid and port. With
-# CGROUP, the server enters it before it reads anything.
+# CGROUPS (directories, space separated), the server enters each before it
+# reads anything; its helpers and workers, its children, inherit them.
 start_server() {
 	local name=$1 root=$2 cg=${3:-}
 	if [ "$name" = nginx ]; then
@@ -141,8 +157,8 @@ EOF
 		wait_port "$port"
 	elif [ -n "$cg" ]; then
 		rm -f "$work/server.pid"
-		# sh writes its own PID into the cgroup, then becomes the server.
-		setsid sh -c 'echo $$ >"$1/cgroup.procs" && echo $$ >"$2" && shift 2 && exec "$@"' sh \
+		# sh writes its own PID into the cgroups, then becomes the server.
+		setsid sh -c 'for d in $1; do echo $$ >"$d/cgroup.procs" || exit 1; done && echo $$ >"$2" && shift 2 && exec "$@"' sh \
 			"$cg" "$work/server.pid" taskset -c "$SERVER_CPU" bin/webserver --arch "$name" --root "$root" \
 			--listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
 		server_pid=$!
@@ -238,19 +254,39 @@ else
 	else
 		echo "$DISK_MEMORY_BYTES" >"$cgroup/memory.limit_in_bytes"
 	fi
-	echo "== disk-bound: $DISK_FILES files of $DISK_FILE_BYTES bytes, server in $cgroup limited to $DISK_MEMORY_BYTES bytes"
+	cgroups=$cgroup
+	# The throttled device is the whole disk holding the set.
+	dev=$(stat -c '%Hd:%Ld' "$work")
+	[ -e "/sys/dev/block/$dev/partition" ] && dev=$(cat "/sys/dev/block/$dev/../dev")
+	throttle="reads throttled to $DISK_READ_BPS B/s, $DISK_READ_IOPS/s on $dev"
+	if [ "$DISK_READ_BPS" = 0 ] && [ "$DISK_READ_IOPS" = 0 ]; then
+		throttle="reads not throttled"
+	elif [ -f "$cgroup/memory.max" ]; then
+		grep -qw io "$cgroot/cgroup.subtree_control" || echo +io >"$cgroot/cgroup.subtree_control"
+		echo "$dev rbps=$( [ "$DISK_READ_BPS" = 0 ] && echo max || echo "$DISK_READ_BPS") riops=$( [ "$DISK_READ_IOPS" = 0 ] && echo max || echo "$DISK_READ_IOPS")" >"$cgroup/io.max"
+	elif [ -f /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device ]; then
+		blkio_cgroup=/sys/fs/cgroup/blkio/flashbench-bench-$$
+		mkdir "$blkio_cgroup"
+		[ "$DISK_READ_BPS" = 0 ] || echo "$dev $DISK_READ_BPS" >"$blkio_cgroup/blkio.throttle.read_bps_device"
+		[ "$DISK_READ_IOPS" = 0 ] || echo "$dev $DISK_READ_IOPS" >"$blkio_cgroup/blkio.throttle.read_iops_device"
+		cgroups="$cgroup $blkio_cgroup"
+	else
+		throttle="reads NOT throttled: no blkio controller"
+	fi
+	echo "== disk-bound: $DISK_FILES files of $DISK_FILE_BYTES bytes, Zipf($DISK_ZIPF) popularity, server in $cgroup limited to $DISK_MEMORY_BYTES bytes, $throttle"
 	bin/fileset generate --kind fixed --dir "$work/disk" --size "$DISK_FILE_BYTES" --count "$DISK_FILES" >/dev/null
-	for i in $(seq 0 $((DISK_FILES - 1))); do printf '/fixed/f%06d\n' "$i"; done >"$work/disk.urls"
+	awk -v n="$DISK_FILES" -v s="$DISK_ZIPF" 'BEGIN { for (i = 0; i < n; i++) printf "/fixed/f%06d %.9g\n", i, 1 / (i + 1) ^ s }' >"$work/disk.urls"
 	for round in $(seq "$ROUNDS"); do
-		for srv in sped amped; do
+		for srv in "${DISK_SERVERS[@]}"; do
 			bin/fileset evict --manifest "$work/disk/manifest.json" >/dev/null
-			start_server "$srv" "$work/disk" "$cgroup"
+			start_server "$srv" "$work/disk" "$cgroups"
 			server_pid=$(cat "$work/server.pid")
 			measure "$work/results/disk.$srv.$round.json" "http://127.0.0.1:$port" 1 \
 				--urls "$work/disk.urls" --timeout 30s
+			resident=$(bin/fileset resident --manifest "$work/disk/manifest.json")
 			stop_server
-			printf '   %-16s round %d %-6s %s req/s\n' disk "$round" "$srv" \
-				"$(rps "$work/results/disk.$srv.$round.json")"
+			printf '   %-16s round %d %-9s %s req/s, set %s\n' disk "$round" "$srv" \
+				"$(rps "$work/results/disk.$srv.$round.json")" "$resident"
 		done
 	done
 fi
