@@ -33,10 +33,13 @@ fuzz:
 	done
 
 # bench: the main job: every architecture and the installed real servers on
-# the seed paper's workloads (hotos97, local topology). Prints the table and
-# where the JSON, report and plots went (results/hotos97/<timestamp>/).
+# the seed paper's workloads (hotos97, local topology), then its CGI row
+# (hotos97-cgi: 50 KB CGI, amped over pipes, flashlite over shared memory).
+# Prints the tables and where the JSON, reports and plots went
+# (results/hotos97/<timestamp>/, results/hotos97-cgi/<timestamp>/).
 bench: build
 	$(BIN)/harness run --bin $(BIN) hotos97
+	$(BIN)/harness run --bin $(BIN) hotos97-cgi
 
 # vagrant-bench: hotos97 across two VMs (server, client) with the ssh topology.
 vagrant-bench: build

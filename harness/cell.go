@@ -25,11 +25,13 @@ type serverConfig struct {
 type cellRun struct {
 	c        Cell
 	idx      int
-	manifest *fileset.Manifest
-	mpath    string
-	srv      *server
-	conns    int
-	warmup   time.Duration
+	manifest *fileset.Manifest // nil for cgi
+	mpath    string            // "" for cgi
+	// target is the request target: "/", or a cgiTarget.
+	target string
+	srv    *server
+	conns  int
+	warmup time.Duration
 }
 
 // runCell starts the cell's server, verifies and warms it up, and measures
@@ -41,6 +43,9 @@ func (r *runner) runCell(ctx context.Context, idx int, c Cell) []PointEntry {
 			out[i] = PointEntry{ID: c.PointID(i + 1), Arch: c.Arch, Params: c.Params(), Trial: i + 1, Status: status, Reason: reason}
 		}
 		return out
+	}
+	if reason := r.cgiUnavailable(c.Arch); reason != "" {
+		return all(StatusSkipped, reason)
 	}
 	if reason := r.unavailable(c.Arch); reason != "" {
 		return all(StatusSkipped, reason)
@@ -94,10 +99,10 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 			undo[i]()
 		}
 	}
-	if cr.manifest, cr.mpath, err = r.fileSet(r.e.cellFileSet(cr.c)); err != nil {
+	docroot, err := r.cellDocroot(cr)
+	if err != nil {
 		return cleanup, err
 	}
-	docroot := filepath.Dir(cr.mpath)
 	if IsExternal(cr.c.Arch) && serverUser() != "" {
 		if err := CheckReadable(docroot, cr.manifest); err != nil {
 			return cleanup, err
@@ -139,7 +144,12 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 		}
 	})
 	base := fmt.Sprintf("http://%s", cr.srv.addr)
-	if err := verifyFiles(dialFunc(r.o.Topology), base, cr.manifest, cr.c.Arch != "null"); err != nil {
+	if cr.manifest == nil {
+		err = verifyCGI(dialFunc(r.o.Topology), base, r.e.cellFileSet(cr.c), cr.c.Arch != "null")
+	} else {
+		err = verifyFiles(dialFunc(r.o.Topology), base, cr.manifest, cr.c.Arch != "null")
+	}
+	if err != nil {
 		return cleanup, err
 	}
 	if cr.warmup > 0 {
@@ -148,6 +158,27 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 		}
 	}
 	return cleanup, nil
+}
+
+// cellDocroot sets the cell's file set and request target and returns the
+// server's document root: the file set's directory, or for cgi an empty
+// directory of the run (CGI points generate no files).
+func (r *runner) cellDocroot(cr *cellRun) (string, error) {
+	fs := r.e.cellFileSet(cr.c)
+	if fs.Kind == KindCGI {
+		cr.target = cgiTarget(fs)
+		dir := filepath.Join(r.work, "cgi-root")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("cell: %w", err)
+		}
+		return dir, nil
+	}
+	cr.target = "/"
+	var err error
+	if cr.manifest, cr.mpath, err = r.fileSet(fs); err != nil {
+		return "", err
+	}
+	return filepath.Dir(cr.mpath), nil
 }
 
 func (r *runner) startServer(ctx context.Context, sc serverConfig) (*server, error) {

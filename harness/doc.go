@@ -16,10 +16,11 @@
 //	archs = ["sped", "amped", "nginx", "apache2-event"]
 //
 //	[fileset]                        # fileset.Options
-//	kind = "fixed"                   # specweb99, specweb96, fixed, single
+//	kind = "fixed"                   # specweb99, specweb96, fixed, single, cgi
 //	count = 64                       # fixed: files
-//	size_bytes = 500                 # fixed, single
+//	size_bytes = 500                 # fixed, single; cgi: the response's size
 //	# connections = 64               # specweb99/96: sizes the set
+//	# program = "dyn"                # cgi only (the default, and the only one)
 //
 //	[load]                           # loadgen's configuration
 //	connections = 32
@@ -44,6 +45,16 @@
 //	ratios = { "amped/sped" = 1.0 }
 //	note = "..."
 //
+// The cgi kind generates no files: every request asks the webserver's
+// persistent CGI program, /cgi-bin/dyn?size=SIZE_BYTES (the programs of
+// bin/cgi-bin, which `make build` builds next to the webserver), and
+// verification fetches one response and compares it with content.Dyn. The
+// file_size_bytes sweep varies the response's size; memory, disk and the
+// dataset_bytes sweep do not apply. Real servers have no persistent CGI:
+// their cgi points are skipped, as are cgi points on the ssh topology,
+// whose hosts get no CGI programs. flashlite answers CGI through shared
+// memory, the other architectures over pipes.
+//
 // Unknown keys are errors, so a misspelt key never silently falls back to a
 // default. Architectures are `webserver --arch` names or the real servers
 // in Externals (nginx, apache2-prefork, apache2-worker, apache2-event,
@@ -55,8 +66,8 @@
 // For each cell (an architecture at one sweep value) the server is started
 // once, in its own session, under taskset on the topology's server CPUs
 // (GOMAXPROCS set to their number), verified (one file of each class, by
-// sha256), warmed up, and measured Trials times by bin/loadgen run as a
-// child process on the client CPUs. The server's CPU time is read from
+// sha256; for cgi, one response), warmed up, and measured Trials times by
+// bin/loadgen run as a child process on the client CPUs. The server's CPU time is read from
 // /proc for its whole process tree before and after each trial, its peak
 // memory (the tree's summed VmHWM) sampled during it, and its stats file
 // read after it. A point fails, with its reason, when the server does not

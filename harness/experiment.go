@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"flashbench/cgi-apps/content"
 )
 
 // Experiment is one experiment file: what to run (architectures, file set,
@@ -41,13 +43,16 @@ type Experiment struct {
 
 // FileSet selects the file set (fileset.Options) the servers serve.
 type FileSet struct {
-	// Kind is specweb99, specweb96, fixed or single.
+	// Kind is specweb99, specweb96, fixed, single, or cgi: no files, every
+	// request asks /cgi-bin/PROGRAM?size=SizeBytes.
 	Kind      string `toml:"kind"`
 	Count     int    `toml:"count"`
 	SizeBytes int64  `toml:"size_bytes"`
 	// Connections sizes the SPECweb sets.
 	Connections int    `toml:"connections"`
 	Seed        uint64 `toml:"seed"`
+	// Program is the CGI program of the cgi kind (default dyn).
+	Program string `toml:"program"`
 }
 
 // Load is the client side: the loadgen configuration of every point.
@@ -184,6 +189,9 @@ func (e *Experiment) setDefaults() {
 	if e.FileSet.Seed == 0 {
 		e.FileSet.Seed = 1
 	}
+	if e.FileSet.Kind == KindCGI && e.FileSet.Program == "" {
+		e.FileSet.Program = CGIProgram
+	}
 }
 
 // Validate checks every field and the sweep's values against its parameter.
@@ -212,6 +220,9 @@ func (e *Experiment) Validate() error {
 	}
 	if err := e.Load.validate(); err != nil {
 		return fmt.Errorf("load: %w", err)
+	}
+	if e.FileSet.Kind == KindCGI && (e.Memory != nil || e.Disk != nil) {
+		return errors.New("memory and disk: not used by cgi (it serves no files)")
 	}
 	if e.Memory != nil && e.Memory.LimitBytes < 16<<20 {
 		return fmt.Errorf("memory.limit_bytes: %d, want at least 16 MiB", e.Memory.LimitBytes)
@@ -256,7 +267,12 @@ func positiveRatio(v any) bool {
 }
 
 func (f *FileSet) validate() error {
+	if f.Program != "" && f.Kind != KindCGI {
+		return fmt.Errorf("program: not used by %s", f.Kind)
+	}
 	switch f.Kind {
+	case KindCGI:
+		return f.validateCGI()
 	case "specweb99", "specweb96":
 		if f.Connections <= 0 {
 			return fmt.Errorf("connections: %d, want > 0 for %s", f.Connections, f.Kind)
@@ -275,7 +291,7 @@ func (f *FileSet) validate() error {
 			return fmt.Errorf("connections: not used by %s", f.Kind)
 		}
 	default:
-		return fmt.Errorf("kind %q: want specweb99, specweb96, fixed or single", f.Kind)
+		return fmt.Errorf("kind %q: want specweb99, specweb96, fixed, single or cgi", f.Kind)
 	}
 	return nil
 }
@@ -314,8 +330,8 @@ func (e *Experiment) validateSweep() error {
 	}
 	switch s.Param {
 	case ParamFileSize:
-		if e.FileSet.Kind != "fixed" && e.FileSet.Kind != "single" {
-			return fmt.Errorf("%s: needs a fixed or single file set, not %s", s.Param, e.FileSet.Kind)
+		if e.FileSet.Kind != "fixed" && e.FileSet.Kind != "single" && e.FileSet.Kind != KindCGI {
+			return fmt.Errorf("%s: needs a fixed, single or cgi file set, not %s", s.Param, e.FileSet.Kind)
 		}
 	case ParamDatasetBytes:
 		if e.FileSet.Kind != "fixed" {
@@ -334,6 +350,9 @@ func (e *Experiment) validateSweep() error {
 		}
 		if seen[n] {
 			return fmt.Errorf("%s: value %d listed twice", s.Param, n)
+		}
+		if s.Param == ParamFileSize && e.FileSet.Kind == KindCGI && n > content.MaxSize {
+			return fmt.Errorf("%s: value %d, want at most %d for cgi", s.Param, n, content.MaxSize)
 		}
 		seen[n] = true
 	}

@@ -1,6 +1,7 @@
 package harness_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,8 @@ func TestBuiltinExperiments(t *testing.T) {
 	if len(all) != len(files) {
 		t.Fatalf("got %d experiments, want %d (one per file)", len(all), len(files))
 	}
-	for _, name := range []string{"hotos97", "single-file", "specweb99", "dataset-sweep", "optimizations", "connections"} {
+	for _, name := range []string{"hotos97", "single-file", "specweb99", "dataset-sweep", "optimizations", "connections",
+		"iolite-static", "iolite-cgi", "hotos97-cgi"} {
 		t.Run(name, func(t *testing.T) {
 			e, err := harness.LookupExperiment(name)
 			if err != nil {
@@ -41,17 +43,39 @@ func TestBuiltinExperiments(t *testing.T) {
 	}
 }
 
-func TestHotos97FitsFiveMinutes(t *testing.T) {
-	e, err := harness.LookupExperiment("hotos97")
+// estimatedSeconds estimates an experiment's run time: per server start,
+// verify and stop (~1 s), warm-up, and per trial the measurement plus the
+// client's start (~0.3 s).
+func estimatedSeconds(t *testing.T, name string) float64 {
+	t.Helper()
+	e, err := harness.LookupExperiment(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Per server: start, verify and stop (~1 s), warm-up, and per trial
-	// the measurement plus the client's start (~0.3 s).
 	l := e.Load
 	per := 1.0 + l.Warmup.Seconds() + float64(l.Trials)*(l.Duration.Seconds()+0.3)
-	if total := per * float64(len(e.Cells(e.Archs))); total > 300 {
-		t.Errorf("got an estimated %.0f s, want at most 300 s", total)
+	return per * float64(len(e.Cells(e.Archs)))
+}
+
+func TestExperimentsFitTheirTime(t *testing.T) {
+	tests := []struct {
+		names []string
+		max   float64
+	}{
+		{[]string{"hotos97", "hotos97-cgi"}, 300}, // `make bench` runs both
+		{[]string{"iolite-static"}, 180},
+		{[]string{"iolite-cgi"}, 180},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.names, "+"), func(t *testing.T) {
+			total := 0.0
+			for _, n := range tt.names {
+				total += estimatedSeconds(t, n)
+			}
+			if total > tt.max {
+				t.Errorf("got an estimated %.0f s, want at most %.0f s", total, tt.max)
+			}
+		})
 	}
 }
 
@@ -88,6 +112,16 @@ duration = "1s"
 		{"dataset on specweb", strings.Replace(strings.Replace(base, "count = 1\nsize_bytes = 10", "connections = 5", 1), `"fixed"`, `"specweb99"`, 1) +
 			"[sweep]\nparam = \"dataset_bytes\"\nvalues = [1]\n", "needs a fixed file set"},
 		{"memory", base + "[memory]\nlimit_bytes = 1\n", "memory.limit_bytes"},
+		{"cgi no size", cgiBase(0, ""), "size_bytes: 0, want 1.."},
+		{"cgi too large", cgiBase(1<<40, ""), "size_bytes: 1099511627776"},
+		{"cgi count", strings.Replace(cgiBase(10, ""), `kind = "cgi"`, "kind = \"cgi\"\ncount = 2", 1), "count and connections: not used by cgi"},
+		{"cgi program", cgiBase(10, `program = "adrot"`), `program "adrot"`},
+		{"program on fixed", strings.Replace(base, "count = 1", "count = 1\nprogram = \"dyn\"", 1), "program: not used by fixed"},
+		{"cgi memory", cgiBase(10, "") + "[memory]\nlimit_bytes = 134217728\n", "memory and disk: not used by cgi"},
+		{"cgi dataset", cgiBase(10, "") + "[sweep]\nparam = \"dataset_bytes\"\nvalues = [1]\n", "needs a fixed file set, not cgi"},
+		{"cgi sweep too large", cgiBase(10, "") + "[sweep]\nparam = \"file_size_bytes\"\nvalues = [1099511627776]\n", "want at most"},
+		{"size sweep on specweb", strings.Replace(strings.Replace(base, "count = 1\nsize_bytes = 10", "connections = 5", 1), `"fixed"`, `"specweb99"`, 1) +
+			"[sweep]\nparam = \"file_size_bytes\"\nvalues = [1]\n", "needs a fixed, single or cgi file set"},
 		{"ratio", base + "[paper]\nratios = { \"amped\" = 1.0 }\n", `paper.ratios: "amped"`},
 	}
 	for _, tt := range tests {
@@ -101,6 +135,30 @@ duration = "1s"
 	if _, err := harness.ParseExperiment("t.toml", []byte(base)); err != nil {
 		t.Errorf("base: got %v, want nil", err)
 	}
+	cgi := cgiBase(500, "") + "[sweep]\nparam = \"file_size_bytes\"\nvalues = [500, 51200]\n"
+	e, err := harness.ParseExperiment("t.toml", []byte(cgi))
+	if err != nil {
+		t.Fatalf("cgi with a size sweep: got %v, want nil", err)
+	}
+	if e.FileSet.Kind != harness.KindCGI || e.FileSet.Program != harness.CGIProgram || len(e.Cells(e.Archs)) != 2 {
+		t.Errorf("cgi: got file set %+v and %d cells, want kind cgi, program dyn by default, 2 cells", e.FileSet, len(e.Cells(e.Archs)))
+	}
+}
+
+// cgiBase is a valid cgi experiment of size bytes, with extra lines in its
+// file set table.
+func cgiBase(size int64, extra string) string {
+	return fmt.Sprintf(`name = "x"
+description = "d"
+archs = ["amped"]
+[fileset]
+kind = "cgi"
+size_bytes = %d
+%s
+[load]
+connections = 1
+duration = "1s"
+`, size, extra)
 }
 
 func TestCellsAndPointIDs(t *testing.T) {

@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-// binDir holds webserver, loadgen and fileset, built once for the tests.
+// binDir holds webserver, loadgen and fileset, and the CGI programs under
+// cgi-bin/ (the webserver's default --cgi-dir), built once for the tests.
 var binDir string
 
 func TestMain(m *testing.M) {
@@ -20,10 +21,17 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
+	sep := string(filepath.Separator)
+	cmd := exec.Command("go", "build", "-o", dir+sep,
 		"flashbench/servers/cmd/webserver", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	if err == nil {
+		cgi := exec.Command("go", "build", "-o", filepath.Join(dir, "cgi-bin")+sep, "flashbench/cgi-apps/cmd/...")
+		cgi.Stdout, cgi.Stderr = os.Stderr, os.Stderr
+		err = cgi.Run()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "build binaries:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)

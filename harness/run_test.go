@@ -3,6 +3,7 @@ package harness_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -131,5 +132,51 @@ func TestExecuteServerCannotStart(t *testing.T) {
 	ix, err := harness.ReadIndex(out.Dir)
 	if err != nil || len(ix.Points) != 2 {
 		t.Errorf("run.json: got %v, %v; want 2 points", ix, err)
+	}
+}
+
+func TestExecuteCGI(t *testing.T) {
+	out, log := execute(t, "cgi")
+	ix, err := harness.ReadIndex(out.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"amped-file_size_bytes=500-trial=1": harness.StatusOK, "flashlite-file_size_bytes=500-trial=1": harness.StatusOK,
+		"nginx-file_size_bytes=500-trial=1": harness.StatusSkipped, "amped-file_size_bytes=20480-trial=1": harness.StatusOK,
+		"flashlite-file_size_bytes=20480-trial=1": harness.StatusOK, "nginx-file_size_bytes=20480-trial=1": harness.StatusSkipped,
+	}
+	if len(ix.Points) != len(want) {
+		t.Fatalf("got %d points, want %d\n%s", len(ix.Points), len(want), log)
+	}
+	for _, p := range ix.Points {
+		if p.Status != want[p.ID] {
+			t.Errorf("point %s: got status %s (%s), want %s\n%s", p.ID, p.Status, p.Reason, want[p.ID], log)
+			continue
+		}
+		if p.Status == harness.StatusSkipped {
+			if !strings.Contains(p.Reason, "no persistent CGI") {
+				t.Errorf("point %s: got reason %q, want one saying no persistent CGI", p.ID, p.Reason)
+			}
+			continue
+		}
+		r, err := results.Read(filepath.Join(out.Dir, p.Result))
+		if err != nil {
+			t.Errorf("point %s: %v", p.ID, err)
+			continue
+		}
+		v, _ := p.Params["file_size_bytes"].(float64) // run.json, read back: a JSON number
+		size := int64(v)
+		fs, _ := r.Config.Extra["fileset"].(map[string]any)
+		if target := fmt.Sprintf("/cgi-bin/dyn?size=%d", size); fs["kind"] != "cgi" || fs["target"] != target {
+			t.Errorf("point %s: got fileset %v, want kind cgi, target %s", p.ID, fs, target)
+		}
+		if r.RequestsTotal == 0 || r.ErrorsTotal != 0 {
+			t.Errorf("point %s: got %d requests, %d errors; want > 0, 0", p.ID, r.RequestsTotal, r.ErrorsTotal)
+		}
+		// Received bytes include the headers: at least the body per request.
+		if per := r.BytesPerS / r.ThroughputRPS; per < float64(size) {
+			t.Errorf("point %s: got %.0f bytes per request, want at least %d", p.ID, per, size)
+		}
 	}
 }

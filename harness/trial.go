@@ -86,8 +86,12 @@ func (r *runner) annotate(res *results.Result, cr *cellRun, t int, id string) {
 	fs := r.e.cellFileSet(cr.c)
 	x["experiment"], x["arch"], x["trial"], x["point"] = r.e.Name, cr.c.Arch, t, id
 	x["params"] = cr.c.Params()
-	x["fileset"] = map[string]any{"kind": fs.Kind, "seed": fs.Seed, "count": len(cr.manifest.Files),
-		"total_bytes": cr.manifest.TotalBytes, "size_bytes": fs.SizeBytes, "connections": fs.Connections}
+	if cr.manifest != nil {
+		x["fileset"] = map[string]any{"kind": fs.Kind, "seed": fs.Seed, "count": len(cr.manifest.Files),
+			"total_bytes": cr.manifest.TotalBytes, "size_bytes": fs.SizeBytes, "connections": fs.Connections}
+	} else {
+		x["fileset"] = map[string]any{"kind": fs.Kind, "program": fs.Program, "size_bytes": fs.SizeBytes, "target": cr.target}
+	}
 	if len(r.e.Server.Args) > 0 {
 		x["server_args"] = r.e.Server.Args
 	}
@@ -103,10 +107,13 @@ func (r *runner) runClient(ctx context.Context, cr *cellRun, d time.Duration, na
 	out := filepath.Join(r.work, name+".json")
 	defer os.Remove(out)
 	l := r.load
-	args := []string{fmt.Sprintf("http://%s/", cr.srv.addr), "--manifest", cr.mpath,
-		"--connections", strconv.Itoa(cr.conns), "--threads", strconv.Itoa(l.Threads),
+	args := []string{fmt.Sprintf("http://%s%s", cr.srv.addr, cr.target)}
+	if cr.mpath != "" {
+		args = append(args, "--manifest", cr.mpath)
+	}
+	args = append(args, "--connections", strconv.Itoa(cr.conns), "--threads", strconv.Itoa(l.Threads),
 		"--duration", d.String(), "--warmup", "0s", "--requests-per-conn", strconv.Itoa(l.RequestsPerConn),
-		"--timeout", l.Timeout.String(), "--output", out}
+		"--timeout", l.Timeout.String(), "--output", out)
 	if l.ThinkTime.Duration > 0 {
 		args = append(args, "--think-time", l.ThinkTime.String())
 	}
