@@ -21,7 +21,6 @@ func Experiments() ([]*Experiment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("experiments: %w", err)
 	}
-	sort.Strings(names)
 	var out []*Experiment
 	for _, n := range names {
 		b, err := experimentFiles.ReadFile(n)
@@ -37,6 +36,8 @@ func Experiments() ([]*Experiment, error) {
 		}
 		out = append(out, e)
 	}
+	// By name, not file name: "hotos97" before "hotos97-cgi".
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
