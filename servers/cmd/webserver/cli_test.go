@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"flashbench/servers/internal/webtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -88,7 +90,7 @@ func TestBadInput(t *testing.T) {
 // TestBadInputExit checks the real binary: exit status 1 and exactly one
 // line on stderr.
 func TestBadInputExit(t *testing.T) {
-	cmd := exec.Command(binary, "--arch", "nosuch", "--root", t.TempDir())
+	cmd := exec.Command(webtest.Binary, "--arch", "nosuch", "--root", t.TempDir())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()

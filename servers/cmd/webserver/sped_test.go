@@ -120,9 +120,9 @@ func TestShutdownInFlight(t *testing.T) {
 			resp.status, body.Len(), bytes.Equal(body.Bytes(), big), len(big))
 	}
 	select {
-	case <-s.done:
-		if s.err != nil {
-			t.Errorf("exit after SIGTERM: got %v, want status 0", s.err)
+	case <-s.Done():
+		if err := s.Wait(time.Second); err != nil { // returns at once: it has exited
+			t.Errorf("exit after SIGTERM: got %v, want status 0", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatalf("webserver did not exit after its last response")
