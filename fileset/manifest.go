@@ -8,6 +8,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"flashbench/internal/atomicfile"
 )
 
 // SchemaVersion is the manifest format version this package reads and writes.
@@ -175,42 +177,8 @@ func writeManifest(dir string, m *Manifest) error {
 		return fmt.Errorf("fileset: encode manifest: %w", err)
 	}
 	data = append(data, '\n')
-	tmp, err := os.CreateTemp(dir, "."+ManifestName+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestName), data); err != nil {
 		return fmt.Errorf("fileset: write manifest: %w", err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("fileset: write manifest: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("fileset: sync manifest: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("fileset: close manifest: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, ManifestName)); err != nil {
-		return fmt.Errorf("fileset: install manifest: %w", err)
-	}
-	ok = true
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("fileset: sync directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fileset: sync directory %s: %w", dir, err)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"flashbench/internal/atomicfile"
 )
 
 // IndexSchemaVersion is the version of run.json.
@@ -66,37 +68,9 @@ func writeIndex(dir string, ix *Index) error {
 	if err != nil {
 		return fmt.Errorf("run index: %w", err)
 	}
-	return writeAtomic(filepath.Join(dir, "run.json"), append(b, '\n'))
-}
-
-// writeAtomic writes a temporary file next to path, fsyncs it, renames it
-// over path and fsyncs the directory.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	path := filepath.Join(dir, "run.json")
+	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"flashbench/internal/atomicfile"
+
 	"gonum.org/v1/plot"
 )
 
@@ -57,25 +59,10 @@ func WriteDirs(outDir string, runDirs ...string) (mdPath, htmlPath string, err e
 	return mdPath, htmlPath, nil
 }
 
-// writeFile replaces path with data through a temporary file and a rename,
-// so a reader never sees half a report.
+// writeFile replaces path with data atomically, so a reader never sees half
+// a report.
 func writeFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := atomicfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"flashbench/fileset"
+	"flashbench/internal/atomicfile"
 
 	"github.com/urfave/cli/v2"
 )
@@ -184,26 +185,18 @@ func readLog(name string) ([]string, error) {
 // writeAtomic writes a file through a temporary name, so a failed run never
 // leaves half a trace behind.
 func writeAtomic(name string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("fileset: create output: %w", err)
+	var werr error
+	err := atomicfile.Write(name, func(w io.Writer) error {
+		werr = write(w)
+		return werr
+	})
+	switch {
+	case err == nil:
+		return nil
+	case werr != nil:
+		return werr
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("fileset: write output: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("fileset: write output: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("fileset: write output: %w", err)
-	}
-	return nil
+	return fmt.Errorf("fileset: write output: %w", err)
 }
 
 func evictCommand() *cli.Command {

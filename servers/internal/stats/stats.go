@@ -9,8 +9,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -18,9 +16,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"flashbench/internal/atomicfile"
 	"flashbench/servers/httpcore"
+
+	"golang.org/x/sys/unix"
 )
 
 // SchemaVersion is the version of the JSON document WriteFile writes.
@@ -209,7 +208,8 @@ func maxRSS(who int) int64 {
 
 // WriteFile writes a Snapshot, with extra (configuration, architecture
 // name, ...) under "extra", to path atomically: a temporary file in the
-// same directory, fsync, rename. A reader never sees half a document.
+// same directory, fsync, rename, fsync of the directory. A reader never
+// sees half a document.
 func (c *Counters) WriteFile(path string, extra map[string]any) error {
 	s := c.Snapshot()
 	s.Extra = extra
@@ -218,22 +218,7 @@ func (c *Counters) WriteFile(path string, extra map[string]any) error {
 		return fmt.Errorf("stats: encode: %w", err)
 	}
 	data = append(data, '\n')
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("stats: write %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("stats: write %s: %w", path, err)
 	}
 	return nil
