@@ -122,25 +122,11 @@ func (s *Server) drain(deadline time.Duration) {
 // sample records the memory of the process tree until the returned
 // function is called.
 func (s *Server) sample() (stop func()) {
-	quit := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(s.opts.SampleEvery)
-		defer t.Stop()
-		for {
-			s.sampleNow()
-			select {
-			case <-t.C:
-			case <-quit:
-				return
-			}
-		}
-	}()
-	return func() { close(quit); <-done }
+	return s.peak.SampleEvery(s.opts.SampleEvery, s.tree)
 }
 
 // sampleNow adds the parent and its live children to the peak memory.
-func (s *Server) sampleNow() {
-	s.peak.SampleSet(append(s.Children(), os.Getpid()))
-}
+func (s *Server) sampleNow() { s.peak.SampleSet(s.tree()) }
+
+// tree is the parent and its live children.
+func (s *Server) tree() []int { return append(s.Children(), os.Getpid()) }

@@ -121,28 +121,14 @@ func (s *Server) forget(slot int) {
 // sample records the memory of the process tree until the returned
 // function is called.
 func (s *Server) sample() (stop func()) {
-	quit := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(s.opts.SampleEvery)
-		defer t.Stop()
-		for {
-			s.sampleNow()
-			select {
-			case <-t.C:
-			case <-quit:
-				return
-			}
-		}
-	}()
-	return func() { close(quit); <-done }
+	return s.peak.SampleEvery(s.opts.SampleEvery, s.tree)
 }
 
 // sampleNow adds the master and its live workers to the peak memory.
-func (s *Server) sampleNow() {
-	s.peak.SampleSet(append(s.Workers(), os.Getpid()))
-}
+func (s *Server) sampleNow() { s.peak.SampleSet(s.tree()) }
+
+// tree is the master and its live workers.
+func (s *Server) tree() []int { return append(s.Workers(), os.Getpid()) }
 
 // exitReason describes how a worker ended.
 func exitReason(err error) string {

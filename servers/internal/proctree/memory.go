@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Status holds the fields of /proc/PID/status that flashbench reads.
@@ -154,6 +155,29 @@ func (p *Peak) keep(m Memory) {
 	if m.HWMBytes > p.max.HWMBytes {
 		p.max = m
 	}
+}
+
+// SampleEvery samples the processes pids returns (SampleSet) now and then
+// every period until the returned function is called; that function
+// returns once sampling has stopped. A parent that re-executes children
+// uses it to follow its tree's peak memory while they come and go.
+func (p *Peak) SampleEvery(period time.Duration, pids func() []int) (stop func()) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			p.SampleSet(pids())
+			select {
+			case <-t.C:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // Max returns the sample with the largest summed VmHWM so far.

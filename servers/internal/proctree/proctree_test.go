@@ -232,3 +232,22 @@ func TestParseStatus(t *testing.T) {
 		t.Fatal("parseStatus of a malformed VmRSS: got no error, want one")
 	}
 }
+
+func TestPeakSampleEvery(t *testing.T) {
+	var p Peak
+	calls := 0
+	stop := p.SampleEvery(time.Millisecond, func() []int {
+		calls++
+		return []int{os.Getpid()}
+	})
+	time.Sleep(20 * time.Millisecond)
+	stop()
+	n := calls // stop has returned: no more calls
+	if n == 0 || p.Max().HWMBytes == 0 {
+		t.Fatalf("SampleEvery of this process: got %d samples and peak %d bytes, want both > 0", n, p.Max().HWMBytes)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if calls != n {
+		t.Errorf("after stop: got %d samples, want still %d", calls, n)
+	}
+}
