@@ -63,6 +63,8 @@ func fetch(addr, target string, want []byte) error {
 	switch {
 	case err != nil:
 		return fmt.Errorf("GET %s: %w", target, err)
+	case resp.Status == 502:
+		return fmt.Errorf("GET %s: %w", target, errBadGateway)
 	case resp.Status != 200:
 		return fmt.Errorf("GET %s: got status %d, want 200", target, resp.Status)
 	case !bytes.Equal(resp.Body, want):
@@ -71,6 +73,9 @@ func fetch(addr, target string, want []byte) error {
 	}
 	return nil
 }
+
+// errBadGateway is fetch's error for a 502 answer.
+var errBadGateway = errors.New("got status 502, want 200")
 
 // mustServe fails unless the server answers a GET of 500b.txt correctly.
 func mustServe(t *testing.T, addr, when string) {

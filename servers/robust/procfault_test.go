@@ -48,27 +48,28 @@ func testKillChild(t *testing.T, e *env) {
 		z, _ := proctree.Zombies(pid)
 		t.Errorf("got zombies %+v of %d, want none", z, pid)
 	}
-	checkFDs(t, pid, len(kids), fdsBefore)
+	checkFDs(t, "child", func() (int, int) { return fdCount(t, pid), len(children(t, pid)) }, len(kids), fdsBefore)
 	mustServe(t, e.addr(), "after the kill")
 }
 
-// checkFDs waits until pid's descriptor count is back to before, measured
-// with nkids children alive: each child holds descriptors (pipes) in the
-// main process, so a pool that grew on demand is not compared.
-func checkFDs(t *testing.T, pid, nkids, before int) {
+// checkFDs waits until count reports before descriptors again with n
+// processes of a pool alive: each pool process holds descriptors (pipes)
+// in the server, so a pool that changed size is not compared. count
+// returns the descriptor count and the pool size.
+func checkFDs(t *testing.T, pool string, count func() (fds, n int), n, before int) {
 	t.Helper()
-	var fds, n int
+	var fds, got int
 	if waitFor(5*time.Second, func() bool {
-		fds, n = fdCount(t, pid), len(children(t, pid))
-		return n == nkids && fds <= before
+		fds, got = count()
+		return got == n && fds <= before
 	}) {
 		return
 	}
-	if n != nkids {
-		t.Logf("descriptors: the pool went from %d to %d children; counts %d -> %d not compared", nkids, n, before, fds)
+	if got != n {
+		t.Logf("descriptors: %s went from %d to %d processes; counts %d -> %d not compared", pool, n, got, before, fds)
 		return
 	}
-	t.Errorf("descriptors of the main process: got %d, want back to %d (a leak per killed child)", fds, before)
+	t.Errorf("descriptors of the server: got %d, want back to %d (a leak per killed %s process)", fds, before, pool)
 }
 
 // children returns the live children of pid, sorted.
@@ -108,17 +109,26 @@ func fdCount(t *testing.T, pid int) int {
 	return n
 }
 
-// load is clients fetching 500b.txt back to back, counting the results.
+// load is clients fetching one target back to back, counting the
+// results.
 type load struct {
 	done     chan struct{}
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	ok, fail int
-	first    error
+	// badGateway counts the failures that were 502 answers.
+	badGateway int
+	first      error
 }
 
-// startLoad starts n clients against addr.
+// startLoad starts n clients fetching 500b.txt from addr.
 func startLoad(addr string, n int) *load {
+	return startLoadOf(addr, "/500b.txt", conformance.File("500b.txt"), n)
+}
+
+// startLoadOf starts n clients fetching target from addr, each answer
+// checked against want.
+func startLoadOf(addr, target string, want []byte, n int) *load {
 	l := &load{done: make(chan struct{})}
 	for range n {
 		l.wg.Add(1)
@@ -130,12 +140,15 @@ func startLoad(addr string, n int) *load {
 					return
 				default:
 				}
-				err := fetch(addr, "/500b.txt", conformance.File("500b.txt"))
+				err := fetch(addr, target, want)
 				l.mu.Lock()
 				if err == nil {
 					l.ok++
 				} else if l.fail++; l.first == nil {
 					l.first = err
+				}
+				if errors.Is(err, errBadGateway) {
+					l.badGateway++
 				}
 				l.mu.Unlock()
 			}

@@ -117,7 +117,7 @@ func (ps *programs) path(name []byte) (string, bool) {
 	if filepath.Dir(p) != filepath.Clean(ps.dir) {
 		return "", false
 	}
-	fi, err := os.Stat(p)
+	fi, err := statInside(ps.dir, string(name))
 	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 		return "", false
 	}
@@ -128,6 +128,18 @@ func (ps *programs) path(name []byte) (string, bool) {
 	ps.found[string(name)] = p
 	ps.mu.Unlock()
 	return p, true
+}
+
+// statInside stats name in dir, following symlinks only as long as they
+// stay inside dir: a symlink to a program elsewhere is no program of the
+// CGI directory.
+func statInside(dir, name string) (os.FileInfo, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.Stat(name)
 }
 
 // Counts are a face's process counters, for the stats file.
