@@ -132,17 +132,23 @@ func pageIn(r *os.Root, name string, offset, length int64, scratch []byte) sysca
 }
 
 // readRange reads [offset, offset+length) of the regular file fd of size
-// bytes, clamped to the file, into the page cache: WILLNEED starts the
-// reads of the whole range at once (the device gets them together), then
-// pread through scratch waits until every page has arrived. Reading with
-// pread costs one system call per scratch buffer, where mapping the range
-// and touching it would cost a mapping, a page fault per few pages and an
-// unmapping, for pages the main process maps anyway.
+// bytes, clamped to the file, into the page cache. A range already all in
+// memory (a translation revalidated while its file is hot, a page-in that
+// another helper's read just satisfied) costs one cachestat and no copy.
+// Otherwise WILLNEED starts the reads of the whole range at once (the
+// device gets them together), then pread through scratch waits until every
+// page has arrived. Reading with pread costs one system call per scratch
+// buffer, where mapping the range and touching it would cost a mapping, a
+// page fault per few pages and an unmapping, for pages the main process
+// maps anyway.
 func readRange(fd int, size, offset, length int64, scratch []byte) syscall.Errno {
 	if offset >= size || length <= 0 {
 		return 0
 	}
 	length = min(length, size-offset)
+	if resident(fd, offset, length) {
+		return 0
+	}
 	_ = unix.Fadvise(fd, offset, length, unix.FADV_WILLNEED) // advice only
 	for end := offset + length; offset < end; {
 		n, err := unix.Pread(fd, scratch[:min(int64(len(scratch)), end-offset)], offset)
@@ -158,6 +164,19 @@ func readRange(fd int, size, offset, length int64, scratch []byte) syscall.Errno
 		offset += int64(n)
 	}
 	return 0
+}
+
+// resident reports whether every page of [offset, offset+length) of fd is
+// in the page cache, by cachestat(2); false when it cannot tell (a kernel
+// before 6.5), and the range is then read, which is always safe.
+func resident(fd int, offset, length int64) bool {
+	r := unix.CachestatRange{Off: uint64(offset), Len: uint64(length)}
+	var st unix.Cachestat_t
+	if unix.Cachestat(uint(fd), &r, &st, 0) != nil {
+		return false
+	}
+	page := int64(os.Getpagesize())
+	return int64(st.Cache) >= (offset+length+page-1)/page-offset/page
 }
 
 // errnoOf returns the errno inside err, or EIO.

@@ -70,6 +70,11 @@ type Pool struct {
 	helpers []*helper // alive
 	idle    []*helper
 	queue   []*job
+	// pending holds every job queued or in flight by what it asks for,
+	// so that a second request for the same work waits for the first
+	// job instead of taking another helper (many clients ask for the
+	// same cold file at once).
+	pending map[jobKey]*job
 	nextID  uint64
 	closed  bool
 	reapers sync.WaitGroup
@@ -80,7 +85,27 @@ type Pool struct {
 type job struct {
 	req   Request
 	done  func(errno syscall.Errno, err error)
+	more  []func(errno syscall.Errno, err error) // coalesced submitters
 	tries int
+}
+
+// jobKey is what a job asks a helper to do, without its id.
+type jobKey struct {
+	kind           Kind
+	path           string
+	offset, length int64
+}
+
+func (j *job) key() jobKey {
+	return jobKey{kind: j.req.Kind, path: j.req.Path, offset: j.req.Offset, length: j.req.Length}
+}
+
+// finish reports the job's outcome to everyone who submitted it.
+func (j *job) finish(errno syscall.Errno, err error) {
+	j.done(errno, err)
+	for _, done := range j.more {
+		done(errno, err)
+	}
 }
 
 type helper struct {
@@ -111,7 +136,7 @@ func NewPool(poller Poller, opts PoolOptions) (*Pool, error) {
 		opts.Timeout = DefaultTimeout
 	}
 	opts.Reserve = min(opts.Reserve, opts.Helpers)
-	return &Pool{opts: opts, poller: poller}, nil
+	return &Pool{opts: opts, poller: poller, pending: map[jobKey]*job{}}, nil
 }
 
 // Start starts the reserve of idle helpers. Call it on the loop thread.
@@ -129,14 +154,22 @@ func (p *Pool) Start() error {
 // Submit queues a job; done is called on the loop thread with the
 // helper's errno once a helper completed it, or with ErrHelperFailed
 // (helpers died) or another error (no helper could be started, or the
-// pool is closed). done never runs before Submit has returned.
+// pool is closed). done never runs before Submit has returned. A job
+// asking for the same work as one already queued or in flight is not
+// sent again: done waits for that one's outcome.
 func (p *Pool) Submit(req Request, done func(errno syscall.Errno, err error)) {
 	if p.closed {
 		p.fail(&job{done: done}, errors.New("amped: pool closed"))
 		return
 	}
+	j := &job{req: req, done: done}
+	if first := p.pending[j.key()]; first != nil {
+		first.more = append(first.more, done)
+		p.stats.coalesced.Add(1)
+		return
+	}
+	p.pending[j.key()] = j
 	p.nextID++
-	req.ID = p.nextID
 	if req.Kind == KindResolve {
 		p.stats.resolves.Add(1)
 		if req.Length > 0 {
@@ -145,7 +178,8 @@ func (p *Pool) Submit(req Request, done func(errno syscall.Errno, err error)) {
 	} else {
 		p.stats.pageIns.Add(1)
 	}
-	p.queue = append(p.queue, &job{req: req, done: done})
+	j.req.ID = p.nextID
+	p.queue = append(p.queue, j)
 	p.dispatch()
 }
 
@@ -211,7 +245,15 @@ func (p *Pool) failAll(err error) {
 // found inside Submit never runs done before Submit returns.
 func (p *Pool) fail(j *job, err error) {
 	p.stats.failed.Add(1)
-	p.poller.After(0, func() { j.done(0, err) })
+	p.forget(j)
+	p.poller.After(0, func() { j.finish(0, err) })
+}
+
+// forget removes j from the jobs pending, once its outcome is known.
+func (p *Pool) forget(j *job) {
+	if k := j.key(); p.pending[k] == j {
+		delete(p.pending, k)
+	}
 }
 
 // spawn starts one helper with its two pipes and registers the reply pipe.
@@ -316,7 +358,8 @@ func (p *Pool) readable(h *helper, events uint32) {
 		h.served++
 		p.super.failures = 0
 		p.idle = append(p.idle, h)
-		j.done(r.Errno, nil)
+		p.forget(j)
+		j.finish(r.Errno, nil)
 		p.dispatch()
 		if h.dead {
 			return // its descriptors are closed, maybe already reused
@@ -396,6 +439,7 @@ func (p *Pool) Close() error {
 		p.kill(h)
 	}
 	p.queue = nil
+	clear(p.pending)
 	p.reapers.Wait()
 	return nil
 }

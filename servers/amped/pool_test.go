@@ -108,7 +108,7 @@ func TestPoolBound(t *testing.T) {
 	p, tp := newPool(t, root, "", 3)
 	var os []*outcome
 	for i := 0; i < 12; i++ {
-		os = append(os, submit(p, amped.Request{Kind: amped.KindResolve, Path: "/a.txt"}))
+		os = append(os, submit(p, amped.Request{Kind: amped.KindPageIn, Path: "a.txt", Offset: int64(i) * 100, Length: 100}))
 	}
 	if n := len(p.Helpers()); n != 3 {
 		t.Errorf("helpers after 12 jobs at once: got %d, want the bound, 3", n)
@@ -121,6 +121,37 @@ func TestPoolBound(t *testing.T) {
 	}
 	if s := p.Stats(); s.HelperSpawns != 3 {
 		t.Errorf("spawns: got %d, want 3", s.HelperSpawns)
+	}
+}
+
+// TestPoolCoalesce: jobs asking for the same work while one is queued or
+// in flight share its outcome and take no helper of their own; once it
+// has completed, the same work is sent again.
+func TestPoolCoalesce(t *testing.T) {
+	root := testRoot(t)
+	p, tp := newPool(t, root, "", 3)
+	same := amped.Request{Kind: amped.KindResolve, Path: "/a.txt", Length: amped.MaxResolveRead}
+	var os []*outcome
+	for i := 0; i < 8; i++ {
+		os = append(os, submit(p, same))
+	}
+	missing := submit(p, amped.Request{Kind: amped.KindResolve, Path: "/nope"})
+	tp.runUntil(t, 30*time.Second, allDone(append(os, missing)))
+	for i, o := range os {
+		if o.err != nil || o.errno != 0 {
+			t.Errorf("job %d: got errno %v, err %v; want success", i, o.errno, o.err)
+		}
+	}
+	if missing.errno != syscall.ENOENT {
+		t.Errorf("other job: got errno %v, err %v; want ENOENT", missing.errno, missing.err)
+	}
+	if s := p.Stats(); s.ResolveDispatches != 2 || s.JobsCoalesced != 7 {
+		t.Errorf("stats: got %+v, want 2 resolves sent, 7 coalesced", s)
+	}
+	again := submit(p, same)
+	tp.runUntil(t, 30*time.Second, allDone([]*outcome{again}))
+	if s := p.Stats(); again.err != nil || s.ResolveDispatches != 3 || s.JobsCoalesced != 7 {
+		t.Errorf("same job after completion: got err %v, stats %+v; want success, 3 resolves sent, 7 coalesced", again.err, s)
 	}
 }
 

@@ -25,6 +25,9 @@ type Stats struct {
 	// counts jobs that got no completion (answered 503).
 	JobsRetried uint64 `json:"jobs_retried"`
 	JobsFailed  uint64 `json:"jobs_failed"`
+	// JobsCoalesced counts submissions that asked for work already queued
+	// or in flight and waited for that job instead of sending another.
+	JobsCoalesced uint64 `json:"jobs_coalesced"`
 	// StillNotResident counts responses whose data was not all resident
 	// even after a page-in job (sent anyway).
 	StillNotResident uint64 `json:"still_not_resident"`
@@ -39,7 +42,7 @@ func (s Stats) Dispatches() uint64 { return s.ResolveDispatches + s.PageInDispat
 // the loop thread counts.
 type counters struct {
 	resolves, pageIns, resolveReads, spawns, deaths, timeouts, startFailures atomic.Uint64
-	retried, failed, stillCold, unavailable                                  atomic.Uint64
+	retried, failed, coalesced, stillCold, unavailable                       atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -53,6 +56,7 @@ func (c *counters) snapshot() Stats {
 		StartFailures:     c.startFailures.Load(),
 		JobsRetried:       c.retried.Load(),
 		JobsFailed:        c.failed.Load(),
+		JobsCoalesced:     c.coalesced.Load(),
 		StillNotResident:  c.stillCold.Load(),
 		Unavailable:       c.unavailable.Load(),
 	}

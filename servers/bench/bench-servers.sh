@@ -6,29 +6,54 @@
 # keep-alive): nginx (1 worker, sendfile on, access_log off), then every
 # webserver architecture (sped, amped, flashlite, threaded, prefork,
 # forking, nethttp, fasthttp, null), each pinned to CPU 0 and driven by the
-# client pinned to CPU 1. Disk-bound case: 2000 files of 64 KiB (125 MiB)
-# requested with Zipf popularity (weight 1/rank^DISK_ZIPF, a hot head and a
-# long cold tail, as in the Flash paper's traces) by a server confined to a
-# 64 MiB memory cgroup (its page cache and helpers included) whose reads
-# from the disk holding the set are throttled to a 1999-class disk
-# (30 MiB/s, 300 reads/s: blkio throttling on cgroup v1, io.max on v2), the
-# set evicted before each run: sped, amped and threaded. Unthrottled, this
-# machine's virtual disk answers in well under a millisecond, and the case
-# would measure the CPU cost of a miss rather than a disk-bound server.
+# client pinned to CPU 1.
+#
+# Disk-bound case ("disk"): 2000 files of 64 KiB (125 MiB) requested with
+# Zipf popularity (weight 1/rank^DISK_ZIPF: a hot head and a long cold
+# tail, as in the Flash paper's traces) over 64 keep-alive connections, by
+# a server confined to a 64 MiB memory cgroup (its page cache and helpers
+# included), so that about half of the set fits. The set lives on a model
+# of a slow storage device, bin/slowdisk (FUSE): every read that misses
+# the page cache waits DISK_LATENCY (5 ms: a disk's access time) plus its
+# transfer time at DISK_BYTES_PER_SECOND per channel, and the device
+# serves DISK_CHANNELS reads at once (8: a small disk array, or the queue
+# of a network volume), queueing the rest in order. SPED, which reads
+# inline, has one read in flight; AMPED has one per busy helper. Each run
+# mounts a fresh device (the set is cold) and prints what it did: reads,
+# and how many were in flight on average while it was busy.
+#
+# Why a model: this machine's own virtual disk is cached by the host and
+# answers a random 64 KiB read in about 0.1 ms, less than the CPU a server
+# spends on a miss, so nothing on it is disk-bound ("disk-vda" below); and
+# a blkio token bucket (the earlier model) fixes the rate whatever the
+# number of reads in flight, which no device does, so it cannot show the
+# effect the Flash paper measures.
+#
+# Disk on this machine's disk ("disk-vda"): the same set, cgroup and load
+# read straight from the virtual disk, unthrottled; reported with its
+# ratio, without a target. DISK_VDA=0 skips it.
 #
 # The machine is shared and noisy, so every case runs ROUNDS rounds with
 # the servers interleaved (nginx, sped, amped, null, nginx, sped, ...), and
 # the table shows medians; the ratios are of medians measured in this run.
+# For each cached run the script also records how busy the server was
+# (its threads running or waiting for a CPU, over the run's wall time); a
+# target between two servers that both sat idle part of the time (below
+# 0.9) is reported as client-bound instead of met or missed: with one
+# request per connection a one-core client opens connections more slowly
+# than the fastest servers answer them, and the ratio then measures the
+# client.
 #
-# Needs: go, nginx, taskset (util-linux); wrk when BENCH_CLIENT=wrk; root
-# and a memory cgroup (v2 at /sys/fs/cgroup or v1 at /sys/fs/cgroup/memory)
-# for the disk-bound case, which is skipped otherwise.
+# Needs: go, nginx, taskset (util-linux); wrk when BENCH_CLIENT=wrk; root,
+# a memory cgroup (v2 at /sys/fs/cgroup or v1 at /sys/fs/cgroup/memory) and
+# /dev/fuse for the disk-bound cases, which are skipped otherwise.
 # Knobs: ROUNDS (3), DURATION seconds (5), WARMUP seconds (1), CONNS (64),
 # BENCH_CLIENT (loadgen|wrk), DISK_FILES (2000), DISK_FILE_BYTES (65536),
-# DISK_MEMORY_BYTES (67108864), DISK_READ_BPS (31457280, 0 for none),
-# DISK_READ_IOPS (300, 0 for none), DISK_ZIPF (1.0, 0 for uniform),
-# DISK_SERVERS ("sped amped threaded"), SERVER_CPU (0), CLIENT_CPU (1), WORKDIR,
-# SERVERS (the cached cases' servers, space separated, nginx first).
+# DISK_MEMORY_BYTES (67108864), DISK_LATENCY (5ms), DISK_CHANNELS (8),
+# DISK_BYTES_PER_SECOND (0: no transfer time), DISK_ZIPF (1.0, 0 for
+# uniform), DISK_SERVERS ("sped amped threaded"), DISK_VDA (1), SERVER_CPU
+# (0), CLIENT_CPU (1; the device model runs there too), WORKDIR, SERVERS
+# (the cached cases' servers, space separated, nginx first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -40,8 +65,10 @@ BENCH_CLIENT=${BENCH_CLIENT:-loadgen}
 DISK_FILES=${DISK_FILES:-2000}
 DISK_FILE_BYTES=${DISK_FILE_BYTES:-65536}
 DISK_MEMORY_BYTES=${DISK_MEMORY_BYTES:-67108864}
-DISK_READ_BPS=${DISK_READ_BPS:-31457280}
-DISK_READ_IOPS=${DISK_READ_IOPS:-300}
+DISK_LATENCY=${DISK_LATENCY:-5ms}
+DISK_CHANNELS=${DISK_CHANNELS:-8}
+DISK_BYTES_PER_SECOND=${DISK_BYTES_PER_SECOND:-0}
+DISK_VDA=${DISK_VDA:-1}
 DISK_ZIPF=${DISK_ZIPF:-1.0}
 read -r -a DISK_SERVERS <<<"${DISK_SERVERS:-sped amped threaded}"
 SERVER_CPU=${SERVER_CPU:-0}
@@ -62,21 +89,21 @@ esac
 # evicts its files from the page cache.
 work=$(mktemp -d "${WORKDIR:-/var/tmp}/flashbench-bench.XXXXXX")
 cgroup=
-blkio_cgroup=
 server_pid=
+device_pid=
 cleanup() {
 	stop_server
-	for cg in $cgroup $blkio_cgroup; do
-		if [ -d "$cg" ]; then rmdir "$cg" 2>/dev/null || echo "bench-servers: could not remove $cg" >&2; fi
-	done
+	stop_device
+	if [ -d "$cgroup" ]; then rmdir "$cgroup" 2>/dev/null || echo "bench-servers: could not remove $cgroup" >&2; fi
+	if mountpoint -q "$work/mnt" 2>/dev/null; then umount -l "$work/mnt"; fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== building bin/webserver bin/loadgen bin/fileset bin/benchratio"
+echo "== building bin/webserver bin/loadgen bin/fileset bin/benchratio bin/slowdisk"
 mkdir -p bin
-go build -o bin/ ./servers/cmd/webserver ./loadgen/cmd/loadgen ./fileset/cmd/fileset ./servers/bench/benchratio
+go build -o bin/ ./servers/cmd/webserver ./loadgen/cmd/loadgen ./fileset/cmd/fileset ./servers/bench/benchratio ./servers/bench/slowdisk
 ulimit -n 65536 2>/dev/null || true
 
 # Documents: the two cached files, and the disk-bound set.
@@ -129,6 +156,8 @@ wait_ready() {
 # reads anything; its helpers and workers, its children, inherit them.
 start_server() {
 	local name=$1 root=$2 cg=${3:-}
+	# A log left by the previous server would give wait_ready its port.
+	rm -f "$work/server.log"
 	if [ "$name" = nginx ]; then
 		port=$(free_port)
 		sed -e "s|@ROOT@|$root|; s|@PORT@|$port|; s|@WORK@|$work/nginx|g" >"$work/nginx/nginx.conf" <<'EOF'
@@ -184,6 +213,32 @@ stop_server() {
 	server_pid=
 }
 
+# start_device: mounts the disk set through a fresh slowdisk on
+# $work/mnt, on CLIENT_CPU and outside the server's cgroup (the device's
+# own work is not the server's), and sets device_pid.
+start_device() {
+	mkdir -p "$work/mnt"
+	setsid taskset -c "$CLIENT_CPU" bin/slowdisk --backing "$work/disk" --mount "$work/mnt" \
+		--latency "$DISK_LATENCY" --channels "$DISK_CHANNELS" --bytes-per-second "$DISK_BYTES_PER_SECOND" \
+		>"$work/device.log" 2>&1 &
+	device_pid=$!
+	for _ in $(seq 200); do
+		grep -q '^slowdisk: serving' "$work/device.log" 2>/dev/null && return 0
+		kill -0 "$device_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	die "slowdisk did not start (log: $(tail -n 3 "$work/device.log" 2>/dev/null))"
+}
+
+# stop_device unmounts the device (SIGTERM to its own PID); its last log
+# line says what it did.
+stop_device() {
+	[ -n "$device_pid" ] || return 0
+	kill -TERM "$device_pid" 2>/dev/null || true
+	wait "$device_pid" 2>/dev/null || true
+	device_pid=
+}
+
 # measure OUT URL KEEPALIVE [loadgen options...]: one client run on
 # CLIENT_CPU; the result lands in OUT as JSON with throughput_rps and
 # errors_total.
@@ -205,11 +260,36 @@ measure() {
 		--requests-per-conn "$per_conn" -o "$out" "$@" "$url" >/dev/null
 }
 
+# sched_ns PID prints the nanoseconds PID's threads have run or waited to
+# run (on a run queue) since they started, from /proc/PID/task/*/schedstat.
+sched_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ t += $1 + $2 } END { printf "%.0f", t }'
+}
+
+# measure_busy OUT PID URL KEEPALIVE [loadgen options...]: measure, and
+# write OUT's side file CASE.SERVER.ROUND.server.json with the share of the
+# run (warm-up included) that the server's threads ran or were ready to
+# run: about 1 (or more) when the server is the bottleneck, well below 1
+# when it waited in epoll for the client.
+measure_busy() {
+	local out=$1 pid=$2 t0 t1 n0 n1
+	shift 2
+	n0=$(sched_ns "$pid")
+	t0=$(date +%s%N)
+	measure "$out" "$@"
+	n1=$(sched_ns "$pid")
+	t1=$(date +%s%N)
+	awk -v n=$((n1 - n0)) -v t=$((t1 - t0)) 'BEGIN { printf "{\"server_busy\": %.3f}\n", n / t }' >"${out%.json}.server.json"
+}
+
 # rps FILE prints a result's requests/s, rounded, for the progress lines.
 rps() {
 	awk 'match($0, /"throughput_rps": *[0-9.eE+-]+/) {
 		v = substr($0, RSTART, RLENGTH); sub(/.*: */, "", v); printf "%.0f", v; exit }' "$1"
 }
+
+# busy FILE prints a side file's server_busy.
+busy() { sed -n 's/.*"server_busy": *\([0-9.]*\).*/\1/p' "$1"; }
 
 echo "== load average at start: $(cat /proc/loadavg)"
 echo "== client: $BENCH_CLIENT, $CONNS connections, ${WARMUP}s warm-up + ${DURATION}s, $ROUNDS rounds; servers on CPU $SERVER_CPU, client on CPU $CLIENT_CPU"
@@ -221,15 +301,15 @@ for spec in "${cached_cases[@]}"; do
 	for round in $(seq "$ROUNDS"); do
 		for srv in "${SERVERS[@]}"; do
 			start_server "$srv" "$work/www"
-			measure "$work/results/$case.$srv.$round.json" "http://127.0.0.1:$port/$file" "$keepalive"
+			measure_busy "$work/results/$case.$srv.$round.json" "$server_pid" "http://127.0.0.1:$port/$file" "$keepalive"
 			stop_server
-			printf '   %-16s round %d %-6s %s req/s\n' "$case" "$round" "$srv" \
-				"$(rps "$work/results/$case.$srv.$round.json")"
+			printf '   %-16s round %d %-6s %s req/s, server busy %s\n' "$case" "$round" "$srv" \
+				"$(rps "$work/results/$case.$srv.$round.json")" "$(busy "$work/results/$case.$srv.$round.server.json")"
 		done
 	done
 done
 
-# Disk-bound case: a memory cgroup several times smaller than the set.
+# Disk-bound cases: a memory cgroup about half the size of the set.
 mem_cgroup_root() {
 	if grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
 		echo /sys/fs/cgroup
@@ -239,12 +319,15 @@ mem_cgroup_root() {
 }
 cgroot=$(mem_cgroup_root)
 fstype=$(stat -f -c %T "$work")
+disk_cases=
 if [ "$BENCH_CLIENT" = wrk ]; then
-	echo "== disk-bound case skipped: it needs loadgen (--urls) as the client"
+	echo "== disk-bound cases skipped: they need loadgen (--urls) as the client"
 elif [ -z "$cgroot" ] || [ "$(id -u)" != 0 ]; then
-	echo "== disk-bound case skipped: no writable memory cgroup (needs root and cgroup v2 or v1 memory)"
+	echo "== disk-bound cases skipped: no writable memory cgroup (needs root and cgroup v2 or v1 memory)"
 elif [ "$fstype" = tmpfs ] || [ "$fstype" = ramfs ]; then
-	echo "== disk-bound case skipped: $work is on $fstype; set WORKDIR to a disk"
+	echo "== disk-bound cases skipped: $work is on $fstype; set WORKDIR to a disk"
+elif [ ! -c /dev/fuse ]; then
+	echo "== disk-bound cases skipped: no /dev/fuse for the device model"
 else
 	cgroup=$cgroot/flashbench-bench-$$
 	mkdir "$cgroup"
@@ -254,39 +337,36 @@ else
 	else
 		echo "$DISK_MEMORY_BYTES" >"$cgroup/memory.limit_in_bytes"
 	fi
-	cgroups=$cgroup
-	# The throttled device is the whole disk holding the set.
-	dev=$(stat -c '%Hd:%Ld' "$work")
-	[ -e "/sys/dev/block/$dev/partition" ] && dev=$(cat "/sys/dev/block/$dev/../dev")
-	throttle="reads throttled to $DISK_READ_BPS B/s, $DISK_READ_IOPS/s on $dev"
-	if [ "$DISK_READ_BPS" = 0 ] && [ "$DISK_READ_IOPS" = 0 ]; then
-		throttle="reads not throttled"
-	elif [ -f "$cgroup/memory.max" ]; then
-		grep -qw io "$cgroot/cgroup.subtree_control" || echo +io >"$cgroot/cgroup.subtree_control"
-		echo "$dev rbps=$( [ "$DISK_READ_BPS" = 0 ] && echo max || echo "$DISK_READ_BPS") riops=$( [ "$DISK_READ_IOPS" = 0 ] && echo max || echo "$DISK_READ_IOPS")" >"$cgroup/io.max"
-	elif [ -f /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device ]; then
-		blkio_cgroup=/sys/fs/cgroup/blkio/flashbench-bench-$$
-		mkdir "$blkio_cgroup"
-		[ "$DISK_READ_BPS" = 0 ] || echo "$dev $DISK_READ_BPS" >"$blkio_cgroup/blkio.throttle.read_bps_device"
-		[ "$DISK_READ_IOPS" = 0 ] || echo "$dev $DISK_READ_IOPS" >"$blkio_cgroup/blkio.throttle.read_iops_device"
-		cgroups="$cgroup $blkio_cgroup"
-	else
-		throttle="reads NOT throttled: no blkio controller"
-	fi
-	echo "== disk-bound: $DISK_FILES files of $DISK_FILE_BYTES bytes, Zipf($DISK_ZIPF) popularity, server in $cgroup limited to $DISK_MEMORY_BYTES bytes, $throttle"
+	echo "== disk-bound: $DISK_FILES files of $DISK_FILE_BYTES bytes, Zipf($DISK_ZIPF) popularity, $CONNS keep-alive connections, server in $cgroup limited to $DISK_MEMORY_BYTES bytes"
+	echo "   disk: on slowdisk, $DISK_LATENCY per read + transfer at $DISK_BYTES_PER_SECOND B/s (0: none), $DISK_CHANNELS reads at once"
+	[ "$DISK_VDA" = 0 ] || echo "   disk-vda: on $(df --output=source "$work" | tail -n 1) itself, unthrottled"
 	bin/fileset generate --kind fixed --dir "$work/disk" --size "$DISK_FILE_BYTES" --count "$DISK_FILES" >/dev/null
 	awk -v n="$DISK_FILES" -v s="$DISK_ZIPF" 'BEGIN { for (i = 0; i < n; i++) printf "/fixed/f%06d %.9g\n", i, 1 / (i + 1) ^ s }' >"$work/disk.urls"
+	disk_cases=disk
+	[ "$DISK_VDA" = 0 ] || disk_cases="disk disk-vda"
 	for round in $(seq "$ROUNDS"); do
-		for srv in "${DISK_SERVERS[@]}"; do
-			bin/fileset evict --manifest "$work/disk/manifest.json" >/dev/null
-			start_server "$srv" "$work/disk" "$cgroups"
-			server_pid=$(cat "$work/server.pid")
-			measure "$work/results/disk.$srv.$round.json" "http://127.0.0.1:$port" 1 \
-				--urls "$work/disk.urls" --timeout 30s
-			resident=$(bin/fileset resident --manifest "$work/disk/manifest.json")
-			stop_server
-			printf '   %-16s round %d %-9s %s req/s, set %s\n' disk "$round" "$srv" \
-				"$(rps "$work/results/disk.$srv.$round.json")" "$resident"
+		for case in $disk_cases; do
+			for srv in "${DISK_SERVERS[@]}"; do
+				root=$work/disk
+				if [ "$case" = disk ]; then
+					start_device
+					root=$work/mnt
+				fi
+				bin/fileset evict --manifest "$root/manifest.json" >/dev/null
+				start_server "$srv" "$root" "$cgroup"
+				server_pid=$(cat "$work/server.pid")
+				measure "$work/results/$case.$srv.$round.json" "http://127.0.0.1:$port" 1 \
+					--urls "$work/disk.urls" --timeout 30s
+				resident=$(bin/fileset resident --manifest "$root/manifest.json")
+				stop_server
+				device=
+				if [ "$case" = disk ]; then
+					stop_device
+					device="; device: $(tail -n 1 "$work/device.log" | sed 's/^slowdisk: //')"
+				fi
+				printf '   %-16s round %d %-9s %s req/s, set %s%s\n' "$case" "$round" "$srv" \
+					"$(rps "$work/results/$case.$srv.$round.json")" "$resident" "$device"
+			done
 		done
 	done
 fi
@@ -297,10 +377,10 @@ echo "Medians of $ROUNDS interleaved rounds: the machine is shared and noisy, so
 echo "servers take turns within each round and only ratios of medians from this"
 echo "one run are compared; absolute requests/s drift from run to run."
 echo
-bin/benchratio --servers "$(IFS=,; echo "${SERVERS[*]}")" --cases 500b-keepalive,500b-close,50kb-keepalive,disk \
+bin/benchratio --servers "$(IFS=,; echo "${SERVERS[*]}")" --cases 500b-keepalive,500b-close,50kb-keepalive,disk,disk-vda \
 	--target '500b-keepalive:sped/nginx>=1.2' --target '500b-keepalive:amped/nginx>=1.2' \
 	--target '500b-close:sped/nginx>=1.0' --target '500b-close:amped/nginx>=1.0' \
 	--target '50kb-keepalive:sped/nginx>=1.0' --target '50kb-keepalive:amped/nginx>=1.0' \
 	--target '50kb-keepalive:flashlite/amped>=1.1' --target '500b-keepalive:null/sped>=1' --target '500b-close:null/sped>=1' \
-	--target 'disk:amped/sped>=2' \
+	--target 'disk:amped/sped>=2' --target 'disk-vda:amped/sped' \
 	"$work/results"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,12 @@ func writeResults(t *testing.T, ms []Measurement) string {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if m.Busy > 0 {
+			side := fmt.Sprintf("%s.%s.%d.server.json", m.Case, m.Server, m.Round)
+			if err := os.WriteFile(filepath.Join(dir, side), []byte(fmt.Sprintf(`{"server_busy": %g}`, m.Busy)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	os.WriteFile(filepath.Join(dir, "stats.json"), []byte(`{}`), 0o644)
 	return dir
@@ -38,12 +45,18 @@ func TestGolden(t *testing.T) {
 		}
 		ms = append(ms, Measurement{Case: "disk", Server: "sped", Round: round + 1, RPS: 100 * scale, Errors: 2})
 		ms = append(ms, Measurement{Case: "disk", Server: "amped", Round: round + 1, RPS: 180 * scale})
+		// One request per connection: both servers wait for the client.
+		ms = append(ms, Measurement{Case: "500b-close", Server: "sped", Round: round + 1, RPS: 20000 * scale, Busy: 0.6})
+		ms = append(ms, Measurement{Case: "500b-close", Server: "null", Round: round + 1, RPS: 19000 * scale, Busy: 0.5 * scale})
+		// Busy servers: the ratio is decided.
+		ms = append(ms, Measurement{Case: "500b-close", Server: "nginx", Round: round + 1, RPS: 10000 * scale, Busy: 1.01})
 	}
 	dir := writeResults(t, ms)
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"benchratio", "--servers", "nginx,sped,amped,null", "--cases", "disk,500b-keepalive",
+	err := run([]string{"benchratio", "--servers", "nginx,sped,amped,null", "--cases", "disk,500b-keepalive,500b-close",
 		"--target", "500b-keepalive:sped/nginx>=1.2", "--target", "500b-keepalive:null/sped>=1",
-		"--target", "disk:amped/sped>=2", "--target", "50kb-keepalive:sped/nginx>=1", dir}, &stdout, &stderr)
+		"--target", "500b-close:null/sped>=1", "--target", "500b-close:sped/nginx>=1", "--target", "500b-close:nginx/sped>=1",
+		"--target", "disk:amped/sped>=2", "--target", "disk:sped/amped", "--target", "50kb-keepalive:sped/nginx>=1", dir}, &stdout, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +99,8 @@ func TestParseTarget(t *testing.T) {
 	}{
 		{"500b-keepalive:sped/nginx>=1.2", Target{"500b-keepalive", "sped", "nginx", 1.2}, false},
 		{"disk:amped/sped>=2", Target{"disk", "amped", "sped", 2}, false},
-		{"disk:amped/sped", Target{}, true},
+		{"disk:amped/sped", Target{"disk", "amped", "sped", math.NaN()}, false},
+		{"disk:amped/sped>=NaN", Target{}, true},
 		{"amped/sped>=2", Target{}, true},
 		{"disk:amped>=2", Target{}, true},
 		{"disk:amped/sped>=x", Target{}, true},
@@ -95,7 +109,9 @@ func TestParseTarget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			got, err := ParseTarget(tt.in)
-			if (err != nil) != tt.wantErr || got != tt.want {
+			same := got.Case == tt.want.Case && got.Num == tt.want.Num && got.Den == tt.want.Den &&
+				(got.Min == tt.want.Min || math.IsNaN(got.Min) && math.IsNaN(tt.want.Min))
+			if (err != nil) != tt.wantErr || !same {
 				t.Errorf("ParseTarget(%q): got %+v, %v; want %+v, error %v", tt.in, got, err, tt.want, tt.wantErr)
 			}
 		})
@@ -107,6 +123,9 @@ func TestBadInput(t *testing.T) {
 	empty := t.TempDir()
 	broken := t.TempDir()
 	os.WriteFile(filepath.Join(broken, "a.nginx.1.json"), []byte(`{"requests": 3}`), 0o644)
+	badSide := t.TempDir()
+	os.WriteFile(filepath.Join(badSide, "a.nginx.1.json"), []byte(`{"throughput_rps": 3}`), 0o644)
+	os.WriteFile(filepath.Join(badSide, "a.nginx.1.server.json"), []byte(`{"busy": 1}`), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -115,6 +134,7 @@ func TestBadInput(t *testing.T) {
 		{"no directory", nil, "want one directory"},
 		{"no results", []string{empty}, "no CASE.SERVER.ROUND.json"},
 		{"no throughput", []string{broken}, "no throughput_rps"},
+		{"bad side file", []string{badSide}, "want {\"server_busy\": X}"},
 		{"bad target", []string{"--target", "x", empty}, "want CASE:A/B>=X"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -19,9 +20,18 @@ type Measurement struct {
 	Round        int
 	RPS          float64
 	Errors       int64
+	// Busy is the share of the run the server's threads ran or waited
+	// for a CPU (CASE.SERVER.ROUND.server.json), or NaN when unknown.
+	Busy float64
 }
 
-// ReadDir reads every CASE.SERVER.ROUND.json in dir.
+// ClientBound is the Busy below which a server spent a good part of the
+// run waiting for its client: a ratio between two such servers measures
+// the client, not the servers.
+const ClientBound = 0.9
+
+// ReadDir reads every CASE.SERVER.ROUND.json in dir, with its side file
+// CASE.SERVER.ROUND.server.json when there is one.
 func ReadDir(dir string) ([]Measurement, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
@@ -51,7 +61,11 @@ func ReadDir(dir string) ([]Measurement, error) {
 		if doc.ThroughputRPS == nil {
 			return nil, fmt.Errorf("read results: %s: no throughput_rps", name)
 		}
-		ms = append(ms, Measurement{Case: parts[0], Server: parts[1], Round: round, RPS: *doc.ThroughputRPS, Errors: doc.ErrorsTotal})
+		busy, err := readBusy(strings.TrimSuffix(name, ".json") + ".server.json")
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Measurement{Case: parts[0], Server: parts[1], Round: round, RPS: *doc.ThroughputRPS, Errors: doc.ErrorsTotal, Busy: busy})
 	}
 	if len(ms) == 0 {
 		return nil, fmt.Errorf("read results: no CASE.SERVER.ROUND.json in %s", dir)
@@ -59,11 +73,31 @@ func ReadDir(dir string) ([]Measurement, error) {
 	return ms, nil
 }
 
+// readBusy reads a side file's server_busy; NaN when there is none.
+func readBusy(name string) (float64, error) {
+	data, err := os.ReadFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return math.NaN(), nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read results: %w", err)
+	}
+	var doc struct {
+		Busy *float64 `json:"server_busy"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil || doc.Busy == nil {
+		return 0, fmt.Errorf("read results: %s: want {\"server_busy\": X}", name)
+	}
+	return *doc.Busy, nil
+}
+
 // Cell is one case and server over its rounds.
 type Cell struct {
 	Median, Min, Max float64
 	Rounds           int
 	Errors           int64
+	// Busy is the median of the rounds' Busy, NaN when any is unknown.
+	Busy float64
 }
 
 // Summary maps case, then server, to its cell; Cases lists the cases in
@@ -77,14 +111,17 @@ type Summary struct {
 // server's rounds.
 func Summarise(ms []Measurement) Summary {
 	rps := map[string]map[string][]float64{}
+	busy := map[string]map[string][]float64{}
 	s := Summary{Cells: map[string]map[string]Cell{}}
 	for _, m := range ms {
 		if rps[m.Case] == nil {
 			rps[m.Case] = map[string][]float64{}
+			busy[m.Case] = map[string][]float64{}
 			s.Cells[m.Case] = map[string]Cell{}
 			s.Cases = append(s.Cases, m.Case)
 		}
 		rps[m.Case][m.Server] = append(rps[m.Case][m.Server], m.RPS)
+		busy[m.Case][m.Server] = append(busy[m.Case][m.Server], m.Busy)
 		c := s.Cells[m.Case][m.Server]
 		c.Errors += m.Errors
 		s.Cells[m.Case][m.Server] = c
@@ -93,6 +130,10 @@ func Summarise(ms []Measurement) Summary {
 		for srv, v := range servers {
 			c := s.Cells[cs][srv]
 			c.Median, c.Min, c.Max, c.Rounds = median(v), slices.Min(v), slices.Max(v), len(v)
+			c.Busy = math.NaN()
+			if b := busy[cs][srv]; !slices.ContainsFunc(b, math.IsNaN) {
+				c.Busy = median(b)
+			}
 			s.Cells[cs][srv] = c
 		}
 	}
@@ -127,22 +168,38 @@ func median(v []float64) float64 {
 }
 
 // Target is a ratio of two servers' medians in one case, and the value
-// it should reach.
+// it should reach; a NaN Min makes it a ratio printed for information,
+// with no target.
 type Target struct {
 	Case, Num, Den string
 	Min            float64
 }
 
-// ParseTarget parses CASE:A/B>=X.
+// ParseTarget parses CASE:A/B>=X, or CASE:A/B for a ratio without a
+// target.
 func ParseTarget(s string) (Target, error) {
 	cs, rest, ok1 := strings.Cut(s, ":")
-	ratio, x, ok2 := strings.Cut(rest, ">=")
+	ratio, x, hasMin := strings.Cut(rest, ">=")
 	num, den, ok3 := strings.Cut(ratio, "/")
-	v, err := strconv.ParseFloat(x, 64)
-	if !ok1 || !ok2 || !ok3 || err != nil || cs == "" || num == "" || den == "" || math.IsNaN(v) {
-		return Target{}, fmt.Errorf("target %q: want CASE:A/B>=X, e.g. 500b-keepalive:sped/nginx>=1.2", s)
+	v, err := math.NaN(), error(nil)
+	if hasMin {
+		v, err = strconv.ParseFloat(x, 64)
+		if err == nil && math.IsNaN(v) {
+			err = strconv.ErrSyntax
+		}
+	}
+	if !ok1 || !ok3 || err != nil || cs == "" || num == "" || den == "" {
+		return Target{}, fmt.Errorf("target %q: want CASE:A/B>=X (or CASE:A/B, no target), e.g. 500b-keepalive:sped/nginx>=1.2", s)
 	}
 	return Target{Case: cs, Num: num, Den: den, Min: v}, nil
+}
+
+// goal is how a target line names the value it should reach.
+func (t Target) goal() string {
+	if math.IsNaN(t.Min) {
+		return "(no target)"
+	}
+	return fmt.Sprintf("(target >= %g)", t.Min)
 }
 
 // Print writes the medians table, servers in order (then any others,
@@ -175,15 +232,20 @@ func Print(w io.Writer, s Summary, order []string, targets []Target) error {
 		b, okB := s.Cells[t.Case][t.Den]
 		name := fmt.Sprintf("%s %s/%s", t.Case, t.Num, t.Den)
 		if !okA || !okB || b.Median == 0 {
-			fmt.Fprintf(w, "  %-36s %8s  (target >= %g) not measured\n", name, "-", t.Min)
+			fmt.Fprintf(w, "  %-36s %8s  %s not measured\n", name, "-", t.goal())
 			continue
 		}
 		r := a.Median / b.Median
-		verdict := "met"
-		if r < t.Min {
-			verdict = "NOT met"
+		verdict := " met"
+		switch {
+		case math.IsNaN(t.Min):
+			verdict = ""
+		case a.Busy < ClientBound && b.Busy < ClientBound:
+			verdict = fmt.Sprintf(" client-bound, not decided: servers busy %.2f and %.2f of the run", a.Busy, b.Busy)
+		case r < t.Min:
+			verdict = " NOT met"
 		}
-		fmt.Fprintf(w, "  %-36s %8.3f  (target >= %g) %s\n", name, r, t.Min, verdict)
+		fmt.Fprintf(w, "  %-36s %8.3f  %s%s\n", name, r, t.goal(), verdict)
 	}
 	return nil
 }
