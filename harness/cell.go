@@ -32,44 +32,47 @@ type cellRun struct {
 	srv    *server
 	conns  int
 	warmup time.Duration
+	// diedIn is the trial during which the server exited, 0 if none did.
+	diedIn int
 }
 
 // runCell starts the cell's server, verifies and warms it up, and measures
-// its trials. It returns one entry per trial it reached.
-func (r *runner) runCell(ctx context.Context, idx int, c Cell) []PointEntry {
-	all := func(status, reason string) []PointEntry {
-		out := make([]PointEntry, r.load.Trials)
-		for i := range out {
-			out[i] = PointEntry{ID: c.PointID(i + 1), Arch: c.Arch, Params: c.Params(), Trial: i + 1, Status: status, Reason: reason}
+// its trials, recording each trial's point as soon as it is known.
+func (r *runner) runCell(ctx context.Context, idx int, c Cell) {
+	all := func(status, reason string, n int) {
+		for i := range n {
+			r.record(PointEntry{ID: c.PointID(i + 1), Arch: c.Arch, Params: c.Params(), Trial: i + 1, Status: status, Reason: reason})
 		}
-		return out
 	}
 	if reason := r.cgiUnavailable(c.Arch); reason != "" {
-		return all(StatusSkipped, reason)
+		all(StatusSkipped, reason, r.load.Trials)
+		return
 	}
 	if reason := r.unavailable(c.Arch); reason != "" {
-		return all(StatusSkipped, reason)
+		all(StatusSkipped, reason, r.load.Trials)
+		return
 	}
 	cr := &cellRun{c: c, idx: idx, conns: r.e.cellConnections(c), warmup: r.load.Warmup.Duration}
 	if need := uint64(cr.conns) + 64; need > noFileLimit() {
-		return all(StatusFailed, fmt.Sprintf("needs %d file descriptors, the limit is %d (raise it with ulimit -n)", need, noFileLimit()))
+		all(StatusFailed, fmt.Sprintf("needs %d file descriptors, the limit is %d (raise it with ulimit -n)", need, noFileLimit()), r.load.Trials)
+		return
 	}
 	cleanup, err := r.prepareCell(ctx, cr)
 	defer cleanup()
 	if err != nil {
 		if ctx.Err() != nil {
-			return all(StatusFailed, "run interrupted")[:1]
+			all(StatusFailed, "run interrupted", 1)
+			return
 		}
-		return all(StatusFailed, err.Error())
+		all(StatusFailed, err.Error(), r.load.Trials)
+		return
 	}
-	var out []PointEntry
 	for t := 1; t <= r.load.Trials; t++ {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || r.stopped != nil {
 			break
 		}
-		out = append(out, r.trial(ctx, cr, t))
+		r.record(r.trial(ctx, cr, t))
 	}
-	return out
 }
 
 // unavailable says why arch cannot run here, or "".
@@ -143,13 +146,7 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 			r.logf("%v", err)
 		}
 	})
-	base := fmt.Sprintf("http://%s", cr.srv.addr)
-	if cr.manifest == nil {
-		err = verifyCGI(dialFunc(r.o.Topology), base, r.e.cellFileSet(cr.c), cr.c.Arch != "null")
-	} else {
-		err = verifyFiles(dialFunc(r.o.Topology), base, cr.manifest, cr.c.Arch != "null")
-	}
-	if err != nil {
+	if err := r.verifyCell(cr); err != nil {
 		return cleanup, err
 	}
 	if cr.warmup > 0 {
@@ -158,6 +155,21 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 		}
 	}
 	return cleanup, nil
+}
+
+// verifyCell checks the address the cell's server reports, where every
+// request of the cell goes (verification, warm-up, trials), as the
+// topology's was, then fetches one file of each class (for cgi, one
+// response) and compares it with what it should be.
+func (r *runner) verifyCell(cr *cellRun) error {
+	if err := CheckTarget(cr.srv.addr.Addr(), r.o.Hosts); err != nil {
+		return fmt.Errorf("server %s: %w", cr.c.Arch, err)
+	}
+	base := fmt.Sprintf("http://%s", cr.srv.addr)
+	if cr.manifest == nil {
+		return verifyCGI(dialFunc(r.o.Topology), base, r.e.cellFileSet(cr.c), cr.c.Arch != "null")
+	}
+	return verifyFiles(dialFunc(r.o.Topology), base, cr.manifest, cr.c.Arch != "null")
 }
 
 // cellDocroot sets the cell's file set and request target and returns the

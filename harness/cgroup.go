@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -147,6 +148,47 @@ func maxOr(n int64) string {
 		return "max"
 	}
 	return strconv.FormatInt(n, 10)
+}
+
+// cgroupNameRE matches the cgroups runs make: flashbench-PID-CELL.
+var cgroupNameRE = regexp.MustCompile(`^flashbench-([0-9]+)-`)
+
+// SweepCgroups removes the cgroups flashbench-PID-* (and their blkio
+// twins on cgroup v1) whose harness process PID no longer exists: left by
+// a run that was killed before it could remove them (a second Ctrl-C,
+// SIGKILL). It returns their directories.
+func SweepCgroups() ([]string, error) {
+	v, err := CgroupVersion()
+	if err != nil {
+		return nil, nil // no memory cgroups here: none to sweep
+	}
+	parents := []string{CgroupRoot}
+	if v == 1 {
+		parents = []string{filepath.Join(CgroupRoot, "memory"), filepath.Join(CgroupRoot, "blkio")}
+	}
+	var removed []string
+	for _, parent := range parents {
+		ents, err := os.ReadDir(parent)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			m := cgroupNameRE.FindStringSubmatch(e.Name())
+			if m == nil || !e.IsDir() {
+				continue
+			}
+			pid, err := strconv.Atoi(m[1])
+			if err != nil || pid == os.Getpid() || !errors.Is(unix.Kill(pid, 0), unix.ESRCH) {
+				continue
+			}
+			cg := &Cgroup{Dir: filepath.Join(parent, e.Name())}
+			if err := removeDir(cg.Dir, cg.Procs); err != nil {
+				return removed, fmt.Errorf("cgroup sweep: %w", err)
+			}
+			removed = append(removed, cg.Dir)
+		}
+	}
+	return removed, nil
 }
 
 // LimitFile is the file holding the memory bound.

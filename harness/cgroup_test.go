@@ -3,6 +3,7 @@ package harness_test
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -67,5 +68,42 @@ func TestMemoryCgroup(t *testing.T) {
 	}
 	if err := syscall.Kill(p.PID(), 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("server after Remove: got %v, want ESRCH", err)
+	}
+}
+
+// TestSweepCgroups checks that a cgroup left by a harness process that no
+// longer exists is removed, and one of a live process is kept.
+func TestSweepCgroups(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a memory cgroup")
+	}
+	if _, err := harness.CgroupVersion(); err != nil {
+		t.Skip(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	var cgs []*harness.Cgroup
+	for _, name := range []string{strconv.Itoa(dead.Process.Pid) + "-0", strconv.Itoa(os.Getpid()) + "-sweeptest"} {
+		cg, err := harness.NewMemoryCgroup(name, 64<<20)
+		if err != nil {
+			t.Skip(err) // e.g. a cgroup file system mounted read-only
+		}
+		t.Cleanup(func() { cg.Remove() })
+		cgs = append(cgs, cg)
+	}
+	removed, err := harness.SweepCgroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(removed, cgs[0].Dir) || slices.Contains(removed, cgs[1].Dir) {
+		t.Errorf("got removed %v, want %s and not %s", removed, cgs[0].Dir, cgs[1].Dir)
+	}
+	if _, err := os.Stat(cgs[0].Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat %s: got %v, want not exist", cgs[0].Dir, err)
+	}
+	if _, err := os.Stat(cgs[1].Dir); err != nil {
+		t.Errorf("stat %s: got %v, want it kept", cgs[1].Dir, err)
 	}
 }

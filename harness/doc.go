@@ -32,7 +32,9 @@
 //	# allow_saturated_client
 //
 //	[server]
-//	# args = ["--helpers", "4"]      # extra webserver flags
+//	# args = ["--helpers", "4"]      # extra webserver flags (not --arch,
+//	                                 # --root, --listen or --stats-file:
+//	                                 # the harness sets those)
 //
 //	[sweep]                          # one parameter, or none
 //	param = "file_size_bytes"        # file_size_bytes, clients, connections,
@@ -72,10 +74,18 @@
 // memory (the tree's summed VmHWM) sampled during it, and its stats file
 // read after it. A point fails, with its reason, when the server does not
 // start, verification fails, errors exceed max_error_ratio, or the client
-// was saturated; the run goes on. A cancelled context stops the run
-// cleanly: processes are stopped by their own PID (SIGTERM, then SIGKILL to
-// their process group), cgroups removed, finished points kept, and run.json
-// marked interrupted.
+// was saturated; the run goes on. A server that exits during a trial fails
+// that point, whose document is archived all the same (the client's errors
+// by class, its CPU time up to the last sample, a note saying how it
+// ended); the cell's remaining trials are recorded as not run and the run
+// goes on with the next cell. run.json is rewritten after every point. A
+// result or index that cannot be written (a full disk) stops the run at
+// once with that error: what was written before stays as it was, and no
+// temporary file is left. A cancelled context stops the run cleanly:
+// processes are stopped by their own PID (SIGTERM, then SIGKILL to their
+// process group), cgroups removed, finished points kept, and run.json
+// marked interrupted. Cgroups of harness runs that no longer exist (killed
+// before they could clean up) are swept when a run next makes one.
 //
 // # Topologies
 //
@@ -90,5 +100,8 @@
 // out and start together, and their results are merged losslessly. The
 // harness's own connections (verification) go through the client side
 // (Dialer), and it only targets loopback, BenchNet and the hosts it was
-// given (CheckTarget).
+// given (CheckTarget): the topology's server address is checked before the
+// run, and the address each server reports listening on before any
+// request goes to it. On ssh the server host, or --server-addr, is a host
+// given.
 package harness

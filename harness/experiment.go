@@ -221,6 +221,9 @@ func (e *Experiment) Validate() error {
 	if err := e.Load.validate(); err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
+	if err := e.Server.validate(); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	if e.FileSet.Kind == KindCGI && (e.Memory != nil || e.Disk != nil) {
 		return errors.New("memory and disk: not used by cgi (it serves no files)")
 	}
@@ -292,6 +295,25 @@ func (f *FileSet) validate() error {
 		}
 	default:
 		return fmt.Errorf("kind %q: want specweb99, specweb96, fixed, single or cgi", f.Kind)
+	}
+	return nil
+}
+
+// harnessFlags are the webserver flags the harness sets itself: the
+// architecture, the document root, the stats file, and the address,
+// which it chooses on the topology's server side and checks (CheckTarget).
+var harnessFlags = map[string]bool{"arch": true, "a": true, "root": true, "r": true,
+	"listen": true, "l": true, "stats-file": true}
+
+func (s *Server) validate() error {
+	for _, a := range s.Args {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if harnessFlags[name] {
+			return fmt.Errorf("args: %q is set by the harness, not by an experiment", a)
+		}
 	}
 	return nil
 }

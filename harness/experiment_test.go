@@ -123,6 +123,10 @@ duration = "1s"
 		{"size sweep on specweb", strings.Replace(strings.Replace(base, "count = 1\nsize_bytes = 10", "connections = 5", 1), `"fixed"`, `"specweb99"`, 1) +
 			"[sweep]\nparam = \"file_size_bytes\"\nvalues = [1]\n", "needs a fixed, single or cgi file set"},
 		{"ratio", base + "[paper]\nratios = { \"amped\" = 1.0 }\n", `paper.ratios: "amped"`},
+		{"listen in server args", base + "[server]\nargs = [\"--listen\", \"10.0.0.1:80\"]\n", `server: args: "--listen" is set by the harness`},
+		{"short listen", base + "[server]\nargs = [\"-l=8.8.8.8:80\"]\n", `server: args: "-l=8.8.8.8:80" is set by the harness`},
+		{"root in server args", base + "[server]\nargs = [\"--root=/etc\"]\n", `server: args: "--root=/etc"`},
+		{"arch in server args", base + "[server]\nargs = [\"-a\", \"null\"]\n", `server: args: "-a"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,8 +136,10 @@ duration = "1s"
 			}
 		})
 	}
-	if _, err := harness.ParseExperiment("t.toml", []byte(base)); err != nil {
-		t.Errorf("base: got %v, want nil", err)
+	for _, ok := range []string{base, base + "[server]\nargs = [\"--helpers\", \"4\", \"--no-mmap-cache\"]\n"} {
+		if _, err := harness.ParseExperiment("t.toml", []byte(ok)); err != nil {
+			t.Errorf("got %v, want nil for\n%s", err, ok)
+		}
 	}
 	cgi := cgiBase(500, "") + "[sweep]\nparam = \"file_size_bytes\"\nvalues = [500, 51200]\n"
 	e, err := harness.ParseExperiment("t.toml", []byte(cgi))

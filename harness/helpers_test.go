@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // killTree kills pid's descendants, then pid.
@@ -52,4 +53,27 @@ func worldReadableTempDir(t *testing.T) string {
 		}
 	}
 	return dir
+}
+
+// waitProcess waits until a live process runs dir's program name with an
+// argument containing arg, and returns its PID (0 after a minute).
+func waitProcess(dir, name, arg string) int {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+			if err != nil || exe != filepath.Join(dir, name) {
+				continue
+			}
+			cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+			if strings.Contains(string(cmdline), arg) {
+				return pid
+			}
+		}
+	}
+	return 0
 }

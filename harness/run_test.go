@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"flashbench/harness"
 	"flashbench/results"
@@ -178,5 +180,98 @@ func TestExecuteCGI(t *testing.T) {
 		if per := r.BytesPerS / r.ThroughputRPS; per < float64(size) {
 			t.Errorf("point %s: got %.0f bytes per request, want at least %d", p.ID, per, size)
 		}
+	}
+}
+
+// TestExecuteServerDies kills the server of the first cell in the middle of
+// its first trial: that trial is archived all the same, failed, with what
+// the client saw and a note saying the server exited; the cell's second
+// trial is not run; the next cell is measured as usual.
+func TestExecuteServerDies(t *testing.T) {
+	e, err := harness.ParseExperiment("dies.toml", []byte(`name = "dies"
+description = "a server that dies during a trial"
+archs = ["sped", "null"]
+[fileset]
+kind = "fixed"
+count = 4
+size_bytes = 500
+[load]
+connections = 2
+requests_per_conn = 1
+think_time = "1ms"
+duration = "600ms"
+allow_saturated_client = true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := harness.NewLocal()
+	if err != nil {
+		t.Skip(err)
+	}
+	killed := make(chan error, 1)
+	go func() { killed <- killServerDuring("sped", "sped-trial=1.json") }()
+	var log bytes.Buffer
+	out, err := harness.Execute(context.Background(), harness.Options{Experiment: e, Topology: topo, BinDir: binDir,
+		OutDir: t.TempDir(), FileSetDir: worldReadableTempDir(t), Trials: 2, Warmup: 100 * time.Millisecond, Log: &log})
+	if err != nil {
+		t.Fatalf("Execute: %v\n%s", err, log.String())
+	}
+	if err := <-killed; err != nil {
+		t.Fatalf("killing the server: %v", err)
+	}
+	if left := processesFrom(t, binDir); len(left) > 0 {
+		t.Errorf("got processes %v left behind, want none", left)
+	}
+	ix, err := harness.ReadIndex(out.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]harness.PointEntry{}
+	for _, p := range ix.Points {
+		byID[p.ID] = p
+	}
+	checkDiedPoint(t, out.Dir, byID["sped-trial=1"])
+	if p := byID["sped-trial=2"]; p.Status != harness.StatusFailed || p.Result != "" || p.Reason != "not run: the server exited during trial 1" {
+		t.Errorf("sped trial 2: got %+v, want failed, not run, after trial 1", p)
+	}
+	for _, id := range []string{"null-trial=1", "null-trial=2"} {
+		if p := byID[id]; p.Status != harness.StatusOK {
+			t.Errorf("%s: got %s (%s), want ok: the run goes on\n%s", id, p.Status, p.Reason, log.String())
+		}
+	}
+}
+
+// killServerDuring kills arch's webserver 200 ms after the client whose
+// arguments hold arg has started.
+func killServerDuring(arch, arg string) error {
+	if waitProcess(binDir, "loadgen", arg) == 0 {
+		return fmt.Errorf("no client with %s seen", arg)
+	}
+	time.Sleep(200 * time.Millisecond) // into the measurement
+	pid := waitProcess(binDir, "webserver", arch)
+	if pid == 0 {
+		return fmt.Errorf("no %s webserver seen", arch)
+	}
+	return syscall.Kill(pid, syscall.SIGKILL)
+}
+
+// checkDiedPoint checks the point whose server was killed during it:
+// failed, saying so, and archived with the client's errors and a note.
+func checkDiedPoint(t *testing.T, dir string, p harness.PointEntry) {
+	t.Helper()
+	if p.Status != harness.StatusFailed || p.Result == "" ||
+		!strings.Contains(p.Reason, "server exited during the measurement (signal: killed)") {
+		t.Errorf("point %s: got %+v, want failed, archived, saying the server was killed", p.ID, p)
+		return
+	}
+	r, err := results.Read(filepath.Join(dir, p.Result))
+	if err != nil {
+		t.Fatalf("point %s: %v", p.ID, err)
+	}
+	if r.ErrorsTotal == 0 || r.DominantError == "" || r.Server.Arch != p.Arch ||
+		!strings.HasPrefix(r.Note, "the server exited during the measurement (signal: killed); ") {
+		t.Errorf("point %s: got %d errors, dominant %q, arch %q, note %q; want errors, a class, %s, the exit then the client's note",
+			p.ID, r.ErrorsTotal, r.DominantError, r.Server.Arch, r.Note, p.Arch)
 	}
 }

@@ -77,13 +77,19 @@ type runner struct {
 	bar       *progressbar.ProgressBar
 	done      int
 	total     int
+	// stopped is why the run cannot go on (the results cannot be
+	// written), or nil.
+	stopped error
 }
 
 // Execute runs the experiment: every cell's server is started, verified and
 // warmed up, and then measured trial by trial. A cancelled ctx stops the
 // run cleanly: processes are reaped, the finished points kept, and the
 // index marked interrupted. The error is about the run as a whole; points
-// that fail are recorded as failed and the run goes on.
+// that fail (a server that does not start, or exits during a trial) are
+// recorded as failed and the run goes on. Results that cannot be written
+// (a full disk) stop the run: the points written so far stay as they are,
+// and the error says why.
 func Execute(ctx context.Context, o Options) (*Outcome, error) {
 	r, err := newRunner(o)
 	if err != nil {
@@ -91,18 +97,17 @@ func Execute(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	defer os.RemoveAll(r.work)
 	if err := writeIndex(r.dir, r.ix); err != nil {
-		return nil, err
+		os.Remove(r.dir) // empty: nothing of the run to keep
+		return nil, fmt.Errorf("run: the results cannot be written: %w", err)
 	}
 	cells := r.e.Cells(r.archs())
 	r.total = len(cells) * r.load.Trials
 	r.startBar()
 	for i, c := range cells {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || r.stopped != nil {
 			break
 		}
-		for _, p := range r.runCell(ctx, i, c) {
-			r.record(p)
-		}
+		r.runCell(ctx, i, c)
 	}
 	r.ix.FinishedAt = time.Now().UTC()
 	r.ix.Interrupted = ctx.Err() != nil
@@ -110,10 +115,22 @@ func Execute(ctx context.Context, o Options) (*Outcome, error) {
 		r.bar.Finish()
 		fmt.Fprintln(r.o.Progress)
 	}
-	if err := writeIndex(r.dir, r.ix); err != nil {
-		return r.out, err
+	err = writeIndex(r.dir, r.ix)
+	if r.stopped != nil {
+		return r.out, fmt.Errorf("run: stopped, the results cannot be written: %w", r.stopped)
+	}
+	if err != nil {
+		return r.out, fmt.Errorf("run: %w", err)
 	}
 	return r.out, nil
+}
+
+// stopRun stops the run after the current cell's trial: its results
+// cannot be written.
+func (r *runner) stopRun(err error) {
+	if r.stopped == nil {
+		r.stopped = err
+	}
 }
 
 func newRunner(o Options) (*runner, error) {
@@ -142,6 +159,9 @@ func newRunner(o Options) (*runner, error) {
 				err = errors.New("needs root to bound the server's memory with a cgroup")
 			}
 			return nil, &SkipError{Reason: fmt.Sprintf("%s: skipped: %v", r.e.Name, err)}
+		}
+		if _, err := SweepCgroups(); err != nil {
+			return nil, fmt.Errorf("run: %w", err)
 		}
 	}
 	var err error
@@ -239,7 +259,7 @@ func noFileLimit() uint64 {
 func (r *runner) record(p PointEntry) {
 	r.ix.Points = append(r.ix.Points, p)
 	if err := writeIndex(r.dir, r.ix); err != nil {
-		r.logf("%v", err)
+		r.stopRun(err)
 	}
 	r.done++
 	line := fmt.Sprintf("[%d/%d] %s: %s", r.done, r.total, p.ID, p.Status)
@@ -249,6 +269,9 @@ func (r *runner) record(p PointEntry) {
 		}
 	} else if p.Reason != "" {
 		line += ": " + p.Reason
+	}
+	if p.Status != StatusOK && p.Result != "" {
+		line += " (its result is kept: " + p.Result + ")"
 	}
 	r.logf("%s", line)
 	if r.bar != nil {

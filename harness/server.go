@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"flashbench/results"
 )
 
 // server is a server under test, started in a topology.
@@ -175,6 +177,41 @@ func (s *server) stop(timeout time.Duration) error {
 	}
 	<-s.proc.Done()
 	return err
+}
+
+// exited says how the server ended, as "(signal: killed)", or "" while
+// it runs.
+func (s *server) exited() string {
+	select {
+	case <-s.proc.Done():
+		if err := s.proc.Err(); err != nil {
+			return "(" + err.Error() + ")"
+		}
+		return "(exit status 0)"
+	default:
+		return ""
+	}
+}
+
+// setUsage sets res.Server from the server tree's usage before the trial,
+// its peak memory and its last sampled usage during it, and its usage and
+// stats now. It returns how the server ended if it did: then its CPU time
+// is what it had used by the last sample.
+func (s *server) setUsage(res *results.Result, before Usage, hwm int64, last Usage) (gone string) {
+	after, err := s.proc.Usage()
+	gone = s.exited()
+	if gone == "" && err != nil {
+		gone = "(" + err.Error() + ")"
+	}
+	if gone != "" {
+		after = last
+	}
+	res.Server = results.Server{Arch: s.arch, CPUUserS: (after.User - before.User).Seconds(),
+		CPUSystemS: (after.System - before.System).Seconds(), PeakRSSBytes: max(hwm, after.HWMBytes)}
+	if gone == "" {
+		res.Server.Stats = s.readStats()
+	}
+	return gone
 }
 
 // readStats asks the webserver to rewrite its stats file (SIGUSR1) and

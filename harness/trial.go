@@ -16,46 +16,78 @@ import (
 
 // trial measures trial t of a cell: the server's CPU time is taken from
 // /proc before and after the client's run, its peak memory sampled while
-// it runs, its stats file read after it.
+// it runs, its stats file read after it. A trial whose server exited is
+// archived all the same, failed, with what the client saw; the cell's
+// later trials are not run.
 func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
 	c := cr.c
 	p := PointEntry{ID: c.PointID(t), Arch: c.Arch, Params: c.Params(), Trial: t, Status: StatusFailed}
+	if gone := cr.srv.exited(); gone != "" {
+		p.Reason = "not run: the server exited " + gone
+		if cr.diedIn > 0 {
+			p.Reason = fmt.Sprintf("not run: the server exited during trial %d", cr.diedIn)
+		}
+		return p
+	}
 	before, err := cr.srv.proc.Usage()
 	if err != nil {
 		p.Reason = "server: " + err.Error()
 		return p
 	}
-	peak := startPeakSampler(cr.srv.proc, before.HWMBytes)
+	peak := startPeakSampler(cr.srv.proc, before)
 	res, err := r.runClient(ctx, cr, r.load.Duration.Duration, p.ID)
-	hwm := peak.stop()
+	hwm, last := peak.stop()
 	if ctx.Err() != nil {
 		p.Reason = "run interrupted"
 		return p
 	}
-	if err != nil {
+	if res == nil {
 		p.Reason = err.Error()
 		return p
 	}
-	after, err := cr.srv.proc.Usage()
-	if err != nil {
-		p.Reason = "server exited during the measurement" + logTail(cr.srv.log)
-		return p
-	}
-	res.Server = results.Server{Arch: c.Arch, CPUUserS: (after.User - before.User).Seconds(),
-		CPUSystemS: (after.System - before.System).Seconds(), PeakRSSBytes: max(hwm, after.HWMBytes),
-		Stats: cr.srv.readStats()}
+	gone := cr.srv.setUsage(res, before, hwm, last)
 	r.annotate(res, cr, t, p.ID)
-	p.Status, p.Reason = StatusOK, failReason(res, r.load)
-	if p.Reason != "" {
-		p.Status = StatusFailed
+	switch {
+	case gone != "":
+		cr.diedIn = t
+		p.Reason = "server exited during the measurement " + gone + logTail(cr.srv.log)
+		res.Note = joinNote("the server exited during the measurement "+gone, res.Note)
+	case err != nil:
+		p.Reason = err.Error()
+	default:
+		p.Status, p.Reason = StatusOK, failReason(res, r.load)
+		if p.Reason != "" {
+			p.Status = StatusFailed
+		}
 	}
+	return r.archive(p, res)
+}
+
+// archive writes a trial's result document into the run directory and
+// names it in p. A document that cannot be written fails the point; when
+// the file system refused it (a full disk), it also stops the run:
+// nothing after it could be kept either.
+func (r *runner) archive(p PointEntry, res *results.Result) PointEntry {
 	p.Result = p.ID + ".json"
 	if err := results.Write(filepath.Join(r.dir, p.Result), res); err != nil {
 		p.Status, p.Reason, p.Result = StatusFailed, err.Error(), ""
+		var pathErr *os.PathError
+		var linkErr *os.LinkError
+		if errors.As(err, &pathErr) || errors.As(err, &linkErr) {
+			r.stopRun(err)
+		}
 		return p
 	}
 	r.out.Results[p.ID] = res
 	return p
+}
+
+// joinNote puts what the harness knows before the client's note.
+func joinNote(harness, client string) string {
+	if client == "" {
+		return harness
+	}
+	return harness + "; " + client
 }
 
 // failReason says why a measured point cannot be trusted, or "".
@@ -102,10 +134,42 @@ func (r *runner) annotate(res *results.Result, cr *cellRun, t int, id string) {
 }
 
 // runClient runs bin/loadgen as a child process pinned to the client CPUs
-// for d and returns its result document.
+// for d and returns its result document. A client that failed may still
+// have written one (a server unreachable from the start): then both come
+// back, the document and the error.
 func (r *runner) runClient(ctx context.Context, cr *cellRun, d time.Duration, name string) (*results.Result, error) {
 	out := filepath.Join(r.work, name+".json")
 	defer os.Remove(out)
+	logf, err := os.Create(filepath.Join(r.work, name+".log"))
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	defer logf.Close()
+	cmd := Command{Path: filepath.Join(r.o.BinDir, "loadgen"), Args: r.clientArgs(cr, d, out), Stdout: logf, Stderr: logf}
+	p, err := r.o.Topology.StartClient(cmd)
+	if err != nil {
+		return nil, err
+	}
+	werr := waitClient(ctx, p, d+r.load.Timeout.Duration+30*time.Second)
+	if werr != nil {
+		werr = fmt.Errorf("loadgen: %w%s", werr, logTail(logf))
+		if ctx.Err() != nil {
+			return nil, werr
+		}
+	}
+	res, err := results.Read(out)
+	if err != nil {
+		if werr != nil {
+			return nil, werr
+		}
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	return res, werr
+}
+
+// clientArgs are loadgen's arguments for a run of d writing its document
+// to out.
+func (r *runner) clientArgs(cr *cellRun, d time.Duration, out string) []string {
 	l := r.load
 	args := []string{fmt.Sprintf("http://%s%s", cr.srv.addr, cr.target)}
 	if cr.mpath != "" {
@@ -120,23 +184,7 @@ func (r *runner) runClient(ctx context.Context, cr *cellRun, d time.Duration, na
 	if l.RatePerConnRPS > 0 {
 		args = append(args, "--rate", strconv.FormatFloat(l.RatePerConnRPS*float64(cr.conns), 'f', -1, 64))
 	}
-	logf, err := os.Create(filepath.Join(r.work, name+".log"))
-	if err != nil {
-		return nil, fmt.Errorf("loadgen: %w", err)
-	}
-	defer logf.Close()
-	p, err := r.o.Topology.StartClient(Command{Path: filepath.Join(r.o.BinDir, "loadgen"), Args: args, Stdout: logf, Stderr: logf})
-	if err != nil {
-		return nil, err
-	}
-	if err := waitClient(ctx, p, d+l.Timeout.Duration+30*time.Second); err != nil {
-		return nil, fmt.Errorf("loadgen: %w%s", err, logTail(logf))
-	}
-	res, err := results.Read(out)
-	if err != nil {
-		return nil, fmt.Errorf("loadgen: %w", err)
-	}
-	return res, nil
+	return args
 }
 
 // waitClient waits for the client to exit; on cancellation it interrupts
@@ -163,15 +211,18 @@ func waitClient(ctx context.Context, p Process, limit time.Duration) error {
 	return errors.New("interrupted")
 }
 
-// peakSampler samples a process tree's summed VmHWM while a trial runs.
+// peakSampler samples a process tree's summed VmHWM while a trial runs,
+// and keeps the last usage it read: all that is known of a server that
+// exits during the trial.
 type peakSampler struct {
 	stopc chan struct{}
 	wg    sync.WaitGroup
 	peak  int64
+	last  Usage
 }
 
-func startPeakSampler(p Process, initial int64) *peakSampler {
-	s := &peakSampler{stopc: make(chan struct{}), peak: initial}
+func startPeakSampler(p Process, initial Usage) *peakSampler {
+	s := &peakSampler{stopc: make(chan struct{}), peak: initial.HWMBytes, last: initial}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -184,6 +235,7 @@ func startPeakSampler(p Process, initial int64) *peakSampler {
 			case <-tick.C:
 				if u, err := p.Usage(); err == nil {
 					s.peak = max(s.peak, u.HWMBytes)
+					s.last = u
 				}
 			}
 		}
@@ -191,8 +243,9 @@ func startPeakSampler(p Process, initial int64) *peakSampler {
 	return s
 }
 
-func (s *peakSampler) stop() int64 {
+// stop ends the sampling and returns the peak and the last usage read.
+func (s *peakSampler) stop() (int64, Usage) {
 	close(s.stopc)
 	s.wg.Wait()
-	return s.peak
+	return s.peak, s.last
 }

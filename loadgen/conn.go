@@ -339,6 +339,7 @@ func (w *worker) record(c *conn, req *request, now int64) {
 		record(s.Classes[cl], now-req.intended)
 	}
 	bytesIn := int64(p.HeaderBytes) + p.BodyBytes
+	s.last = now
 	s.total.Requests++
 	s.interval.Requests++
 	s.total.Bytes += bytesIn

@@ -141,8 +141,10 @@ func TestErrorClasses(t *testing.T) {
 		}
 		rep := runLoad(t, loadgen.Config{URL: ts.URL + "/stall", Connections: 1, RequestsPerConn: 0,
 			Duration: 300 * time.Millisecond, Timeout: 100 * time.Millisecond})
-		if rep.Errors[loadgen.Timeout] != 1 {
-			t.Errorf("timeouts: got %d, want 1 (all: %v)", rep.Errors[loadgen.Timeout], rep.Errors)
+		// The stalled request times out; on a busy machine another
+		// request may take 100 ms too.
+		if rep.Errors[loadgen.Timeout] < 1 || rep.Errors.Total() != rep.Errors[loadgen.Timeout] {
+			t.Errorf("timeouts: got %d, want at least 1 and no other error (all: %v)", rep.Errors[loadgen.Timeout], rep.Errors)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"flashbench/results"
 
@@ -15,7 +16,8 @@ import (
 // same server at the same time into one: counts and rates add up, the
 // histograms are merged losslessly and the percentiles recomputed from
 // them, the open-loop uncorrected ones too when every open-loop client
-// stored its uncorrected histogram. The per-second series adds requests and
+// stored its uncorrected histogram. The dominant error class is the merged
+// counts' and the note keeps every client's. The per-second series adds requests and
 // errors; its p99 is the largest of the clients' (per-second histograms are
 // not in the documents).
 func Merge(rs []*results.Result) (*results.Result, error) {
@@ -55,6 +57,8 @@ func Merge(rs []*results.Result) (*results.Result, error) {
 	}
 	out.Series = mergeSeries(rs)
 	out.ErrorsTotal = out.Errors.Total()
+	out.DominantError = out.Errors.Dominant()
+	out.Note = mergeNotes(rs)
 	if err := out.Validate(); err != nil {
 		return nil, fmt.Errorf("loadgen: merge: %w", err)
 	}
@@ -132,6 +136,21 @@ func mergeScalars(out, r *results.Result) {
 			out.Config.Targets = append(out.Config.Targets, t)
 		}
 	}
+}
+
+// mergeNotes keeps every client's note, each named by its client's place
+// in the merge when there are several.
+func mergeNotes(rs []*results.Result) string {
+	if len(rs) == 1 {
+		return rs[0].Note
+	}
+	var notes []string
+	for i, r := range rs {
+		if r.Note != "" {
+			notes = append(notes, fmt.Sprintf("client %d: %s", i+1, r.Note))
+		}
+	}
+	return strings.Join(notes, "; ")
 }
 
 // mergeSeries adds the clients' series second by second (by t_s rounded

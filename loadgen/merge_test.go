@@ -155,3 +155,31 @@ func TestMergeSClientAndAborted(t *testing.T) {
 		t.Errorf("aborted_requests: got %d, want 5", merged.AbortedRequests)
 	}
 }
+
+// TestMergeDominantAndNotes: the merged dominant error class is that of
+// the summed counts, and every client's note is kept, named.
+func TestMergeDominantAndNotes(t *testing.T) {
+	ts := startServer(t, 0)
+	var docs []*results.Result
+	for _, c := range []struct {
+		path string
+		n    int64
+	}{{"/missing", 10}, {"/close", 30}} {
+		rep := runLoad(t, loadgen.Config{URL: ts.URL + c.path, Connections: 2, Requests: c.n})
+		docs = append(docs, checkResult(t, rep))
+	}
+	if docs[0].DominantError != results.BadStatus || docs[1].DominantError != results.ShortBody {
+		t.Fatalf("clients' dominant errors: got %q, %q; want bad_status, short_body", docs[0].DominantError, docs[1].DominantError)
+	}
+	merged, err := loadgen.Merge(docs)
+	if err != nil {
+		t.Fatalf("Merge: %v", err)
+	}
+	if merged.DominantError != results.ShortBody {
+		t.Errorf("merged dominant_error: got %q, want short_body (30 against 10)", merged.DominantError)
+	}
+	want := "client 1: " + docs[0].Note + "; client 2: " + docs[1].Note
+	if merged.Note != want {
+		t.Errorf("merged note: got %q, want %q", merged.Note, want)
+	}
+}

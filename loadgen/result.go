@@ -44,12 +44,14 @@ func (r *Report) Result(paths Paths) (*results.Result, error) {
 		BytesPerS:         perSecond(r.Bytes, r.Elapsed),
 		Errors:            r.Errors.Result(),
 		ErrorsTotal:       r.Errors.Total(),
+		Note:              r.Note,
 		LatencyUS:         results.LatencyFrom(r.Latency),
 		Interrupted:       r.Interrupted,
 		InterruptedReason: r.InterruptedReason,
 		AbortedRequests:   r.Aborted,
 		Series:            r.series(),
 	}
+	res.DominantError = res.Errors.Dominant()
 	if c.Arrival != ArrivalClosed {
 		res.OpenLoop = &results.OpenLoop{
 			OfferedRPS: c.Rate, AchievedRPS: r.Throughput(), LateSends: r.Late,

@@ -37,6 +37,13 @@ type Report struct {
 	InterruptedReason string
 	// CPU is the client's own CPU use over the whole run.
 	CPU CPUUsage
+	// LastResponse is when the last response of the measured period
+	// completed, from the start of the measurement; 0 when none did.
+	LastResponse time.Duration
+	// Note says in one line what went wrong ("" when nothing did): the
+	// dominant error class and what it suggests, or why the run could not
+	// start (Unreachable).
+	Note string
 }
 
 // Run generates the load cfg describes and returns what it measured. A
@@ -97,6 +104,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Interrupted = true
 		rep.InterruptedReason = fmt.Sprint(context.Cause(ctx))
 	}
+	rep.Note = rep.diagnose()
 	return rep, nil
 }
 
@@ -147,6 +155,9 @@ func (r *Report) gather(workers []*worker, end time.Duration) error {
 		r.Histograms.merge(&w.stats.Histograms)
 		r.Counts.add(&w.stats.total)
 		r.Aborted += w.aborted
+		if w.stats.last > 0 {
+			r.LastResponse = max(r.LastResponse, time.Duration(w.stats.last)-r.Config.Warmup)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err

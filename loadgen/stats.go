@@ -156,6 +156,9 @@ type stats struct {
 	ivHist   *hdrhistogram.Histogram
 	ivIndex  int64
 	out      chan<- Interval
+	// last is when the last measured response completed, ns since the
+	// run's start; 0 when none did.
+	last int64
 }
 
 // flushTo closes the current interval if now (ns since measurement start)

@@ -103,6 +103,19 @@ func (e *Errors) Merge(o Errors) {
 	}
 }
 
+// Dominant returns the class with the most failures, the first in document
+// order on a tie, and "" when there are none.
+func (e Errors) Dominant() ErrorClass {
+	var best ErrorClass
+	var most int64
+	for _, c := range ErrorClasses() {
+		if n := *e.counter(c); n > most {
+			best, most = c, n
+		}
+	}
+	return best
+}
+
 // Total returns the sum of all classes; it saturates at math.MaxInt64 rather
 // than wrapping.
 func (e Errors) Total() int64 {

@@ -64,3 +64,23 @@ func TestErrorsCounts(t *testing.T) {
 		t.Errorf("Total past int64: got %d, want %d (saturated)", got, int64(math.MaxInt64))
 	}
 }
+
+func TestErrorsDominant(t *testing.T) {
+	tests := []struct {
+		name string
+		e    results.Errors
+		want results.ErrorClass
+	}{
+		{"none", results.Errors{}, ""},
+		{"one class", results.Errors{ShortBody: 3}, results.ShortBody},
+		{"largest wins", results.Errors{ConnectRefused: 2, Reset: 9, Timeout: 4}, results.Reset},
+		{"tie goes to document order", results.Errors{Timeout: 5, ConnectRefused: 5}, results.ConnectRefused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.e.Dominant(); got != tt.want {
+				t.Errorf("Dominant(%+v): got %q, want %q", tt.e, got, tt.want)
+			}
+		})
+	}
+}

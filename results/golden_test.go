@@ -47,9 +47,10 @@ func TestGoldenV1(t *testing.T) {
 		{"open_loop.uncorrected_latency_us.max", r.OpenLoop.UncorrectedLatencyUS.Max, int64(14999)},
 	}
 	checkValues(t, checks)
-	if r.AbortedRequests != 0 || r.SClient != nil || r.Histograms[results.HistogramUncorrected] != "" {
-		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t; want none",
-			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "")
+	if r.AbortedRequests != 0 || r.SClient != nil || r.Histograms[results.HistogramUncorrected] != "" ||
+		r.DominantError != "" || r.Note != "" {
+		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q; want none",
+			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note)
 	}
 	total, err := r.Histogram(results.HistogramTotal)
 	if err != nil {
@@ -64,8 +65,8 @@ func TestGoldenV1(t *testing.T) {
 }
 
 // TestGoldenV1Optional reads a version 1 document that carries the
-// optional keys added within version 1: aborted_requests, sclient and the
-// uncorrected histogram.
+// optional keys added within version 1: aborted_requests, dominant_error,
+// note, sclient and the uncorrected histogram.
 func TestGoldenV1Optional(t *testing.T) {
 	r, err := results.Read(goldenV1Optional)
 	if err != nil {
@@ -74,6 +75,8 @@ func TestGoldenV1Optional(t *testing.T) {
 	checks := []valueCheck{
 		{"requests_total", r.RequestsTotal, int64(4000)},
 		{"aborted_requests", r.AbortedRequests, int64(12)},
+		{"dominant_error", r.DominantError, results.Timeout},
+		{"note", r.Note, "5 errors, 4000 responses completed, mostly timeout (3): responses took longer than the timeout"},
 		{"sclient.offered_conn_per_s", r.SClient.OfferedConnPerS, 640.5},
 		{"sclient.achieved_conn_per_s", r.SClient.AchievedConnPerS, 533.3333333333334},
 		{"sclient.aborted_connects", r.SClient.AbortedConnects, int64(805)},

@@ -111,7 +111,7 @@ func sampleResultV1(t testing.TB) *results.Result {
 
 // sampleResult is sampleResultV1 with the optional keys added within
 // version 1 set as well: an interrupted open-loop S-Client run that abandoned
-// requests in flight and kept its uncorrected histogram.
+// requests in flight, kept its uncorrected histogram and says what failed.
 // testdata/result_v1_optional.json is its encoding.
 func sampleResult(t testing.TB) *results.Result {
 	t.Helper()
@@ -122,6 +122,8 @@ func sampleResult(t testing.TB) *results.Result {
 		t.Fatalf("set histogram uncorrected: %v", err)
 	}
 	r.AbortedRequests = 12
+	r.DominantError = r.Errors.Dominant()
+	r.Note = "5 errors, 4000 responses completed, mostly timeout (3): responses took longer than the timeout"
 	r.SClient = &results.SClient{OfferedConnPerS: 640.5, AchievedConnPerS: 533.3333333333334, AbortedConnects: 805}
 	return r
 }

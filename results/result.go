@@ -17,9 +17,9 @@ import "time"
 const SchemaVersion = 1
 
 // Result is one run's document. Every key is required except the optional
-// ones (interrupted_reason, aborted_requests, open_loop, sclient, each added
-// within schema version 1 and omitted when unused); Decode rejects documents
-// with missing or unknown keys.
+// ones (interrupted_reason, aborted_requests, dominant_error, note,
+// open_loop, sclient, each added within schema version 1 and omitted when
+// unused); Decode rejects documents with missing or unknown keys.
 type Result struct {
 	SchemaVersion int        `json:"schema_version"`
 	Tool          string     `json:"tool"`
@@ -36,7 +36,12 @@ type Result struct {
 	BytesPerS       float64 `json:"bytes_per_s"`
 	Errors          Errors  `json:"errors"`
 	ErrorsTotal     int64   `json:"errors_total"`
-	LatencyUS       Latency `json:"latency_us"`
+	// DominantError is the class that failed the most requests (Errors.
+	// Dominant), so a script can tell at once what went wrong: a server
+	// that refused connections, reset them, or cut responses short.
+	// Optional; omitted when no request failed.
+	DominantError ErrorClass `json:"dominant_error,omitempty"`
+	LatencyUS     Latency    `json:"latency_us"`
 
 	// Histograms maps a histogram name ("total", "connect", "ttfb",
 	// "uncorrected", "class_N") to its V2 compressed base64 encoding,
@@ -49,6 +54,11 @@ type Result struct {
 	// (interrupted, or past its drain deadline) and abandoned: neither
 	// completed nor errors. Optional; omitted when zero.
 	AbortedRequests int64 `json:"aborted_requests,omitempty"`
+	// Note says in one line what went wrong with the run, for a reader:
+	// the errors and what they suggest (the server refused connections,
+	// stopped answering, closed them mid-response, exited, ...). Optional;
+	// omitted when nothing did.
+	Note string `json:"note,omitempty"`
 
 	Series   List[Interval] `json:"series"`
 	OpenLoop *OpenLoop      `json:"open_loop,omitempty"`

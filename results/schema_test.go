@@ -156,6 +156,13 @@ func TestSchemaConstants(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("errors required: got %q, want %q (ErrorClasses)", got, want)
 	}
+	var dominant []string
+	for _, k := range props["dominant_error"].(schemaNode)["enum"].([]any) {
+		dominant = append(dominant, k.(string))
+	}
+	if !slices.Equal(dominant, want) {
+		t.Errorf("dominant_error enum: got %q, want %q (ErrorClasses)", dominant, want)
+	}
 	file, err := os.ReadFile("schema.json")
 	if err != nil {
 		t.Fatal(err)

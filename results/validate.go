@@ -11,8 +11,9 @@ import (
 // an unsupported schema version, an empty tool, a zero start time, negative
 // or non-finite counts, durations and rates, errors_total differing from the
 // sum of errors, percentiles that are not monotone, a client utilisation
-// outside 0..1, a series whose times do not increase, and histograms with a
-// bad name or that do not decode. Write refuses a Result that fails it.
+// outside 0..1, a dominant_error that is not a largest error class, a
+// series whose times do not increase, and histograms with a bad name or
+// that do not decode. Write refuses a Result that fails it.
 func (r *Result) Validate() error {
 	if err := r.validate(); err != nil {
 		return fmt.Errorf("results: invalid result: %w", err)
@@ -47,6 +48,7 @@ func (r *Result) validate() error {
 	c.nonNegative("connections_per_s", r.ConnectionsPerS)
 	c.nonNegative("bytes_per_s", r.BytesPerS)
 	c.errors(r.Errors, r.ErrorsTotal)
+	c.dominant(r.Errors, r.DominantError)
 	c.latency("latency_us", r.LatencyUS)
 	if r.InterruptedReason != "" && !r.Interrupted {
 		c.fail("interrupted_reason: set, but interrupted is false")
@@ -152,6 +154,23 @@ func (c *checker) errors(e Errors, total int64) {
 	}
 	if sum != total {
 		c.fail("errors_total: got %d, want %d (the sum of errors)", total, sum)
+	}
+}
+
+// dominant checks that a dominant_error, when present, names a class that
+// failed at least one request and no fewer than any other class.
+func (c *checker) dominant(e Errors, d ErrorClass) {
+	if d == "" {
+		return
+	}
+	n, ok := e.Count(d)
+	switch {
+	case !ok:
+		c.fail("dominant_error: unknown error class %q", d)
+	case n == 0:
+		c.fail("dominant_error: %q counts no error", d)
+	case n < *e.counter(e.Dominant()):
+		c.fail("dominant_error: %q (%d) is not the largest class, %q (%d) is", d, n, e.Dominant(), *e.counter(e.Dominant()))
 	}
 }
 

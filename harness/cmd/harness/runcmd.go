@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -49,8 +50,15 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
+	// Ctrl-C is caught from here on, so that one during the set-up (the
+	// namespaces, the build) still ends in the clean-up below.
+	ctx, release := catchInterrupt(c)
+	defer release()
 	topo, hosts, err := newTopology(c)
 	if err != nil {
+		if ctx.Err() != nil {
+			return cli.Exit("harness: interrupted before the run started", 130)
+		}
 		return cli.Exit(err, 1)
 	}
 	// Namespaces, remote directories and connections go on every way out,
@@ -62,6 +70,9 @@ func runAction(c *cli.Context) error {
 		}
 	}()
 	bin, err := binaries(c.String("bin"), c.App.ErrWriter)
+	if ctx.Err() != nil {
+		return cli.Exit("harness: interrupted before the run started", 130)
+	}
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
@@ -74,20 +85,8 @@ func runAction(c *cli.Context) error {
 	if isTerminal(c.App.ErrWriter) {
 		o.Progress = c.App.ErrWriter
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	finished := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(c.App.ErrWriter, "harness: interrupted: stopping the servers and keeping the finished points")
-			stop() // a second Ctrl-C ends the harness at once
-		case <-finished:
-		}
-	}()
 	start := time.Now()
 	out, err := harness.Execute(ctx, o)
-	close(finished)
 	var skip *harness.SkipError
 	if errors.As(err, &skip) {
 		fmt.Fprintln(c.App.Writer, skip.Reason)
@@ -97,6 +96,26 @@ func runAction(c *cli.Context) error {
 		return cli.Exit(err, 1)
 	}
 	return finish(c, e, out, err, time.Since(start))
+}
+
+// catchInterrupt returns a context the first Ctrl-C or SIGTERM cancels,
+// saying so on stderr; the second ends the harness at once. Call release
+// when the run is over.
+func catchInterrupt(c *cli.Context) (ctx context.Context, release func()) {
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(c.App.ErrWriter, "harness: interrupted: stopping the servers and keeping the finished points")
+			stop()
+		case <-finished:
+		}
+	}()
+	return ctx, func() {
+		close(finished)
+		stop()
+	}
 }
 
 // finish prints the table and where the run went, and writes the report.
@@ -111,7 +130,7 @@ func finish(c *cli.Context, e *harness.Experiment, out *harness.Outcome, err err
 		fmt.Fprint(w, " (interrupted)")
 	}
 	fmt.Fprintf(w, "\nresults: %s\n", out.Dir)
-	if !c.Bool("no-report") {
+	if !c.Bool("no-report") && err == nil {
 		if md, html, rerr := writeReport(out.Dir); rerr != nil {
 			fmt.Fprintf(w, "report: %v\n", rerr)
 		} else {

@@ -1,64 +1,61 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"flashbench/harness"
 )
 
-// TestInterruptNetns interrupts a run on the netns topology and checks
-// that its namespaces went with it.
+// TestInterruptNetns interrupts runs on the netns topology, while it sets
+// up its namespaces and after a point, and checks that the namespaces
+// went with them.
 func TestInterruptNetns(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create network namespaces")
 	}
-	out, sets := t.TempDir(), t.TempDir()
-	cmd := exec.Command(os.Args[0], "run", "../../testdata/slow.toml", "--topology", "netns", "--bin", binDir,
-		"--out", out, "--filesets", sets, "--no-report")
-	cmd.Env = append(os.Environ(), "FLASHBENCH_HARNESS_MAIN=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { harness.SweepNetns() })
+	tests := []struct {
+		name   string
+		moment func(t *testing.T, out string) func(pid int) bool
+		run    bool // a run directory was made
+	}{
+		{"namespace set-up", func(t *testing.T, _ string) func(int) bool {
+			return func(pid int) bool { return len(netnsWithPrefix(t, "fb-"+strconv.Itoa(pid)+"-")) > 0 }
+		}, false},
+		{"after a point", func(t *testing.T, out string) func(int) bool {
+			return func(pid int) bool {
+				if pointsIn(filepath.Join(out, "slow")) == 0 {
+					return false
+				}
+				if got := netnsWithPrefix(t, "fb-"+strconv.Itoa(pid)+"-"); len(got) != 2 {
+					t.Errorf("during the run: got namespaces %v, want two", got)
+				}
+				return true
+			}
+		}, true},
 	}
-	prefix := "fb-" + strconv.Itoa(cmd.Process.Pid) + "-"
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		harness.SweepNetns()
-	})
-	dir := waitForPoints(t, filepath.Join(out, "slow"), 1)
-	if got := netnsWithPrefix(t, prefix); len(got) != 2 {
-		t.Errorf("during the run: got namespaces %v, want two named %s*", got, prefix)
-	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Errorf("exit: got %v, want status 130\n%s", err, stderr.String())
-	}
-	if left := netnsWithPrefix(t, prefix); len(left) > 0 {
-		t.Errorf("after the interrupt: got namespaces %v, want none", left)
-	}
-	if left := processesUnder(binDir); len(left) > 0 {
-		t.Errorf("got processes %v left behind, want none", left)
-	}
-	ix, err := harness.ReadIndex(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !ix.Interrupted || ix.Topology != "netns" {
-		t.Errorf("run.json: got interrupted %v, topology %q; want true, netns", ix.Interrupted, ix.Topology)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, sets := t.TempDir(), t.TempDir()
+			got := interruptRun(t, []string{"../../testdata/slow.toml", "--topology", "netns", "--bin", binDir,
+				"--out", out, "--filesets", sets, "--no-report"}, tt.moment(t, out))
+			if !tt.run {
+				if dirs, _ := filepath.Glob(filepath.Join(out, "*", "*")); len(dirs) != 0 || !strings.Contains(got.stderr, "interrupted before the run started") {
+					t.Errorf("got run directories %v and stderr\n%s\nwant none, interrupted before the run started", dirs, got.stderr)
+				}
+				return
+			}
+			checkInterruptedRun(t, filepath.Join(out, "slow"), got)
+			dirs, _ := filepath.Glob(filepath.Join(out, "slow", "*"))
+			if ix, err := harness.ReadIndex(dirs[0]); err != nil || ix.Topology != "netns" {
+				t.Errorf("run.json: got %+v, %v; want topology netns", ix, err)
+			}
+		})
 	}
 }
 

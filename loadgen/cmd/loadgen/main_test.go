@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -137,21 +138,107 @@ func TestRunWritesOutputs(t *testing.T) {
 	}
 }
 
-// TestServerDiesMidRun: the run finishes, errors are counted, the result is written.
-func TestServerDiesMidRun(t *testing.T) {
-	url, srv := serve(t)
-	out := filepath.Join(t.TempDir(), "run.json")
-	time.AfterFunc(300*time.Millisecond, func() { srv.Close() })
-	var stdout, stderr bytes.Buffer
-	if err := run([]string{"loadgen", "-c", "4", "-d", "800ms", "--warmup", "0s", "--timeout", "1s", "-o", out, url}, &stdout, &stderr); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	res, err := results.Read(out)
+// failingServer answers every request the way mode says a broken server
+// does: "status line" sends a status line and closes, "half body" a
+// header promising 1000 bytes and 500 of them, "no response" closes
+// without a byte, "reset" resets the connection, "error status" answers
+// 503. It returns the URL and the server, for a test that closes it.
+func failingServer(t *testing.T, mode string) (string, *http.Server) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("result: %v", err)
+		t.Fatal(err)
 	}
-	if res.RequestsTotal == 0 || res.ErrorsTotal == 0 {
-		t.Errorf("got %d requests, %d errors; want both > 0", res.RequestsTotal, res.ErrorsTotal)
+	h := func(w http.ResponseWriter, _ *http.Request) {
+		switch mode {
+		case "ok":
+			w.Write([]byte("hi"))
+			return
+		case "error status":
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		switch mode {
+		case "status line":
+			buf.WriteString("HTTP/1.1 200 OK\r\n")
+		case "half body":
+			buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("x", 500))
+		case "reset":
+			conn.(*net.TCPConn).SetLinger(0)
+		}
+		buf.Flush()
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(h)}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String() + "/", srv
+}
+
+// TestServerFailures runs the CLI against servers that die, refuse or
+// answer partially: each run ends with a valid result document that
+// counts the errors by class, names the dominant one and says what
+// happened, in the document and in one line on stderr.
+func TestServerFailures(t *testing.T) {
+	tests := []struct {
+		mode      string
+		class     results.ErrorClass
+		responses bool   // some responses complete
+		exitErr   string // "" for a run that ends normally
+		note      string
+	}{
+		{"dies mid-run", results.ConnectRefused, true, "", "stopped during the run); the last response completed"},
+		{"refuses at start", results.ConnectRefused, false, "server unreachable", "no request sent"},
+		{"status line", results.ShortBody, false, "", "closed connections in the middle of responses"},
+		{"half body", results.ShortBody, false, "", "closed connections in the middle of responses"},
+		{"no response", results.ReadError, false, "", "without a response"},
+		{"reset", results.Reset, false, "", "the server reset connections"},
+		{"error status", results.BadStatus, true, "", "error statuses"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			url := ""
+			switch tt.mode {
+			case "dies mid-run":
+				var srv *http.Server
+				url, srv = failingServer(t, "ok")
+				time.AfterFunc(200*time.Millisecond, func() { srv.Close() })
+			case "refuses at start":
+				ln, _ := net.Listen("tcp", "127.0.0.1:0")
+				url = "http://" + ln.Addr().String() + "/"
+				ln.Close()
+			default:
+				url, _ = failingServer(t, tt.mode)
+			}
+			out := filepath.Join(t.TempDir(), "run.json")
+			var stdout, stderr bytes.Buffer
+			err := run([]string{"loadgen", "-c", "4", "-d", "500ms", "--warmup", "0s", "--timeout", "1s", "-o", out, url}, &stdout, &stderr)
+			switch {
+			case tt.exitErr == "" && err != nil:
+				t.Fatalf("run: got %v, want a normal end", err)
+			case tt.exitErr != "" && (err == nil || !strings.Contains(err.Error(), tt.exitErr) || strings.Contains(err.Error(), "\n")):
+				t.Fatalf("run: got %v, want one line mentioning %q", err, tt.exitErr)
+			}
+			res, rerr := results.Read(out)
+			if rerr != nil {
+				t.Fatalf("result: %v", rerr)
+			}
+			n, _ := res.Errors.Count(tt.class)
+			if n == 0 || res.DominantError != tt.class || (res.RequestsTotal > 0) != tt.responses {
+				t.Errorf("result: got %d %s errors of %+v, dominant %q, %d requests; want > 0, %s, responses %v",
+					n, tt.class, res.Errors, res.DominantError, res.RequestsTotal, tt.class, tt.responses)
+			}
+			if !strings.Contains(res.Note, tt.note) || !strings.Contains(res.Note, string(tt.class)) {
+				t.Errorf("note: got %q, want it to name %s and say %q", res.Note, tt.class, tt.note)
+			}
+			if tt.exitErr == "" && !strings.Contains(stderr.String(), "loadgen: "+res.Note+"\n") {
+				t.Errorf("stderr: got %q, want the note on a line of its own", stderr.String())
+			}
+		})
 	}
 }
 
@@ -180,4 +267,116 @@ func TestInterrupt(t *testing.T) {
 	if !res.Interrupted || res.RequestsTotal == 0 {
 		t.Errorf("got interrupted %v with %d requests; want true, > 0", res.Interrupted, res.RequestsTotal)
 	}
+}
+
+// mountFull mounts a 64 KiB tmpfs on a new directory (unmounted when the
+// test ends), lets setup put files in it, then fills what is left.
+func mountFull(t *testing.T, setup func(dir string)) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs to fill needs root")
+	}
+	dir := filepath.Join(t.TempDir(), "full")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v", os.NewSyscallError("mount", err))
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	setup(dir)
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for block := make([]byte, 4096); ; {
+		if _, err := f.Write(block); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill %s: %v", dir, err)
+			}
+			return dir
+		}
+	}
+}
+
+// snapshot returns every file of dir by name with its content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = string(b)
+	}
+	return files
+}
+
+// TestFullDisk writes the outputs to a full file system: the binary must
+// exit non-zero with one clear line, leave no temporary or partial file,
+// and leave the earlier outputs byte for byte.
+func TestFullDisk(t *testing.T) {
+	url, _ := serve(t)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"result over an earlier one", []string{"-o", "run.json"}},
+		{"new result", []string{"-o", "new.json"}},
+		{"hdr log over an earlier one", []string{"--hdr-log", "run.hlog"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := mountFull(t, func(dir string) {
+				var stdout, stderr bytes.Buffer
+				args := []string{"loadgen", "-c", "2", "-d", "100ms", "--warmup", "0s", url,
+					"-o", filepath.Join(dir, "run.json"), "--hdr-log", filepath.Join(dir, "run.hlog")}
+				if err := run(args, &stdout, &stderr); err != nil {
+					t.Fatalf("earlier run: %v", err)
+				}
+			})
+			before := snapshot(t, dir)
+			args := []string{"-c", "2", "-d", "100ms", "--warmup", "0s", url, tt.args[0], filepath.Join(dir, tt.args[1])}
+			cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperProcess$", "--"}, args...)...)
+			cmd.Env = append(os.Environ(), "LOADGEN_HELPER=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+				t.Errorf("exit: got %v, want a non-zero status", err)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], "no space left on device") || !strings.HasPrefix(lines[0], "loadgen: ") {
+				t.Errorf("stderr: got %q, want one line starting loadgen: and saying no space left on device", stderr.String())
+			}
+			after := snapshot(t, dir)
+			if len(after) != len(before) {
+				t.Errorf("files: got %d (%v), want the %d there were before", len(after), keys(after), len(before))
+			}
+			for name, content := range before {
+				if after[name] != content {
+					t.Errorf("%s: changed by the failed run, want it byte for byte as before", name)
+				}
+			}
+		})
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

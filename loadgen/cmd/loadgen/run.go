@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/fileset"
+	"flashbench/internal/atomicfile"
 	"flashbench/loadgen"
 	"flashbench/results"
 )
@@ -70,7 +72,7 @@ func attack(c *cli.Context) error {
 		return cli.Exit(err, 1)
 	}
 	if err := loadgen.Preflight(cfg.URL); err != nil {
-		return cli.Exit(fmt.Errorf("loadgen: server unreachable: %w", err), 1)
+		return unreachable(c, cfg, paths, err)
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -96,9 +98,34 @@ func attack(c *cli.Context) error {
 	if err := loadgen.WriteSummary(c.App.Writer, rep); err != nil {
 		return cli.Exit(fmt.Errorf("loadgen: summary: %w", err), 1)
 	}
-	return writeOutputs(c, rep, paths)
+	if rep.Note != "" {
+		fmt.Fprintf(c.App.ErrWriter, "loadgen: %s\n", rep.Note)
+	}
+	if err := writeOutputs(c, rep, paths); err != nil {
+		return cli.Exit(fmt.Errorf("loadgen: %w", err), 1)
+	}
+	return nil
 }
 
+// unreachable ends a run whose server could not be reached: one error
+// line, and the outputs asked for all the same (the failed attempt
+// counted by class, the note saying why), so a script or the harness
+// keeps a document of what happened.
+func unreachable(c *cli.Context, cfg loadgen.Config, paths loadgen.Paths, perr error) error {
+	err := fmt.Errorf("loadgen: server unreachable: %w", perr)
+	rep, rerr := loadgen.Unreachable(cfg, perr)
+	if rerr == nil {
+		rerr = writeOutputs(c, rep, paths)
+	}
+	if rerr != nil {
+		return cli.Exit(fmt.Sprintf("%v; and the outputs: %v", err, rerr), 1)
+	}
+	return cli.Exit(err, 1)
+}
+
+// writeOutputs writes the result document and the interval log, each
+// atomically: a full disk or a crash leaves the earlier file, never half
+// of a new one. Its errors lack the command's prefix.
 func writeOutputs(c *cli.Context, rep *loadgen.Report, paths loadgen.Paths) error {
 	if out := c.String("output"); out != "" {
 		res, err := rep.Result(paths)
@@ -106,20 +133,16 @@ func writeOutputs(c *cli.Context, rep *loadgen.Report, paths loadgen.Paths) erro
 			err = results.Write(out, res)
 		}
 		if err != nil {
-			return cli.Exit(err, 1)
+			return err
 		}
 	}
 	if out := c.String("hdr-log"); out != "" {
-		f, err := os.Create(out)
-		if err != nil {
-			return cli.Exit(fmt.Errorf("loadgen: hdr log: %w", err), 1)
+		var buf bytes.Buffer
+		if err := loadgen.WriteHdrLog(&buf, rep); err != nil {
+			return err
 		}
-		err = loadgen.WriteHdrLog(f, rep)
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("loadgen: hdr log: %w", cerr)
-		}
-		if err != nil {
-			return cli.Exit(err, 1)
+		if err := atomicfile.WriteFile(out, buf.Bytes()); err != nil {
+			return fmt.Errorf("hdr log %s: %w", out, err)
 		}
 	}
 	return nil
