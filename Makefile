@@ -6,8 +6,9 @@ CMDS      = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}'
 CGI_CMDS  = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./cgi-apps/... 2>/dev/null)
 FUZZTIME  ?= 10s
 TESTFLAGS ?= -count=1 -timeout 9m
+SOAK_DURATION ?= 10m
 
-.PHONY: all build test vet fuzz clean bench bench-loadgen bench-servers vagrant-bench
+.PHONY: all build test vet fuzz clean bench bench-loadgen bench-servers vagrant-bench soak
 
 all: build
 
@@ -46,6 +47,12 @@ vagrant-bench: build
 	vagrant up
 	mkdir -p .vagrant && vagrant ssh-config > .vagrant/ssh-config
 	$(BIN)/harness run --bin $(BIN) hotos97 --topology ssh --ssh-config .vagrant/ssh-config --server-host server --client-hosts client --server-addr 198.18.10.10
+
+# soak: every architecture at once for SOAK_DURATION of mixed load while
+# faults are injected; fails on a leak, a crash or a lost result
+# (results/soak/<timestamp>/soak.json and soak.md).
+soak: build
+	$(BIN)/harness soak --bin $(BIN) --duration $(SOAK_DURATION)
 
 # bench-loadgen: loadgen against wrk on nginx, side by side; prints the ratios.
 bench-loadgen:

@@ -19,7 +19,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
-		Commands:        []*cli.Command{listCommand(), runCommand(), reportCommand(), compareCommand()},
+		Commands:        []*cli.Command{listCommand(), runCommand(), reportCommand(), compareCommand(), soakCommand()},
 		ExitErrHandler:  func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return cli.Exit(fmt.Errorf("harness: %w", err), 1)

@@ -1,0 +1,166 @@
+package soak
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// testLog sends a run's progress lines to the test log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestSoakPasses runs the real soak, shortened, against an event-driven
+// server, one with helpers and the prefork pool: it must pass, with
+// every kind of fault injected and the report complete.
+func TestSoakPasses(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	rep, err := Run(context.Background(), Options{BinDir: binDir, OutDir: out, FileSetDir: t.TempDir(),
+		Archs: []string{"amped", "prefork", "sped"}, Duration: 20 * time.Second, Interval: 8 * time.Second,
+		Warmup: 2 * time.Second, Seed: 3, Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Passed {
+		t.Fatalf("got failures %q, want none", rep.Failures)
+	}
+	for _, a := range rep.Archs {
+		if a.Requests == 0 || a.Start.FDsCore == 0 || a.End.RSSAnonCoreBytes == 0 || a.FaultsInjected == 0 {
+			t.Errorf("%s: got requests %d, fds %d, anon RSS %d, faults %d; want each above 0",
+				a.Arch, a.Requests, a.Start.FDsCore, a.End.RSSAnonCoreBytes, a.FaultsInjected)
+		}
+		if a.Shutdown == nil || a.Shutdown.InFlight != 2 || a.Shutdown.Completed != 2 {
+			t.Errorf("%s: got shutdown %+v, want 2 of 2 requests in flight completed", a.Arch, a.Shutdown)
+		}
+	}
+	checkKinds(t, rep)
+	checkFiles(t, out, rep)
+}
+
+// checkKinds checks that every kind of fault was injected, and acted on.
+func checkKinds(t *testing.T, rep *Report) {
+	t.Helper()
+	acted := map[string]bool{}
+	for _, f := range rep.Faults {
+		acted[f.Kind] = acted[f.Kind] || !f.Skipped
+	}
+	kinds := []string{FaultShutdown}
+	for _, k := range faultKinds {
+		kinds = append(kinds, k.name)
+	}
+	for _, k := range kinds {
+		if !acted[k] {
+			t.Errorf("fault %s: not injected or always skipped; faults: %+v", k, rep.Faults)
+		}
+	}
+}
+
+// checkFiles checks soak.json, soak.md and the interval documents.
+func checkFiles(t *testing.T, out string, rep *Report) {
+	t.Helper()
+	var doc struct {
+		SchemaVersion int  `json:"schema_version"`
+		Passed        bool `json:"passed"`
+		Archs         []struct {
+			Arch     string         `json:"arch"`
+			Requests int64          `json:"requests_total"`
+			Errors   map[string]any `json:"errors"`
+			Start    map[string]any `json:"start"`
+			End      map[string]any `json:"end"`
+		} `json:"archs"`
+		Faults  []map[string]any `json:"faults"`
+		Results ResultsCheck     `json:"results"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "soak.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("soak.json: %v", err)
+	}
+	if doc.SchemaVersion != SchemaVersion || !doc.Passed || len(doc.Archs) != 3 || len(doc.Faults) != len(rep.Faults) {
+		t.Errorf("soak.json: got version %d, passed %v, %d archs, %d faults; want %d, true, 3, %d",
+			doc.SchemaVersion, doc.Passed, len(doc.Archs), len(doc.Faults), SchemaVersion, len(rep.Faults))
+	}
+	for _, a := range doc.Archs {
+		for _, key := range []string{"fds_core", "rss_anon_core_bytes", "processes", "zombies"} {
+			if _, ok := a.End[key]; !ok || a.Start[key] == nil {
+				t.Errorf("soak.json %s: start or end has no %s", a.Arch, key)
+			}
+		}
+		if _, ok := a.Errors["checksum_mismatch"]; !ok || a.Requests == 0 {
+			t.Errorf("soak.json %s: got requests %d, errors %v", a.Arch, a.Requests, a.Errors)
+		}
+	}
+	rc := doc.Results
+	if rc.IntervalFiles < 6 || rc.FilesReadBack != rc.IntervalFiles || rc.RequestsReadBack != rc.RequestsCounted || len(rc.Lost) != 0 {
+		t.Errorf("results: got %+v, want at least 6 interval files, all read back with the counted requests", rc)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "intervals", "*", "*.json"))
+	if len(files) != rc.IntervalFiles {
+		t.Errorf("got %d interval files on disk, want %d", len(files), rc.IntervalFiles)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "soak.md"))
+	if err != nil || !strings.Contains(string(md), "| arch | requests | errors by class |") {
+		t.Errorf("soak.md: got %v, want the per-architecture table", err)
+	}
+}
+
+// TestSoakFails runs the soak against stand-in servers: one that leaks a
+// descriptor per request, one that is killed outright during the load
+// (and whose interval documents are then deleted or cut short), and a
+// healthy one. The first two must fail for those reasons, the third pass.
+func TestSoakFails(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	o := Options{BinDir: fakeBin(t, "sped=leak"), OutDir: out, FileSetDir: t.TempDir(),
+		Archs: []string{"sped", "threaded", "nethttp"}, Duration: 10 * time.Second, Interval: 4 * time.Second,
+		Warmup: 2 * time.Second, Seed: 5, Log: testLog{t}, settleEnd: 3 * time.Second}
+	killed := make(chan error, 1)
+	o.onLoad = func(pids map[string]int) {
+		go func() {
+			time.Sleep(3 * time.Second)
+			killed <- syscall.Kill(pids["threaded"], syscall.SIGKILL)
+		}()
+	}
+	o.beforeReport = func(dir string) {
+		os.Remove(filepath.Join(dir, "threaded", "conn-000.json"))
+		os.Truncate(filepath.Join(dir, "threaded", "keepalive-000.json"), 100)
+	}
+	rep, err := Run(context.Background(), o)
+	if kerr := <-killed; kerr != nil {
+		t.Fatalf("kill threaded: %v", kerr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"sped":     {"descriptors (cached files aside) grew"},
+		"threaded": {"crashed: the server exited", "result lost: conn interval 0", "result lost: keepalive interval 0"},
+		"nethttp":  nil,
+	}
+	for _, a := range rep.Archs {
+		for _, w := range want[a.Arch] {
+			if !slices.ContainsFunc(a.Failures, func(f string) bool { return strings.Contains(f, w) }) {
+				t.Errorf("%s: got failures %q, want one containing %q", a.Arch, a.Failures, w)
+			}
+		}
+		if passed := want[a.Arch] == nil; a.Passed != passed {
+			t.Errorf("%s: got passed %v (failures %q), want %v", a.Arch, a.Passed, a.Failures, passed)
+		}
+	}
+	if rep.Passed || len(rep.Results.Lost) != 2 {
+		t.Errorf("got passed %v with lost results %q, want a failed run with 2 lost", rep.Passed, rep.Results.Lost)
+	}
+}
