@@ -289,15 +289,17 @@ func eachLine(r io.Reader, fn func(n int, line string) error) error {
 
 // requestPath accepts an origin-form path, or an http URL whose path it keeps.
 func requestPath(s string) (string, error) {
+	p := s
 	if strings.HasPrefix(s, "http://") {
 		t, err := parseTarget(s)
 		if err != nil {
 			return "", err
 		}
-		return t.path, nil
+		p = t.path
 	}
-	if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, " \t\r\n") {
+	// A space or a control byte would end or split the request line.
+	if !strings.HasPrefix(p, "/") || strings.IndexFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
 		return "", fmt.Errorf("bad path %q", s)
 	}
-	return s, nil
+	return p, nil
 }
