@@ -13,9 +13,12 @@
 package baseline
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -75,4 +78,67 @@ func fileListener(lfd int) (net.Listener, error) {
 		return nil, fmt.Errorf("baseline: listener: %w", err)
 	}
 	return ln, nil
+}
+
+// stopping makes Run outlast Shutdown: net/http's and fasthttp's Serve
+// return as soon as a shutdown begins, before the requests in flight are
+// done, and the process would exit under them. It also stops the shared
+// listening socket itself, which the servers' own duplicates of it would
+// leave listening.
+type stopping struct {
+	lfd   int
+	begun atomic.Bool
+	done  chan struct{}
+}
+
+func newStopping(lfd int) *stopping { return &stopping{lfd: lfd, done: make(chan struct{})} }
+
+// begin marks the shutdown begun and refuses new connections from now on
+// (shutdown(2) of a listening socket ends its listening, as the event
+// loops do).
+func (s *stopping) begin() {
+	s.begun.Store(true)
+	unix.Shutdown(s.lfd, unix.SHUT_RD)
+}
+
+// end marks the shutdown over.
+func (s *stopping) end() { close(s.done) }
+
+// wait is what Run returns after Serve returned err: nil once the
+// shutdown under way has ended, err when no shutdown was asked for.
+func (s *stopping) wait(err error) error {
+	if !s.begun.Load() {
+		return err
+	}
+	<-s.done
+	return nil
+}
+
+// retryListener retries the Accept errors that pass once descriptors or
+// memory are freed, backing off from 5 ms to 1 s as net/http does: fasthttp
+// takes them for permanent and ends Serve, so the first descriptor
+// exhaustion would end the server.
+type retryListener struct{ net.Listener }
+
+// Accept accepts a connection, waiting out EMFILE, ENFILE, ENOBUFS,
+// ENOMEM and ECONNABORTED.
+func (l retryListener) Accept() (net.Conn, error) {
+	delay := 5 * time.Millisecond
+	for {
+		c, err := l.Listener.Accept()
+		if err == nil || !retryable(err) {
+			return c, err
+		}
+		time.Sleep(delay)
+		delay = min(2*delay, time.Second)
+	}
+}
+
+func retryable(err error) bool {
+	for _, errno := range []syscall.Errno{unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM, unix.ECONNABORTED} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
 }

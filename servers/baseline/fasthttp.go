@@ -12,8 +12,9 @@ import (
 // compression, no generated directory pages, no byte ranges, index.html
 // as the index; fasthttp's own open-file cache stays on, as it ships.
 type FastHTTP struct {
-	srv *fasthttp.Server
-	ln  net.Listener
+	srv  *fasthttp.Server
+	ln   net.Listener
+	stop *stopping
 }
 
 // NewFastHTTP returns a fasthttp file server for root on the listening
@@ -50,20 +51,22 @@ func NewFastHTTP(lfd int, root string, opts Options) (*FastHTTP, error) {
 			}
 		}
 	}
-	return &FastHTTP{srv: srv, ln: ln}, nil
+	return &FastHTTP{srv: srv, ln: retryListener{ln}, stop: newStopping(lfd)}, nil
 }
 
 // Addr returns the listening address.
 func (s *FastHTTP) Addr() net.Addr { return s.ln.Addr() }
 
-// Run serves until Shutdown.
+// Run serves until Shutdown has finished.
 func (s *FastHTTP) Run() error {
-	return s.srv.Serve(s.ln)
+	return s.stop.wait(s.srv.Serve(s.ln))
 }
 
 // Shutdown stops accepting and waits up to deadline for the connections
 // to go idle and close.
 func (s *FastHTTP) Shutdown(deadline time.Duration) {
+	s.stop.begin()
+	defer s.stop.end()
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	s.srv.ShutdownWithContext(ctx)

@@ -2,7 +2,6 @@ package baseline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -24,6 +23,7 @@ type NetHTTP struct {
 	srv  *http.Server
 	ln   net.Listener
 	root *os.Root
+	stop *stopping
 }
 
 // NewNetHTTP returns a net/http file server for root on the listening
@@ -57,24 +57,22 @@ func NewNetHTTP(lfd int, root string, opts Options) (*NetHTTP, error) {
 			}
 		}
 	}
-	return &NetHTTP{srv: srv, ln: ln, root: r}, nil
+	return &NetHTTP{srv: srv, ln: ln, root: r, stop: newStopping(lfd)}, nil
 }
 
 // Addr returns the listening address.
 func (s *NetHTTP) Addr() net.Addr { return s.ln.Addr() }
 
-// Run serves until Shutdown.
+// Run serves until Shutdown has finished.
 func (s *NetHTTP) Run() error {
-	err := s.srv.Serve(s.ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return s.stop.wait(s.srv.Serve(s.ln))
 }
 
 // Shutdown stops accepting, waits up to deadline for the requests in
 // flight, then closes every connection.
 func (s *NetHTTP) Shutdown(deadline time.Duration) {
+	s.stop.begin()
+	defer s.stop.end()
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	if s.srv.Shutdown(ctx) != nil {

@@ -38,6 +38,19 @@ type Config struct {
 	// SendFile plans file bodies as BodyFile (descriptor, offset, length)
 	// instead of BodyMapped.
 	SendFile bool
+	// Lease takes a read lease (fcntl F_SETLEASE F_RDLCK) on every file
+	// the core opens, so that no one can truncate or write a file whose
+	// pages a socket may still reference after sendfile: a truncation
+	// zeroes the part of a page-cache folio past the new end in place.
+	// The kernel makes the writer wait and signals SIGIO; the
+	// architecture must then call BrokenLeases, stop sending from those
+	// files and release them once no socket references their pages, and
+	// close retired files the same way (RetiredLeases). A file that
+	// cannot be leased because someone has it open for writing (EAGAIN)
+	// is answered 503 and not cached; one that cannot be leased at all
+	// (not its owner without CAP_LEASE, leases disabled or unsupported)
+	// is sent as mapped chunks.
+	Lease bool
 	// CGIPrefix is the path prefix under which a request names a CGI
 	// program (see CGIName), default "/cgi-bin/".
 	CGIPrefix string

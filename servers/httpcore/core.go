@@ -18,11 +18,14 @@ type Core struct {
 	paths   *pathCache   // nil when off
 	headers *headerCache // nil when off
 	chunks  *mmapCache   // nil when off
+	leases  *leaseSet    // nil unless Config.Lease
 
 	pathHits, pathMisses     atomic.Uint64
 	headerHits, headerMisses atomic.Uint64
 	mmapHits, mmapMisses     atomic.Uint64
 	mappedBytes              atomic.Int64
+	leaseBreaks              atomic.Uint64
+	leaseBusy, leaseRefused  atomic.Uint64
 }
 
 // Stats are a Core's cache counters since New.
@@ -33,6 +36,10 @@ type Stats struct {
 	// MappedBytes is the number of bytes mapped right now, cached or
 	// still referenced by a Plan.
 	MappedBytes int64
+	// LeaseBreaks counts the leased files whose lease the kernel broke
+	// (Config.Lease); LeaseBusy the opens whose lease was refused with
+	// EAGAIN (a writer), LeaseRefused those refused for good.
+	LeaseBreaks, LeaseBusy, LeaseRefused uint64
 }
 
 // New opens the document root and builds a Core with the configured
@@ -63,6 +70,9 @@ func New(cfg Config) (*Core, error) {
 	if !cfg.NoMmapCache {
 		c.chunks = newMmapCache(cfg.MmapCacheBytes)
 	}
+	if cfg.Lease {
+		c.leases = &leaseSet{files: make(map[*File]struct{})}
+	}
 	return c, nil
 }
 
@@ -77,6 +87,9 @@ func (c *Core) Close() error {
 	}
 	if c.chunks != nil {
 		c.chunks.clear()
+	}
+	if c.leases != nil {
+		c.leases.close()
 	}
 	if err := c.root.Close(); err != nil {
 		return fmt.Errorf("httpcore: close root: %w", err)
@@ -97,5 +110,8 @@ func (c *Core) Stats() Stats {
 		MmapHits:     c.mmapHits.Load(),
 		MmapMisses:   c.mmapMisses.Load(),
 		MappedBytes:  c.mappedBytes.Load(),
+		LeaseBreaks:  c.leaseBreaks.Load(),
+		LeaseBusy:    c.leaseBusy.Load(),
+		LeaseRefused: c.leaseRefused.Load(),
 	}
 }

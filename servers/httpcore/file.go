@@ -34,6 +34,17 @@ type File struct {
 	checked atomic.Int64
 	// onRelease replaces closing osf for a File made by NewBufferFile.
 	onRelease func()
+
+	// lease is set by open, before the File is shared (Config.Lease).
+	lease leaseState
+	// leases is the Core's registry of a leased File, nil otherwise.
+	leases *leaseSet
+	// stale is set when the lease breaks or the File is retired.
+	stale atomic.Bool
+	// retired is guarded by leases.mu: unreferenced, open for its lease.
+	retired bool
+	// cacheKey is the pathname cache key, guarded by the cache's lock.
+	cacheKey string
 }
 
 // Size returns the file size in bytes at open time.
@@ -57,10 +68,15 @@ func (f *File) acquire() { f.refs.Add(1) }
 
 // Release drops the caller's reference from CachedFile or Resolve, for a
 // caller that does not hand the File to PlanFile (which takes it over).
+// The last release closes the descriptor, except that a leased File is
+// retired, still open, until its holder drains it (Core.RetiredLeases).
 func (f *File) Release() {
 	if n := f.refs.Add(-1); n == 0 {
 		if f.onRelease != nil {
 			f.onRelease()
+			return
+		}
+		if f.leases != nil && f.leases.retire(f) {
 			return
 		}
 		f.osf.Close()

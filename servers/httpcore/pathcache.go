@@ -45,9 +45,11 @@ func (pc *pathCache) put(key []byte, f *File) {
 	pc.mu.Lock()
 	if e := pc.m[string(key)]; e != nil {
 		drop, e.f = e.f, f
+		f.cacheKey = e.key
 		pc.lru.moveFront(e)
 	} else {
 		e = &pathEntry{key: string(key), f: f}
+		f.cacheKey = e.key
 		pc.m[e.key] = e
 		pc.lru.pushFront(e)
 		if len(pc.m) > pc.max {
@@ -67,6 +69,20 @@ func (pc *pathCache) put(key []byte, f *File) {
 func (pc *pathCache) remove(key []byte, f *File) {
 	pc.mu.Lock()
 	e := pc.m[string(key)]
+	if e == nil || e.f != f {
+		pc.mu.Unlock()
+		return
+	}
+	pc.lru.unlink(e)
+	delete(pc.m, e.key)
+	pc.mu.Unlock()
+	f.Release()
+}
+
+// removeFile drops f's entry if it still holds f.
+func (pc *pathCache) removeFile(f *File) {
+	pc.mu.Lock()
+	e := pc.m[f.cacheKey]
 	if e == nil || e.f != f {
 		pc.mu.Unlock()
 		return

@@ -76,7 +76,7 @@ func (c *Core) Resolve(path []byte) (*File, *Error) {
 	if c.paths != nil {
 		if f := c.paths.get(key); f != nil {
 			fresh := !c.cfg.AlwaysRevalidate && now.UnixNano()-f.checked.Load() < int64(c.cfg.Revalidate)
-			if fresh || c.unchanged(f) {
+			if !f.Stale() && (fresh || c.unchanged(f)) {
 				f.checked.Store(now.UnixNano())
 				c.pathHits.Add(1)
 				return f, nil
@@ -90,7 +90,9 @@ func (c *Core) Resolve(path []byte) (*File, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.paths != nil {
+	// A file whose lease is busy is not cached: the next request tries
+	// again, and gets a lease once the writer is done.
+	if c.paths != nil && f.lease != leaseBusy {
 		c.paths.put(key, f)
 	}
 	return f, nil
@@ -99,7 +101,10 @@ func (c *Core) Resolve(path []byte) (*File, *Error) {
 // PlanFile fills p with the response for f, taking over the caller's
 // reference on f: 304 when If-Modified-Since is not older than the file,
 // the header alone for HEAD, else the header and the body as mapped
-// chunks (or as a file range with Config.SendFile).
+// chunks (or as a file range with Config.SendFile). With Config.Lease a
+// file range is planned only for a leased file; a body of a file whose
+// lease is busy is answered 503, and one of a file that cannot be leased
+// at all is sent as mapped chunks (see Config.Lease).
 func (c *Core) PlanFile(req *Request, f *File, p *Plan) {
 	now := c.now()
 	date := c.date.get(now)
@@ -118,7 +123,14 @@ func (c *Core) PlanFile(req *Request, f *File, p *Plan) {
 		f.Release()
 		return
 	}
-	if c.cfg.SendFile {
+	if c.cfg.SendFile && f.lease != leaseRefused {
+		if f.lease == leaseBusy {
+			// Someone has the file open for writing, or is about to
+			// truncate it: its pages could change under the socket.
+			f.Release()
+			c.RespondError(503, req, p)
+			return
+		}
 		p.Kind, p.File, p.Offset, p.Length = BodyFile, f, 0, f.id.size
 		return
 	}

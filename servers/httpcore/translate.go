@@ -166,6 +166,12 @@ func (c *Core) open(name string, now time.Time) (*File, *Error) {
 		return nil, errNotRegular
 	}
 	f := &File{osf: osf, fd: fd, name: name, ctype: MIMEType(name)}
+	if c.leases != nil {
+		if e := c.lease(f, &st); e != nil {
+			osf.Close()
+			return nil, e
+		}
+	}
 	f.id = statID(&st)
 	f.modTime = time.Unix(st.Mtim.Unix())
 	AppendHTTPDate(f.lastMod[:0], f.modTime)

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,9 +72,8 @@ func cgiDir(t *testing.T) (dir, marker string) {
 // cgiCases are the CGI rows of the table: confinement to the CGI
 // directory on every architecture, and a CGI process killed under load.
 func cgiCases() []robustCase {
-	all := append(slices.Clone(flashArchs), baselineArchs...)
 	return []robustCase{
-		{name: "cgi-confinement", archs: all, custom: true, run: testCGIConfinement},
+		{name: "cgi-confinement", archs: allArchs(), custom: true, run: testCGIConfinement},
 		{name: "kill-cgi", custom: true, run: testKillCGI},
 	}
 }

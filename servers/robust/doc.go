@@ -6,8 +6,4 @@
 // architecture. The suite lives in the package's tests; run it with
 //
 //	go test ./servers/robust/
-//
-// and the reproductions of known, not yet fixed bugs with
-//
-//	go test -tags knownbugs ./servers/robust/
 package robust

@@ -34,6 +34,9 @@ var flashArchs = []string{"sped", "amped", "flashlite", "forking", "prefork", "t
 // the root may ever be served.
 var baselineArchs = []string{"nethttp", "fasthttp"}
 
+// allArchs are the flashbench architectures and the baselines.
+func allArchs() []string { return append(slices.Clone(flashArchs), baselineArchs...) }
+
 // Pool sizes: small, so that the process and thread architectures start
 // fast, large enough that a few slow clients leave room for others.
 const (
@@ -67,11 +70,7 @@ type robustCase struct {
 	args []string
 	// custom means the case starts its own server (run gets env.srv nil).
 	custom bool
-	// knownBugs maps an architecture to the known bug that makes the case
-	// fail there: TestRobust leaves it out, TestKnownBugs (build tag
-	// knownbugs) runs it.
-	knownBugs map[string]string
-	run       func(t *testing.T, e *env)
+	run    func(t *testing.T, e *env)
 }
 
 // env is what a case gets: the architecture, its docroot and its server.
@@ -110,15 +109,11 @@ func cases() []robustCase {
 // applies to, each architecture in a parallel subtest, each case on a
 // server of its own.
 func TestRobust(t *testing.T) {
-	for _, arch := range append(slices.Clone(flashArchs), baselineArchs...) {
+	for _, arch := range allArchs() {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
 			for _, c := range cases() {
 				if !applies(c, arch) {
-					continue
-				}
-				if bug := c.knownBugs[arch]; bug != "" {
-					t.Logf("%s: left out, %s (go test -tags knownbugs -run TestKnownBugs)", c.name, bug)
 					continue
 				}
 				t.Run(c.name, func(t *testing.T) { runCase(t, arch, c) })

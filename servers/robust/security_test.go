@@ -75,8 +75,7 @@ func securityRequests() []conformance.Case {
 
 // securityCases: every architecture, the baselines included.
 func securityCases() []robustCase {
-	all := append(slices.Clone(flashArchs), baselineArchs...)
-	return []robustCase{{name: "security", archs: all, run: testSecurity}}
+	return []robustCase{{name: "security", archs: allArchs(), run: testSecurity}}
 }
 
 // testSecurity runs the security requests, one subtest each. Every

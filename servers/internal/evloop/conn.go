@@ -22,6 +22,7 @@ type Conn struct {
 	closeAfter bool // close once the queued output is sent
 	lingerNext bool // and linger first: an error response
 	lingering  bool
+	parked     bool // stopped by a lease break: the lease drain closes it
 
 	// timeout list links
 	tlist        uint8
@@ -82,6 +83,9 @@ func (l *Loop) newConn(fd int) {
 
 // connEvent handles the epoll events of a connection.
 func (l *Loop) connEvent(c *Conn, ev uint32) {
+	if c.parked {
+		return
+	}
 	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		c.readable = true
 	} else if c.outEmpty() {
@@ -209,8 +213,13 @@ func (l *Loop) serveRaw(c *Conn) bool {
 	return true
 }
 
-// queue appends the response in p (plans[qhi]) to the output.
+// queue appends the response in p (plans[qhi]) to the output. A file
+// whose lease broke while its response waited (for a helper) may not be
+// sent from any more: that response becomes a 503.
 func (l *Loop) queue(c *Conn, p *httpcore.Plan) {
+	if p.Kind == httpcore.BodyFile && p.File.Stale() {
+		l.core.RespondError(503, &c.req, p)
+	}
 	c.qhi++
 	c.served++
 	c.reqStart = l.now
@@ -369,7 +378,7 @@ func (l *Loop) close(c *Conn) {
 		l.fds[c.fd] = fdEntry{}
 	}
 	rawClose(c.fd) // also leaves the epoll set: the descriptor is not shared
-	c.closed = true
+	c.closed, c.parked = true, false
 	l.nconns--
 	c.releaseQueued()
 	if !c.pending {

@@ -18,6 +18,12 @@
 // Timeouts live in four intrusive lists (header, idle, write, linger),
 // each kept in deadline order; the loop checks their heads after every
 // epoll_wait and sleeps until the nearest one.
+//
+// With a core that leases the files it opens (httpcore.Config.Lease, the
+// Flash-Lite data path), the loop also keeps sendfile'd pages immutable
+// while a socket may reference them: on a lease break it stops sending
+// from the file and gives the lease up only once the data in flight is
+// drained (lease.go).
 package evloop
 
 import (
@@ -124,6 +130,8 @@ type Loop struct {
 	maxBuf            int
 	limits            httpcore.Limits
 
+	leases *leaseWatch // nil unless the core leases its files
+
 	fds    []fdEntry // by descriptor
 	events [256]unix.EpollEvent
 	now    int64 // monotonic nanoseconds, refreshed every round
@@ -156,6 +164,12 @@ func New(lfd int, core *httpcore.Core, h Handler, opts Options) (*Loop, error) {
 		return nil, err
 	}
 	l.core, l.handler = core, h
+	if core.Config().Lease {
+		if l.leases, err = newLeaseWatch(l); err != nil {
+			l.closeFds()
+			return nil, fmt.Errorf("evloop: new: %w", err)
+		}
+	}
 	l.limits = core.Config().Limits.WithDefaults()
 	// The parser refuses any header longer than this, so the buffer never
 	// needs to grow past it.
@@ -303,6 +317,9 @@ func (l *Loop) closeAll() {
 		if e.conn != nil && e.conn.fd == fd {
 			l.close(e.conn)
 		}
+	}
+	if l.leases != nil {
+		l.leases.close()
 	}
 	l.closeFds()
 }
