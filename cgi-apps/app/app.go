@@ -1,9 +1,12 @@
 // Package app is the runtime of flashbench's persistent CGI programs: it
 // reads request frames (cgiproto) from standard input, calls the
-// program's handler, and writes response frames to standard output, one
-// request at a time, for as long as the server keeps the pipe open. With a
+// program's handler for each in turn, and writes response frames to
+// standard output, for as long as the server keeps the pipe open. The
+// requests that arrive together are answered with one write. With a
 // shared-memory pool (the IO-Lite path) the handler's body goes into pool
-// pages and only its (offset, length) crosses the pipe.
+// pages and only its (offset, length) crosses the pipe; a body the
+// program keeps (Response.Cached) is written once and its same immutable
+// pages are handed out for every response.
 //
 // A program is a few lines:
 //
@@ -11,7 +14,7 @@
 package app
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +22,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"flashbench/cgi-apps/cgiproto"
 )
@@ -30,18 +35,37 @@ const EnvSharedMemory = "FLASHBENCH_CGI_SHM"
 // Request is one request from the server.
 type Request struct {
 	cgiproto.Request
-	query url.Values
 }
 
-// Query returns the first value of the query parameter name.
+// Query returns the first value of the query parameter name, as
+// url.ParseQuery(query).Get(name) would, without building the map: a
+// program looks up a parameter or two per request.
 func (r *Request) Query(name string) string {
-	if r.query == nil {
-		r.query, _ = url.ParseQuery(string(r.Request.Query))
-		if r.query == nil {
-			r.query = url.Values{}
+	q := r.Request.Query
+	for len(q) > 0 {
+		var pair []byte
+		pair, q, _ = bytes.Cut(q, []byte("&"))
+		if len(pair) == 0 || bytes.IndexByte(pair, ';') >= 0 {
+			continue // url.ParseQuery skips empty and ';' pairs
+		}
+		k, v, _ := bytes.Cut(pair, []byte("="))
+		if key, ok := unescape(k); !ok || key != name {
+			continue
+		}
+		if val, ok := unescape(v); ok {
+			return val
 		}
 	}
-	return r.query.Get(name)
+	return ""
+}
+
+// unescape decodes a query component; false for a bad escape.
+func unescape(b []byte) (string, bool) {
+	if bytes.IndexByte(b, '%') < 0 && bytes.IndexByte(b, '+') < 0 {
+		return string(b), true
+	}
+	s, err := url.QueryUnescape(string(b))
+	return s, err == nil
 }
 
 // Header returns the value of the first request header field name
@@ -62,10 +86,24 @@ type Handler func(req *Request, resp *Response)
 // EnvSharedMemory, if any, and exits: 0 when the server closed the pipe,
 // 1 with a message on any other error.
 func Main(h Handler) {
-	if err := Run(os.Stdin, os.Stdout, h); err != nil {
+	if err := Run(pollable(os.Stdin), pollable(os.Stdout), h); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", os.Args[0], err)
 		os.Exit(1)
 	}
+}
+
+// pollable returns f switched to non-blocking mode, so that the runtime
+// waits for it in its network poller: a goroutine blocked in a read
+// system call leaves its P to be retaken by the runtime's monitor thread
+// every few tens of microseconds, which with GOMAXPROCS=1 (a program
+// pinned to one core) costs a context switch or two per request. f is
+// returned unchanged when it cannot be switched.
+func pollable(f *os.File) *os.File {
+	fd := int(f.Fd())
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return f
+	}
+	return os.NewFile(uintptr(fd), f.Name())
 }
 
 // Run serves requests from in until it ends, mapping the pool named by
@@ -87,10 +125,17 @@ func Run(in io.Reader, out io.Writer, h Handler) error {
 }
 
 // Serve answers the requests read from in with h, writing responses to
-// out, until in ends (nil) or an error. pool may be nil.
+// out, until in ends (nil) or an error. pool may be nil. Requests that
+// arrive together are answered together: the responses are written with
+// one writev once no whole request is left in the input buffer.
 func Serve(in io.Reader, out io.Writer, pool *Pool, h Handler) error {
-	s := &server{in: cgiproto.NewReader(in), out: bufio.NewWriterSize(out, 64<<10), pool: pool}
+	s := &server{in: cgiproto.NewReader(reader(in)), out: newBatch(out), pool: pool, cache: newCache(pool)}
 	for {
+		if !s.in.Buffered() || s.out.full() {
+			if err := s.out.flush(); err != nil {
+				return err
+			}
+		}
 		kind, payload, err := s.in.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -100,15 +145,14 @@ func Serve(in io.Reader, out io.Writer, pool *Pool, h Handler) error {
 		}
 		switch kind {
 		case cgiproto.KindRelease:
-			if err := s.release(payload); err != nil {
-				return err
-			}
+			err = s.release(payload)
 		case cgiproto.KindRequest:
-			if err := s.serve(payload, h); err != nil {
-				return err
-			}
+			err = s.serve(payload, h)
 		default:
-			return fmt.Errorf("app: unexpected frame kind %d", kind)
+			err = fmt.Errorf("app: unexpected frame kind %d", kind)
+		}
+		if err != nil {
+			return err
 		}
 	}
 }
@@ -116,58 +160,60 @@ func Serve(in io.Reader, out io.Writer, pool *Pool, h Handler) error {
 // server is the state of one Serve.
 type server struct {
 	in    *cgiproto.Reader
-	out   *bufio.Writer
+	out   *batch
 	pool  *Pool
+	cache *cache
 	req   Request
-	frame []byte // inline response: head room, then the body
 	segs  []cgiproto.Segment
-	head  []byte
+	err   error // a failure of the pool, reported after the handler
 }
 
-// headRoom is the space kept before an inline body for the frame head, so
-// that head and body leave in one write.
-const headRoom = 256
+// fail records a pool failure: Serve ends with it after this response.
+func (s *server) fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+}
 
 func (s *server) serve(payload []byte, h Handler) error {
-	s.req.query = nil
 	if err := cgiproto.DecodeRequest(payload, &s.req.Request); err != nil {
 		return fmt.Errorf("app: request: %w", err)
 	}
-	resp := Response{Status: 200, ContentType: "text/html", s: s}
+	resp := Response{Status: 200, ContentType: "text/html", s: s, off: -1}
 	h(&s.req, &resp)
-	return s.send(&resp)
-}
-
-// send writes resp's frame: the head and an inline body in one write, or
-// the head with the pool segment.
-func (s *server) send(resp *Response) error {
-	r := cgiproto.Response{ID: s.req.ID, Status: resp.Status, ContentType: []byte(resp.ContentType)}
-	bodyLen := len(resp.body)
-	if resp.shm {
-		r.Segments = append(s.segs[:0], cgiproto.Segment{Offset: uint64(resp.off), Length: uint64(bodyLen)})
-		bodyLen = 0
+	if s.err != nil {
+		return s.err
 	}
-	s.head = cgiproto.AppendResponseHead(s.head[:0], &r, bodyLen)
-	var err error
-	if !resp.shm && resp.inFrame && len(s.head) <= headRoom {
-		start := headRoom - len(s.head)
-		copy(s.frame[start:], s.head)
-		_, err = s.out.Write(s.frame[start : headRoom+bodyLen])
-	} else {
-		if _, err = s.out.Write(s.head); err == nil && !resp.shm {
-			_, err = s.out.Write(resp.body)
-		}
-	}
-	if err == nil {
-		err = s.out.Flush()
-	}
-	if err != nil {
-		return fmt.Errorf("app: write response: %w", err)
-	}
+	s.queue(&resp)
 	return nil
 }
 
-// release frees the pool pages the server handed back.
+// queue adds resp's frame to the batch: the head, then the body, inline
+// or as its pool segment (flagged zero-copy for a cached buffer, which is
+// never rewritten in place).
+func (s *server) queue(resp *Response) {
+	r := cgiproto.Response{ID: s.req.ID, Status: resp.Status, ContentType: []byte(resp.ContentType)}
+	inline := resp.body
+	switch {
+	case resp.buf != nil && resp.buf.off >= 0:
+		r.Flags = cgiproto.FlagZeroCopy
+		r.Segments = append(s.segs[:0], cgiproto.Segment{Offset: uint64(resp.buf.off), Length: uint64(len(resp.body))})
+		inline = nil
+	case resp.off >= 0:
+		r.Segments = append(s.segs[:0], cgiproto.Segment{Offset: uint64(resp.off), Length: uint64(len(resp.body))})
+		inline = nil
+	}
+	// A head longer than headRoom (a long content type) outgrows its
+	// arena slice into a heap one of its own, as valid until the flush.
+	s.out.add(cgiproto.AppendResponseHead(s.out.alloc(headRoom)[:0], &r, len(inline)))
+	s.out.add(inline)
+}
+
+// headRoom is the arena space taken for a frame head.
+const headRoom = 128
+
+// release handles a release frame: pool segments the server no longer
+// needs.
 func (s *server) release(payload []byte) error {
 	segs, err := cgiproto.DecodeRelease(payload, s.segs[:0])
 	s.segs = segs[:0]
@@ -175,30 +221,15 @@ func (s *server) release(payload []byte) error {
 		return fmt.Errorf("app: release: %w", err)
 	}
 	for _, sg := range segs {
-		if s.pool == nil || !s.pool.Free(int(sg.Offset), int(sg.Length)) {
+		ok := false
+		if s.pool != nil && sg.Offset <= uint64(s.pool.Size()) && sg.Length <= uint64(s.pool.Size()) {
+			if ok, err = s.cache.release(int(sg.Offset), int(sg.Length)); err != nil {
+				return err
+			}
+		}
+		if !ok {
 			return fmt.Errorf("app: release of %d bytes at %d: not allocated", sg.Length, sg.Offset)
 		}
 	}
 	return nil
-}
-
-// allocShared finds n bytes in the pool, reading the server's release
-// frames until enough pages are free. Only releases can arrive meanwhile:
-// the server sends a process its next request only after this response.
-func (s *server) allocShared(n int) (int, error) {
-	for {
-		if off, ok := s.pool.Alloc(n); ok {
-			return off, nil
-		}
-		kind, payload, err := s.in.Next()
-		if err != nil {
-			return 0, fmt.Errorf("app: wait for free pool pages: %w", err)
-		}
-		if kind != cgiproto.KindRelease {
-			return 0, fmt.Errorf("app: got frame kind %d while waiting for free pool pages", kind)
-		}
-		if err := s.release(payload); err != nil {
-			return 0, err
-		}
-	}
 }

@@ -17,8 +17,12 @@ import (
 // Allocation is first fit from the start of the pool: the server
 // releases a buffer as soon as it has written it to the socket, so the
 // next response usually lands on the pages just released, already
-// mapped and still in the CPU caches.
+// mapped and still in the CPU caches. A buffer the server may have sent
+// by reference (a cached body, cgiproto.FlagZeroCopy) is detached before
+// its pages are freed, so that a later allocation gets fresh pages and
+// the kernel keeps the old ones for as long as a socket references them.
 type Pool struct {
+	fd   int
 	mem  []byte
 	used []bool // by page
 	free int    // free pages
@@ -37,7 +41,7 @@ func MapPool(fd, size int) (*Pool, error) {
 		return nil, fmt.Errorf("app: map pool: %w", os.NewSyscallError("mmap", err))
 	}
 	n := size / PageSize
-	return &Pool{mem: mem, used: make([]bool, n), free: n}, nil
+	return &Pool{fd: fd, mem: mem, used: make([]bool, n), free: n}, nil
 }
 
 // Size is the pool size in bytes.
@@ -94,3 +98,20 @@ func (p *Pool) Free(off, n int) bool {
 
 // Bytes returns the n bytes at off.
 func (p *Pool) Bytes(off, n int) []byte { return p.mem[off : off+n : off+n] }
+
+// Detach takes the pages of the allocated range at off out of the pool
+// (a hole punched in the memfd): every mapping of the range loses them,
+// while a socket or pipe that references them keeps them, unchanged,
+// until it lets go. The range reads as zeros afterwards, and the next
+// write to it faults in fresh pages. Detach a range before freeing it
+// whenever it may have been sent by reference.
+func (p *Pool) Detach(off, n int) error {
+	if off < 0 || n <= 0 || off%PageSize != 0 || off+n > len(p.mem) {
+		return fmt.Errorf("app: detach of %d bytes at %d: outside the pool", n, off)
+	}
+	err := unix.Fallocate(p.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(off), int64(Pages(n)*PageSize))
+	if err != nil {
+		return fmt.Errorf("app: detach of %d bytes at %d: %w", n, off, os.NewSyscallError("fallocate", err))
+	}
+	return nil
+}

@@ -75,11 +75,12 @@ func DecodeResponse(payload []byte, r *Response) error {
 		d.bad = true
 	}
 	r.Status = int(status)
+	r.Flags = d.uvarint()
 	r.ContentType = d.bytes()
 	r.Segments = d.segments(r.Segments[:0])
 	r.Body = d.bytes()
-	if len(r.Segments) > 0 && len(r.Body) > 0 {
-		d.bad = true // one body source only
+	if len(r.Segments) > 0 && len(r.Body) > 0 || r.Flags&^knownFlags != 0 || r.Flags != 0 && len(r.Segments) == 0 {
+		d.bad = true // one body source only; flags known and about segments
 	}
 	return d.done()
 }

@@ -4,7 +4,9 @@
 // process serves many requests.
 //
 // A frame is a 4-byte little-endian payload length, one kind byte, and the
-// payload. Integers in a payload are unsigned varints; byte strings are a
+// payload. Frames may follow each other without waiting: a server may
+// send a process several requests at once, and a process answers them in
+// order, several responses in one write. Integers in a payload are unsigned varints; byte strings are a
 // varint length and the bytes. A response carries its body either inline
 // (the pipe path: the server reads, that is copies, every byte) or as
 // segments of the shared-memory pool the server gave the process (the
@@ -79,10 +81,24 @@ type Segment struct {
 type Response struct {
 	ID          uint64
 	Status      int
+	Flags       uint64 // FlagZeroCopy, with Segments only
 	ContentType []byte
 	Body        []byte
 	Segments    []Segment
 }
+
+// FlagZeroCopy marks segments the program keeps and hands out again (a
+// cached, immutable body): it never writes their pages in place, it
+// detaches them from the pool first (punches a hole) once no response
+// references them. So the server may send them by reference (sendfile
+// from the pool), leaving the kernel to hold the pages for as long as it
+// needs, even after the server released them. Segments without the flag
+// are reused in place after their release: the server must have copied
+// them (writev) by then.
+const FlagZeroCopy uint64 = 1
+
+// knownFlags are the flag bits a decoder accepts.
+const knownFlags = FlagZeroCopy
 
 // BodyLength is the length of the response body, inline or in segments.
 func (r *Response) BodyLength() uint64 {
@@ -163,6 +179,7 @@ func AppendResponseHead(dst []byte, r *Response, bodyLen int) []byte {
 	dst, at := begin(dst, KindResponse)
 	dst = binary.AppendUvarint(dst, r.ID)
 	dst = binary.AppendUvarint(dst, uint64(r.Status))
+	dst = binary.AppendUvarint(dst, r.Flags)
 	dst = appendBytes(dst, r.ContentType)
 	dst = appendSegments(dst, r.Segments)
 	dst = binary.AppendUvarint(dst, uint64(bodyLen))

@@ -22,12 +22,14 @@ func sampleRequest() *cgiproto.Request {
 func TestRoundTrip(t *testing.T) {
 	resp := &cgiproto.Response{ID: 9, Status: 200, ContentType: []byte("text/html"), Body: []byte("<p>x</p>")}
 	shm := &cgiproto.Response{ID: 10, Status: 502, ContentType: []byte("a/b"), Segments: []cgiproto.Segment{{Offset: 4096, Length: 51200}}}
+	cached := &cgiproto.Response{ID: 11, Status: 200, Flags: cgiproto.FlagZeroCopy, ContentType: []byte("text/plain"), Segments: []cgiproto.Segment{{Offset: 8192, Length: 500}}}
 	rel := []cgiproto.Segment{{Offset: 0, Length: 1}, {Offset: 8192, Length: 3}}
 
 	var b []byte
 	b = cgiproto.AppendRequest(b, sampleRequest())
 	b = cgiproto.AppendResponse(b, resp)
 	b = cgiproto.AppendResponse(b, shm)
+	b = cgiproto.AppendResponse(b, cached)
 	b = cgiproto.AppendRelease(b, rel)
 
 	r := cgiproto.NewReader(iotest.OneByteReader(bytes.NewReader(b)))
@@ -36,7 +38,7 @@ func TestRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(&gotReq, sampleRequest()) {
 		t.Errorf("request: got %+v, want %+v", gotReq, sampleRequest())
 	}
-	for _, want := range []*cgiproto.Response{resp, shm} {
+	for _, want := range []*cgiproto.Response{resp, shm, cached} {
 		var got cgiproto.Response
 		mustNext(t, r, cgiproto.KindResponse, func(p []byte) error { return cgiproto.DecodeResponse(p, &got) })
 		if len(want.Segments) == 0 {
@@ -108,20 +110,61 @@ func TestReaderTruncated(t *testing.T) {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	// A response may not carry both an inline body and segments.
-	both := cgiproto.AppendResponse(nil, &cgiproto.Response{ID: 1, Status: 200, Body: []byte("x"), Segments: []cgiproto.Segment{{0, 1}}})
-	_, payload, _, err := cgiproto.Next(both)
-	if err != nil {
-		t.Fatal(err)
+	seg := []cgiproto.Segment{{Offset: 0, Length: 1}}
+	tests := []struct {
+		name string
+		resp cgiproto.Response
+	}{
+		{"inline body and segments", cgiproto.Response{ID: 1, Status: 200, Body: []byte("x"), Segments: seg}},
+		{"status 42", cgiproto.Response{ID: 1, Status: 42}},
+		{"zero copy without segments", cgiproto.Response{ID: 1, Status: 200, Flags: cgiproto.FlagZeroCopy, Body: []byte("x")}},
+		{"unknown flag", cgiproto.Response{ID: 1, Status: 200, Flags: 2, Segments: seg}},
 	}
-	var r cgiproto.Response
-	if err := cgiproto.DecodeResponse(payload, &r); !errors.Is(err, cgiproto.ErrCorrupt) {
-		t.Errorf("inline body and segments: got %v, want ErrCorrupt", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, payload, _, err := cgiproto.Next(cgiproto.AppendResponse(nil, &tt.resp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r cgiproto.Response
+			if err := cgiproto.DecodeResponse(payload, &r); !errors.Is(err, cgiproto.ErrCorrupt) {
+				t.Errorf("%+v: got %v, want ErrCorrupt", tt.resp, err)
+			}
+		})
 	}
-	bad := cgiproto.AppendResponse(nil, &cgiproto.Response{ID: 1, Status: 42})
-	_, payload, _, _ = cgiproto.Next(bad)
-	if err := cgiproto.DecodeResponse(payload, &r); !errors.Is(err, cgiproto.ErrCorrupt) {
-		t.Errorf("status 42: got %v, want ErrCorrupt", err)
+}
+
+// TestBuffered: a reader reports a whole buffered frame (so that a
+// program knows it may answer it before writing what it has), and not a
+// partial one.
+func TestBuffered(t *testing.T) {
+	two := cgiproto.AppendRequest(nil, sampleRequest())
+	first := len(two)
+	two = cgiproto.AppendRequest(two, sampleRequest())
+	pr, pw := io.Pipe()
+	defer pr.Close()
+	go func() {
+		pw.Write(two)
+		pw.Write(two[:first+3]) // a third frame, then a fourth cut short
+		pw.Close()
+	}()
+	r := cgiproto.NewReader(pr)
+	if r.Buffered() {
+		t.Fatal("Buffered before any read: got true, want false")
+	}
+	for i, want := range []bool{true, false} {
+		if _, _, err := r.Next(); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if got := r.Buffered(); got != want {
+			t.Errorf("after frame %d of 2 read together: Buffered got %v, want %v", i, got, want)
+		}
+	}
+	if _, _, err := r.Next(); err != nil {
+		t.Fatalf("third frame: %v", err)
+	}
+	if r.Buffered() {
+		t.Error("with a frame cut short buffered: got true, want false")
 	}
 }
 
@@ -131,6 +174,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(cgiproto.AppendRequest(nil, sampleRequest()))
 	f.Add(cgiproto.AppendResponse(nil, &cgiproto.Response{ID: 1, Status: 200, ContentType: []byte("text/plain"), Body: []byte("abc")}))
 	f.Add(cgiproto.AppendRelease(nil, []cgiproto.Segment{{Offset: 4096, Length: 10}}))
+	f.Add(cgiproto.AppendResponse(nil, &cgiproto.Response{ID: 2, Status: 200, Flags: cgiproto.FlagZeroCopy, Segments: []cgiproto.Segment{{Offset: 4096, Length: 10}}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		kind, payload, _, err := cgiproto.Next(data)
 		if err != nil {
@@ -152,7 +196,7 @@ func FuzzDecode(f *testing.F) {
 				return
 			}
 			_, p2, _, err := cgiproto.Next(cgiproto.AppendResponse(nil, &r))
-			if err != nil || cgiproto.DecodeResponse(p2, &r2) != nil || r2.BodyLength() != r.BodyLength() {
+			if err != nil || cgiproto.DecodeResponse(p2, &r2) != nil || r2.BodyLength() != r.BodyLength() || r2.Flags != r.Flags {
 				t.Fatalf("response does not round-trip: %v", err)
 			}
 		case cgiproto.KindRelease:

@@ -36,6 +36,14 @@ func (r *Reader) Next() (Kind, []byte, error) {
 	}
 }
 
+// Buffered reports whether a whole frame is already buffered, so that
+// Next returns it without reading: a program answering several requests
+// in a row flushes its responses only when none is left.
+func (r *Reader) Buffered() bool {
+	_, _, _, err := Next(r.buf[r.start:r.end])
+	return err != ErrShort
+}
+
 // fill reads more input, making room first.
 func (r *Reader) fill() error {
 	if r.start > 0 {

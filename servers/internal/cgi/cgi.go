@@ -1,34 +1,50 @@
 // Package cgi runs flashbench's persistent CGI programs for every server
 // architecture, as Flash did: a program under the CGI directory is started
 // on its first request and kept for later ones, up to Options.Procs
-// processes per program, each serving one request at a time over a pair
-// of pipes (cgiproto frames). A process that dies answers 502 for its
-// request and is replaced on the next one; one that takes longer than
-// Options.Timeout is killed and its request answered 504.
+// processes per program, talking cgiproto frames over a pair of pipes. A
+// process that dies answers 502 for its request and is replaced on the
+// next one; one that takes longer than Options.Timeout over a request is
+// killed and the request answered 504. When it held more requests than
+// the one it worked on (the event-loop face, below), the GETs and HEADs
+// among those go to another process; any other fails with it.
 //
 // Two faces share the processes' protocol: Manager, a blocking call for
 // the thread- and process-per-connection architectures and the baselines
-// (safe from many threads), and Loop, the event-loop face (sped, amped,
-// flashlite), which registers the pipes in the loop's epoll set and
-// completes a request when its response frame arrives.
+// (safe from many threads), which gives a process one request at a time;
+// and Loop, the event-loop face (sped, amped, flashlite), which registers
+// the pipes in the loop's epoll set and completes a request when its
+// response frame arrives. Loop gives a process several requests at once
+// when all of them are busy (Options.Depth): the requests of one round of
+// the loop leave in one write, the program answers them in one write, and
+// the loop reads the answers with one read, so that on a shared core the
+// server and a program wake each other once per batch, not per request.
+// That holds for pipes and shared memory alike.
 //
 // With Options.SharedMemory (flashlite, the Loop face) each process also
 // gets a shared-memory pool (a memfd) in which it writes its response
-// bodies; only (offset, length) crosses the pipe. The server maps the pool
-// too (read-only) and sends a body with the header in one writev straight
-// from the shared pages: no read into a server buffer, no user-level
-// copy (IO-Lite's data path; the writev's copy into the socket is the one
-// every architecture pays). A sent buffer must stay immutable while the
-// kernel may still reference it. A writev copies, so the kernel is done
-// with the buffer as soon as the writev of its last byte returns: the
-// loop releases the plan then (or when the connection closes), and only
-// then does the server send the process a release frame for the range,
-// which the process reuses, its pages still mapped and warm. Sending from
-// the memfd with sendfile instead would leave the socket, and on loopback
-// the receiver's queue, referencing the pool's pages long after the
-// sender is done (even after SIOCOUTQ drains: see TestSIOCOUTQNotEnough),
-// so a buffer could only be recycled by detaching its pages, which makes
-// the process fault in and zero fresh pages for every response.
+// bodies; only (offset, length) crosses the pipe, never a body byte (no
+// read into a server buffer, no user-level copy). A sent buffer must stay
+// immutable while the kernel may still reference it, and how long that is
+// depends on how it was sent:
+//
+//   - A body the program keeps and hands out again and again (a cached
+//     document, app.Response.Cached, flagged cgiproto.FlagZeroCopy) leaves
+//     by reference, with sendfile from the memfd, like a static file from
+//     the page cache: no copy at all. The socket, and on loopback the
+//     receiver's queue, may reference its pages long after the server is
+//     done (even after SIOCOUTQ drains: see TestSIOCOUTQNotEnough), so the
+//     program never rewrites such a buffer in place: when the last
+//     response referencing it is released and its cache lets it go, it
+//     detaches the pages (punches them out of the memfd) before the range
+//     is allocated again. Detaching costs the next writer fresh pages,
+//     which a kept body pays once, not per response.
+//   - A body written for one response leaves with the header in one
+//     writev straight from the server's read-only mapping of the pool (the
+//     one copy, into the socket, that every architecture pays). The kernel
+//     is done with it as soon as the writev of its last byte returns: the
+//     loop releases the plan then (or when the connection closes), the
+//     server sends the process a release frame, and the process reuses the
+//     range in place, its pages still mapped and warm.
 package cgi
 
 import (
@@ -44,6 +60,7 @@ import (
 // Defaults for zero Options fields.
 const (
 	DefaultProcs     = 4
+	DefaultDepth     = 16
 	DefaultTimeout   = 10 * time.Second
 	DefaultPoolBytes = 8 << 20
 )
@@ -55,6 +72,11 @@ type Options struct {
 	Dir string
 	// Procs bounds the processes per program.
 	Procs int
+	// Depth bounds the requests one process holds at once (the Loop
+	// face): once every process runs, the next requests queue up in the
+	// process holding the fewest, to be answered in order. The Manager
+	// face gives a process one request at a time.
+	Depth int
 	// Timeout bounds one request to a program (504 beyond it).
 	Timeout time.Duration
 	// SharedMemory gives each process a shared-memory pool for its
@@ -75,6 +97,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.Procs <= 0 {
 		o.Procs = DefaultProcs
+	}
+	if o.Depth <= 0 {
+		o.Depth = DefaultDepth
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout

@@ -3,6 +3,7 @@ package cgi_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -32,7 +33,9 @@ func TestMain(m *testing.M) {
 
 // helperMain is the test program `helper`: the test binary re-executed
 // as a persistent CGI program. It answers like dyn (size=N, POST echo),
-// and on request sleeps (delay=D), hangs (hang=1) or dies (crash=1).
+// with a body written for this response alone, or kept and handed out
+// again like dyn's (cache=1); on request it sleeps (delay=D), hangs
+// (hang=1) or dies (crash=1).
 func helperMain() {
 	app.Main(func(req *app.Request, resp *app.Response) {
 		if d, err := time.ParseDuration(req.Query("delay")); err == nil {
@@ -50,6 +53,10 @@ func helperMain() {
 		}
 		n, _ := strconv.Atoi(req.Query("size"))
 		resp.ContentType = "text/plain"
+		if req.Query("cache") == "1" {
+			resp.Cached(strconv.Itoa(n), n, content.Fill)
+			return
+		}
 		content.Fill(resp.Body(n))
 	})
 	os.Exit(0)
@@ -222,4 +229,16 @@ func slowGet(addr, target string, slow bool) (response, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return response{status: resp.StatusCode, header: resp.Header, body: b}, err
+}
+
+// readStats decodes the stats file at path into v.
+func readStats(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("stats file: %v\n%s", err, data)
+	}
 }

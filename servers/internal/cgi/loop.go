@@ -14,6 +14,14 @@ import (
 // completes it when the response frame arrives. Its methods other than
 // Counts and Close run on the loop's thread, which it never blocks (but
 // for starting a process).
+//
+// A process may hold up to Options.Depth requests at once, answered in
+// order: the requests given to it during one round of the event loop
+// leave in one write at the end of the round (with the release frames
+// due), the process answers all of them with one write, and the loop
+// reads all the answers with one read. One wake-up of each side per
+// batch instead of per request is what matters when server and programs
+// share a core.
 type Loop struct {
 	opts  Options
 	progs programs
@@ -21,9 +29,14 @@ type Loop struct {
 	pools map[string]*lpool
 
 	nextID   uint64
-	busy     int  // processes with a request
+	busy     int  // requests held by processes
 	sweeping bool // a timeout sweep is scheduled
 	creq     cgiproto.Request
+
+	dirty    []*lproc // processes with frames to write at the end of the round
+	flushing bool     // the end-of-round write is scheduled
+	writing  []*lproc // the dirty list being written (kept for reuse)
+	spare    []*rchunk
 
 	spawned, died, timedOut, requests, shared atomic.Uint64
 }
@@ -32,7 +45,6 @@ type Loop struct {
 type lpool struct {
 	path    string
 	all     []*lproc
-	idle    []*lproc
 	waiting []waiter // FIFO of requests no process could take yet
 }
 
@@ -74,43 +86,43 @@ func (m *Loop) ServeCGI(l *evloop.Loop, c *evloop.Conn, name []byte, req *httpco
 		m.pools[path] = lp
 	}
 	w := waiter{c: c, req: req, body: body, p: p}
-	for attempt := 0; ; attempt++ {
-		pr := lp.takeIdle()
-		if pr == nil && len(lp.all) < m.opts.Procs {
-			var err error
-			if pr, err = m.spawn(lp); err != nil {
-				l.Core().RespondError(502, req, p)
-				return true
-			}
-		}
-		if pr == nil {
-			lp.waiting = append(lp.waiting, w)
-			return false
-		}
-		if m.start(pr, w) == nil {
-			return false
-		}
-		// The process died before it could read the request (its death
-		// not yet seen): the request never reached it, so another
-		// process may take it.
-		pr.unstart()
-		pr.discard()
-		m.l.After(0, func() { m.pump(lp) })
-		if attempt > 0 {
-			l.Core().RespondError(502, req, p)
-			return true
-		}
+	if len(lp.waiting) > 0 { // first come, first served
+		lp.waiting = append(lp.waiting, w)
+		return false
 	}
+	pr, err := m.pick(lp)
+	switch {
+	case err != nil:
+		l.Core().RespondError(502, req, p)
+		return true
+	case pr == nil:
+		lp.waiting = append(lp.waiting, w)
+	default:
+		m.start(pr, w)
+	}
+	return false
 }
 
-func (lp *lpool) takeIdle() *lproc {
-	n := len(lp.idle)
-	if n == 0 {
-		return nil
+// pick returns the process that takes lp's next request: an idle one, a
+// new one while lp has fewer than Procs, else the one holding the fewest
+// requests if it has room for one more; nil when none has.
+func (m *Loop) pick(lp *lpool) (*lproc, error) {
+	var least *lproc
+	for _, pr := range lp.all {
+		if pr.holds() == 0 {
+			return pr, nil
+		}
+		if least == nil || pr.holds() < least.holds() {
+			least = pr
+		}
 	}
-	pr := lp.idle[n-1]
-	lp.idle = lp.idle[:n-1]
-	return pr
+	if len(lp.all) < m.opts.Procs {
+		return m.spawn(lp)
+	}
+	if least != nil && least.holds() < m.opts.Depth {
+		return least, nil
+	}
+	return nil, nil
 }
 
 // spawn starts a process of lp and registers its pipes in the loop.
@@ -124,7 +136,7 @@ func (m *Loop) spawn(lp *lpool) (*lproc, error) {
 		return nil, err
 	}
 	m.spawned.Add(1)
-	pr := &lproc{proc: p, m: m, pool: lp, rbuf: make([]byte, 64<<10)}
+	pr := &lproc{proc: p, m: m, pool: lp}
 	if err := m.l.AddFd(p.rfd, evloopIn, pr.readable); err != nil {
 		p.kill()
 		p.closePool()
@@ -140,47 +152,35 @@ func (m *Loop) spawn(lp *lpool) (*lproc, error) {
 	return pr, nil
 }
 
-// start sends w's request to pr.
-func (m *Loop) start(pr *lproc, w waiter) error {
+// start queues w's request for pr; it leaves at the end of the round.
+func (m *Loop) start(pr *lproc, w waiter) {
 	m.nextID++
-	pr.id, pr.cur, pr.busy = m.nextID, w, true
-	pr.deadline = time.Now().Add(m.opts.Timeout)
+	if pr.holds() == 0 {
+		pr.deadline = time.Now().Add(m.opts.Timeout)
+	}
 	m.busy++
 	fillRequest(&m.creq, w.req, w.body)
-	m.creq.ID = pr.id
+	m.creq.ID = m.nextID
 	pr.wbuf = cgiproto.AppendRequest(pr.wbuf, &m.creq)
+	pr.push(held{id: m.nextID, w: w, end: len(pr.wbuf)})
 	m.creq = cgiproto.Request{Headers: m.creq.Headers[:0]}
 	m.opts.Stats.UserCopyBytes.Add(uint64(len(w.body)))
+	m.markDirty(pr)
 	m.armSweep()
-	return pr.flush()
 }
 
-// pump gives waiting requests of lp to idle or new processes.
+// pump gives waiting requests of lp to processes with room.
 func (m *Loop) pump(lp *lpool) {
 	for len(lp.waiting) > 0 {
-		pr := lp.takeIdle()
-		if pr == nil && len(lp.all) < m.opts.Procs {
-			var err error
-			if pr, err = m.spawn(lp); err != nil {
-				w := lp.popWaiter()
-				m.finish(w, 502)
-				continue
-			}
+		pr, err := m.pick(lp)
+		if err != nil {
+			m.finish(lp.popWaiter(), 502)
+			continue
 		}
 		if pr == nil {
 			return
 		}
-		w := lp.popWaiter()
-		if m.start(pr, w) != nil {
-			pr.unstart()
-			pr.discard()
-			if w.retried {
-				m.finish(w, 502)
-			} else { // never delivered: give it one more process
-				w.retried = true
-				lp.waiting = append([]waiter{w}, lp.waiting...)
-			}
-		}
+		m.start(pr, lp.popWaiter())
 	}
 }
 
@@ -192,6 +192,42 @@ func (lp *lpool) popWaiter() waiter {
 		lp.waiting = lp.waiting[:0:0]
 	}
 	return w
+}
+
+// markDirty schedules pr's frames to be written at the end of the round:
+// the loop runs its due timers after the events of a round, and a timer
+// due now makes its next wait return at once.
+func (m *Loop) markDirty(pr *lproc) {
+	if pr.dirty || pr.dead {
+		return
+	}
+	pr.dirty = true
+	m.dirty = append(m.dirty, pr)
+	if !m.flushing {
+		m.flushing = true
+		m.l.After(0, m.flushDirty)
+	}
+}
+
+// flushDirty writes the frames queued during the round, one write per
+// process.
+func (m *Loop) flushDirty() {
+	m.flushing = false
+	// A failed write kills a process, which answers its requests, which
+	// may start others: they go to a fresh list and a later write.
+	dirty := m.dirty
+	m.dirty, m.writing = m.writing[:0], nil
+	for i, pr := range dirty {
+		dirty[i] = nil
+		pr.dirty = false
+		if pr.dead {
+			continue
+		}
+		if err := pr.flush(); err != nil {
+			pr.die(502)
+		}
+	}
+	m.writing = dirty[:0]
 }
 
 // finish answers w with an error status and completes it.
@@ -209,13 +245,14 @@ func (m *Loop) armSweep() {
 	m.l.After(max(min(m.opts.Timeout/4, 100*time.Millisecond), time.Millisecond), m.sweep)
 }
 
-// sweep kills the processes whose request is past its deadline: 504.
+// sweep kills the processes whose current request is past its deadline:
+// 504 for the requests they held.
 func (m *Loop) sweep() {
 	m.sweeping = false
 	now := time.Now()
 	for _, lp := range m.pools {
 		for _, pr := range append([]*lproc(nil), lp.all...) {
-			if pr.busy && now.After(pr.deadline) {
+			if pr.holds() > 0 && now.After(pr.deadline) {
 				m.timedOut.Add(1)
 				pr.die(504)
 			}
@@ -233,6 +270,6 @@ func (m *Loop) Close() {
 			pr.closePool()
 			<-pr.done
 		}
-		lp.all, lp.idle, lp.waiting = nil, nil, nil
+		lp.all, lp.waiting = nil, nil
 	}
 }

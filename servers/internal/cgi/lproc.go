@@ -25,36 +25,73 @@ type lproc struct {
 	pool *lpool
 	dead bool
 
-	busy     bool
-	id       uint64
-	cur      waiter
-	deadline time.Time
+	// queue[qh:] are the requests the process holds, oldest first: it
+	// answers them in this order. queue[qh:sent] are written to its pipe,
+	// queue[sent:] still wait in wbuf.
+	queue    []held
+	qh, sent int
+	deadline time.Time // of the oldest request
 
-	wbuf []byte // frames not yet written: requests and releases
-	woff int
-	rbuf []byte // response bytes read, rbuf[:rn]
-	rn   int
+	wbuf  []byte // frames not yet written: requests and releases
+	woff  int
+	dirty bool // in Loop.dirty
+
+	rd         *rchunk // the read buffer: rd.b[rstart:rn] not yet parsed
+	rstart, rn int
 
 	inflight int // pool buffers handed to the loop, not yet released
 	resp     cgiproto.Response
 }
 
+// held is a request a process holds.
+type held struct {
+	id  uint64
+	w   waiter
+	end int // where its frame ends in wbuf, until written
+}
+
+// holds returns how many requests the process holds.
+func (pr *lproc) holds() int { return len(pr.queue) - pr.qh }
+
+// push adds a request to the queue, moving the held ones to the front
+// of its array rather than growing it while answered ones take room.
+func (pr *lproc) push(h held) {
+	if pr.qh > 0 && len(pr.queue) == cap(pr.queue) {
+		n := copy(pr.queue, pr.queue[pr.qh:])
+		clear(pr.queue[n:])
+		pr.queue = pr.queue[:n]
+		pr.sent -= pr.qh
+		pr.qh = 0
+	}
+	pr.queue = append(pr.queue, h)
+}
+
 // flush writes pending frames until the pipe is full.
 func (pr *lproc) flush() error {
 	for pr.woff < len(pr.wbuf) {
-		n, err := unix.Write(pr.wfd, pr.wbuf[pr.woff:])
-		switch {
-		case err == unix.EINTR:
+		n, err := rawWrite(pr.wfd, pr.wbuf[pr.woff:])
+		switch err {
+		case 0:
+		case unix.EINTR:
 			continue
-		case err == unix.EAGAIN:
+		case unix.EAGAIN:
+			pr.markSent()
 			return nil // the edge-triggered EPOLLOUT resumes
-		case err != nil:
+		default:
 			return os.NewSyscallError("write", err)
 		}
 		pr.woff += n
 	}
 	pr.wbuf, pr.woff = pr.wbuf[:0], 0
+	pr.sent = len(pr.queue)
 	return nil
+}
+
+// markSent moves the requests whose frames are written past sent.
+func (pr *lproc) markSent() {
+	for pr.sent < len(pr.queue) && pr.queue[pr.sent].end <= pr.woff {
+		pr.sent++
+	}
 }
 
 // writable handles the request pipe's events.
@@ -71,21 +108,21 @@ func (pr *lproc) writable(ev uint32) {
 // readable reads response frames and answers them.
 func (pr *lproc) readable(uint32) {
 	for !pr.dead {
-		if pr.rn == len(pr.rbuf) {
-			pr.grow(2 * len(pr.rbuf))
+		if pr.rd == nil || pr.rn == len(pr.rd.b) {
+			pr.makeRoom(0)
 		}
-		n, err := unix.Read(pr.rfd, pr.rbuf[pr.rn:])
+		n, err := rawRead(pr.rfd, pr.rd.b[pr.rn:])
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
 			return
-		case err != nil || n == 0:
+		case err != 0 || n == 0:
 			pr.die(502) // the process closed its output: it died
 			return
 		}
 		pr.rn += n
-		short := pr.rn < len(pr.rbuf)
+		short := pr.rn < len(pr.rd.b)
 		if !pr.frames() {
 			return
 		}
@@ -95,35 +132,37 @@ func (pr *lproc) readable(uint32) {
 	}
 }
 
-// frames answers the whole frames in rbuf. It reports false when the
+// frames answers the whole frames read. It reports false when the
 // process was killed for a protocol violation.
 func (pr *lproc) frames() bool {
+	answered := false
 	for {
-		kind, payload, k, err := cgiproto.Next(pr.rbuf[:pr.rn])
+		kind, payload, k, err := cgiproto.Next(pr.rd.b[pr.rstart:pr.rn])
 		if err == cgiproto.ErrShort {
-			if need := frameLen(pr.rbuf[:pr.rn]); need > len(pr.rbuf) {
-				pr.grow(need)
+			if need := frameLen(pr.rd.b[pr.rstart:pr.rn]); pr.rstart+need > len(pr.rd.b) {
+				pr.makeRoom(need)
 			}
-			return true
+			break
 		}
-		if err != nil || kind != cgiproto.KindResponse || !pr.busy ||
-			cgiproto.DecodeResponse(payload, &pr.resp) != nil || pr.resp.ID != pr.id {
+		if err != nil || kind != cgiproto.KindResponse || pr.qh == pr.sent ||
+			cgiproto.DecodeResponse(payload, &pr.resp) != nil || pr.resp.ID != pr.queue[pr.qh].id {
 			pr.die(502)
 			return false
 		}
-		detach := len(pr.resp.Segments) == 0 && len(pr.resp.Body) > 0
-		pr.answer()
-		if detach { // the plan keeps the body: continue in a new buffer
-			nb := make([]byte, len(pr.rbuf))
-			pr.rn = copy(nb, pr.rbuf[k:pr.rn])
-			pr.rbuf = nb
-		} else {
-			pr.rn = copy(pr.rbuf, pr.rbuf[k:pr.rn])
-		}
+		pr.rstart += k
+		pr.answer(pr.rd)
 		if pr.dead {
 			return false
 		}
+		answered = true
 	}
+	if pr.rstart == pr.rn && pr.rd.refs == 0 {
+		pr.rstart, pr.rn = 0, 0
+	}
+	if answered && pr.holds() > 0 { // the next request's time starts now
+		pr.deadline = time.Now().Add(pr.m.opts.Timeout)
+	}
+	return true
 }
 
 func frameLen(b []byte) int {
@@ -133,52 +172,70 @@ func frameLen(b []byte) int {
 	return cgiproto.HeaderSize + int(uint32(b[0])|uint32(b[1])<<8|uint32(b[2])<<16|uint32(b[3])<<24)
 }
 
-func (pr *lproc) grow(n int) {
-	nb := make([]byte, n)
-	copy(nb, pr.rbuf[:pr.rn])
-	pr.rbuf = nb
-}
-
-// answer plans the response in pr.resp for the current request, makes pr
-// idle (or gives it the next waiting request) and completes the request.
-func (pr *lproc) answer() {
-	m, w, r := pr.m, pr.cur, &pr.resp
-	core := m.l.Core()
-	pr.busy, pr.cur = false, waiter{}
+// answer plans the response in pr.resp for the oldest request held,
+// whose inline body (if any) lies in ch, and completes the request.
+func (pr *lproc) answer(ch *rchunk) {
+	m, r := pr.m, &pr.resp
+	w := pr.queue[pr.qh].w
+	pr.queue[pr.qh] = held{}
+	if pr.qh++; pr.qh == len(pr.queue) {
+		pr.queue, pr.qh, pr.sent = pr.queue[:0], 0, 0
+	}
 	m.busy--
+	core := m.l.Core()
 	head := w.req.Method == httpcore.MethodHEAD
 	switch {
 	case len(r.Segments) == 0:
 		core.PlanDynamic(w.req, r.Status, r.ContentType, int64(len(r.Body)), w.p)
 		m.opts.Stats.UserCopyBytes.Add(uint64(len(r.Body)))
 		if !head && len(r.Body) > 0 {
+			// The body stays where it was read: the read buffer is
+			// reused once every plan aliasing it has been sent.
+			ch.refs++
 			w.p.Kind, w.p.Bytes = httpcore.BodyBytes, r.Body
+			w.p.File = httpcore.NewBufferFile(-1, 0, func() { m.unrefChunk(ch) })
 		}
 	case !pr.validSegment(r.Segments):
 		pr.release(r.Segments)
 		core.RespondError(502, w.req, w.p)
 	default:
-		s := r.Segments[0]
-		core.PlanDynamic(w.req, r.Status, r.ContentType, int64(s.Length), w.p)
-		m.shared.Add(1)
-		if head || s.Length == 0 {
-			pr.release(r.Segments)
-			break
-		}
-		// The body goes out with the header in one writev straight from
-		// the shared pages. The File only carries the release hook: the
-		// loop releases the plan once the writev of its last byte has
-		// returned (or the connection closed), and a writev has copied
-		// the bytes into the socket by then.
-		pr.inflight++
-		end := s.Offset + s.Length
-		w.p.Kind, w.p.Bytes = httpcore.BodyBytes, pr.mem[s.Offset:end:end]
-		w.p.File = httpcore.NewBufferFile(pr.memfd, int64(pr.poolSize), func() { pr.sent(s) })
+		pr.planShared(w, r.Segments[0], r.Flags&cgiproto.FlagZeroCopy != 0, head)
 	}
-	pr.pool.idle = append(pr.pool.idle, pr)
 	m.pump(pr.pool)
 	m.l.Complete(w.c)
 }
+
+// planShared plans a body of the shared-memory pool. A buffer the
+// program keeps immutable (zero copy) leaves by reference, with sendfile
+// from the pool's memfd, like a static file from the page cache: the
+// socket may hold its pages after the send, which the program allows for
+// by detaching them before it reuses the range. Any other buffer, and a
+// kept one smaller than minZeroCopy, leaves with the header in one writev
+// straight from the shared pages: the writev has copied it when it
+// returns, and the program may rewrite it as soon as it is released. Either way the File carries the release
+// hook: the loop releases the plan once its last byte has been handed to
+// the socket (or the connection closed).
+func (pr *lproc) planShared(w waiter, s cgiproto.Segment, zeroCopy, head bool) {
+	pr.m.l.Core().PlanDynamic(w.req, pr.resp.Status, pr.resp.ContentType, int64(s.Length), w.p)
+	pr.m.shared.Add(1)
+	if head || s.Length == 0 {
+		pr.release([]cgiproto.Segment{s})
+		return
+	}
+	pr.inflight++
+	f := httpcore.NewBufferFile(pr.memfd, int64(pr.poolSize), func() { pr.released(s) })
+	if zeroCopy && s.Length >= minZeroCopy {
+		w.p.Kind, w.p.File, w.p.Offset = httpcore.BodyFile, f, int64(s.Offset)
+		return
+	}
+	end := s.Offset + s.Length
+	w.p.Kind, w.p.Bytes, w.p.File = httpcore.BodyBytes, pr.mem[s.Offset:end:end], f
+}
+
+// minZeroCopy is the smallest kept body sent by reference: below it the
+// copy of one writev costs less than sendfile's second system call and
+// its page-by-page splice.
+const minZeroCopy = 16 << 10
 
 // validSegment reports whether segs is one page-aligned range of pr's
 // pool (the runtime writes each body contiguously).
@@ -190,20 +247,19 @@ func (pr *lproc) validSegment(segs []cgiproto.Segment) bool {
 	return s.Offset%uint64(os.Getpagesize()) == 0 && s.Offset+s.Length >= s.Offset && s.Offset+s.Length <= uint64(pr.poolSize)
 }
 
-// sent runs when the loop released the plan of a pool buffer: the writev
-// that sent its last byte has returned, so the kernel no longer
-// references the buffer, and the process may write it again.
-func (pr *lproc) sent(s cgiproto.Segment) {
+// released runs when the loop released the plan of a pool buffer: its last
+// byte is in the socket (copied, or referenced for a zero-copy buffer),
+// so the server is done with it.
+func (pr *lproc) released(s cgiproto.Segment) {
 	pr.inflight--
-	pr.release([]cgiproto.Segment{s})
+	segs := [1]cgiproto.Segment{s}
+	pr.release(segs[:])
 }
 
-// release tells the process that segs are free. An idle process learns
-// it with its next request, in the same write: a frame of its own would
-// wake it for nothing (it allocates only while serving a request). A
-// busy one may be waiting for the pages, so it gets the frame now. It
-// may run inside the loop's send path, so a failure is handled later,
-// from a timer, not here.
+// release tells the process that segs are free. The frame waits for the
+// next write to the process: it needs pool pages only while it serves a
+// request, and every request it gets comes after the releases due, in
+// the same write, so a frame of its own would only wake it for nothing.
 func (pr *lproc) release(segs []cgiproto.Segment) {
 	if pr.memfd < 0 {
 		return
@@ -215,43 +271,49 @@ func (pr *lproc) release(segs []cgiproto.Segment) {
 		return
 	}
 	pr.wbuf = cgiproto.AppendRelease(pr.wbuf, segs)
-	if !pr.busy {
-		return
-	}
-	if err := pr.flush(); err != nil {
-		pr.m.l.After(0, func() { pr.die(502) })
-	}
 }
 
-// die kills the process and answers its request with status (0: it had
-// none to answer). Its waiting requests go to a new process.
+// die kills the process and answers the requests it held with status
+// (502 if 0). Only the oldest can have made it die or hang: the others
+// wait behind it, or were answered in a batch that never left. A request
+// whose frame was not yet written whole never reached the process, and
+// an idempotent one (GET, HEAD) may run again without harm, as a proxy
+// retries it on another upstream: those go to another process, once.
+// The rest fail with it.
 func (pr *lproc) die(status int) {
 	if pr.dead {
 		return
 	}
+	if status == 0 {
+		status = 502
+	}
 	m, lp := pr.m, pr.pool
+	pr.markSent()
+	queue, qh, sent := pr.queue, pr.qh, pr.sent
+	pr.queue, pr.qh, pr.sent = nil, 0, 0
+	m.busy -= len(queue) - qh
 	pr.discard()
-	if pr.busy {
-		w := pr.cur
-		pr.busy, pr.cur = false, waiter{}
-		m.busy--
-		if status == 0 {
-			status = 502
+	var retry, fail []waiter
+	for i := qh; i < len(queue); i++ {
+		w := queue[i].w
+		if !w.retried && (i >= sent || i > qh && idempotent(w.req)) {
+			w.retried = true
+			retry = append(retry, w)
+		} else {
+			fail = append(fail, w)
 		}
+	}
+	lp.waiting = append(retry, lp.waiting...)
+	for _, w := range fail {
 		m.finish(w, status)
 	}
 	m.pump(lp)
 }
 
-func remove(ps []*lproc, pr *lproc) []*lproc {
-	for i, p := range ps {
-		if p == pr {
-			copy(ps[i:], ps[i+1:])
-			ps[len(ps)-1] = nil
-			return ps[:len(ps)-1]
-		}
-	}
-	return ps
+// idempotent reports whether req may run twice (RFC 9110, 9.2.2): of the
+// methods a CGI request may have, GET and HEAD.
+func idempotent(req *httpcore.Request) bool {
+	return req.Method == httpcore.MethodGET || req.Method == httpcore.MethodHEAD
 }
 
 // discard kills the process and forgets it, answering nothing.
@@ -274,14 +336,22 @@ func (pr *lproc) discard() {
 	if pr.inflight == 0 {
 		pr.closePool()
 	}
+	if pr.rd != nil {
+		m.dropChunk(pr.rd)
+		pr.rd = nil
+	}
 	lp.all = remove(lp.all, pr)
-	lp.idle = remove(lp.idle, pr)
 }
 
-// unstart takes back a request start could not deliver.
-func (pr *lproc) unstart() {
-	pr.busy, pr.cur = false, waiter{}
-	pr.m.busy--
+func remove(ps []*lproc, pr *lproc) []*lproc {
+	for i, p := range ps {
+		if p == pr {
+			copy(ps[i:], ps[i+1:])
+			ps[len(ps)-1] = nil
+			return ps[:len(ps)-1]
+		}
+	}
+	return ps
 }
 
 // pipeBroken reports whether the reading end of the pipe fd is closed,

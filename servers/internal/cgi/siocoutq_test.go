@@ -9,20 +9,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestSIOCOUTQNotEnough shows why shared-memory bodies leave with writev
-// and not with sendfile from the pool's memfd. After sendfile, waiting
-// for the data to be acknowledged (SIOCOUTQ drained) is not enough to
-// reuse the buffer: on loopback the acknowledged bytes still sit in the
-// receiver's queue as references to the very pages sendfile took, so a
-// rewrite may reach the client (logged: it depends on the kernel). After
-// writev, a rewrite made as soon as the call returns must never reach
-// the client: writev copies into the socket's own buffers.
+// TestSIOCOUTQNotEnough shows why a shared-memory buffer sent with
+// sendfile from the pool's memfd (a kept body) is detached before its
+// range is reused, while one sent with writev (a body of one response) is
+// reused at once. After sendfile, waiting for the data to be acknowledged
+// (SIOCOUTQ drained) is not enough: on loopback the acknowledged bytes
+// still sit in the receiver's queue as references to the very pages
+// sendfile took, so a rewrite in place may reach the client (logged: it
+// depends on the kernel). Once the pages are punched out of the memfd, a
+// rewrite goes to fresh pages and must never reach the client; nor may
+// one made as soon as a writev returns: writev copies into the socket's
+// own buffers.
 func TestSIOCOUTQNotEnough(t *testing.T) {
 	const size = 64 << 10
 	for _, tt := range []struct {
-		name     string
-		sendfile bool
-	}{{"sendfile", true}, {"writev", false}} {
+		name            string
+		sendfile, punch bool
+	}{{"sendfile", true, false}, {"sendfile-punched", true, true}, {"writev", false, false}} {
 		t.Run(tt.name, func(t *testing.T) {
 			memfd, err := newPool(size)
 			if err != nil {
@@ -57,6 +60,11 @@ func TestSIOCOUTQNotEnough(t *testing.T) {
 					off += max(n, 0)
 				}
 			}
+			if tt.punch {
+				if err := unix.Fallocate(memfd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, 0, size); err != nil {
+					t.Fatal(err)
+				}
+			}
 			copy(mem, bytes.Repeat([]byte("B"), size))
 			got := make([]byte, 0, size)
 			buf := make([]byte, size)
@@ -69,10 +77,11 @@ func TestSIOCOUTQNotEnough(t *testing.T) {
 				got = append(got, buf[:n]...)
 			}
 			rewritten := bytes.Count(got, []byte("B"))
-			if tt.sendfile {
+			switch {
+			case tt.sendfile && !tt.punch:
 				t.Logf("rewrite after SIOCOUTQ drained: %d of %d bytes reached the client rewritten", rewritten, size)
-			} else if rewritten > 0 {
-				t.Errorf("rewrite after writev returned: got %d rewritten bytes at the client, want 0", rewritten)
+			case rewritten > 0:
+				t.Errorf("rewrite after %s: got %d rewritten bytes at the client, want 0", tt.name, rewritten)
 			}
 		})
 	}
