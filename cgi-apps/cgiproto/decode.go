@@ -71,12 +71,15 @@ func DecodeResponse(payload []byte, r *Response) error {
 	d := decoder{b: payload}
 	r.ID = d.uvarint()
 	status := d.uvarint()
-	if status < 100 || status > 999 {
+	if status > 999 || !BodyStatus(int(status)) {
 		d.bad = true
 	}
 	r.Status = int(status)
 	r.Flags = d.uvarint()
 	r.ContentType = d.bytes()
+	if !ValidFieldValue(r.ContentType) {
+		d.bad = true // it would split or corrupt the response header
+	}
 	r.Segments = d.segments(r.Segments[:0])
 	r.Body = d.bytes()
 	if len(r.Segments) > 0 && len(r.Body) > 0 || r.Flags&^knownFlags != 0 || r.Flags != 0 && len(r.Segments) == 0 {
@@ -102,4 +105,23 @@ func (d *decoder) segments(dst []Segment) []Segment {
 		dst = append(dst, s)
 	}
 	return dst
+}
+
+// BodyStatus reports whether status is a final status whose response
+// carries a body, the only kind a CGI program can answer: 200 to 599 but
+// 204 and 304.
+func BodyStatus(status int) bool {
+	return status >= 200 && status <= 599 && status != 204 && status != 304
+}
+
+// ValidFieldValue reports whether v can be sent as an HTTP header field
+// value: no control bytes but horizontal tab (RFC 9110, section 5.5), so
+// no CR or LF that would end the field early and no NUL.
+func ValidFieldValue(v []byte) bool {
+	for _, c := range v {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

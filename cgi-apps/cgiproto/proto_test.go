@@ -117,6 +117,11 @@ func TestDecodeRejects(t *testing.T) {
 	}{
 		{"inline body and segments", cgiproto.Response{ID: 1, Status: 200, Body: []byte("x"), Segments: seg}},
 		{"status 42", cgiproto.Response{ID: 1, Status: 42}},
+		{"status 100, no final answer", cgiproto.Response{ID: 1, Status: 100, ContentType: []byte("text/plain")}},
+		{"status 304 with a body", cgiproto.Response{ID: 1, Status: 304, ContentType: []byte("text/plain"), Body: []byte("x")}},
+		{"CR in the content type", cgiproto.Response{ID: 1, Status: 200, ContentType: []byte("text/plain\rSet-Cookie: a=b")}},
+		{"LF in the content type", cgiproto.Response{ID: 1, Status: 200, ContentType: []byte("text/plain\nX: y")}},
+		{"NUL in the content type", cgiproto.Response{ID: 1, Status: 200, ContentType: []byte("text/\x00plain")}},
 		{"zero copy without segments", cgiproto.Response{ID: 1, Status: 200, Flags: cgiproto.FlagZeroCopy, Body: []byte("x")}},
 		{"unknown flag", cgiproto.Response{ID: 1, Status: 200, Flags: 2, Segments: seg}},
 	}

@@ -86,13 +86,16 @@ func parseCGIOutput(b []byte) (Result, error) {
 			return Result{}, &StatusError{502, errorf("bad header line %q", line)}
 		}
 		v = bytes.TrimSpace(v)
+		if !cgiproto.ValidFieldValue(v) {
+			return Result{}, &StatusError{502, errorf("bad header line %q", line)}
+		}
 		switch strings.ToLower(string(k)) {
 		case "content-type":
 			res.ContentType = v
 		case "status":
 			digits, _, _ := bytes.Cut(v, []byte(" "))
 			code, err := strconv.Atoi(string(digits))
-			if err != nil || code < 100 || code > 999 {
+			if err != nil || !cgiproto.BodyStatus(code) {
 				return Result{}, &StatusError{502, errorf("bad status %q", v)}
 			}
 			res.Status = code
