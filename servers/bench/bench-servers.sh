@@ -303,8 +303,13 @@ for spec in "${cached_cases[@]}"; do
 			start_server "$srv" "$work/www"
 			measure_busy "$work/results/$case.$srv.$round.json" "$server_pid" "http://127.0.0.1:$port/$file" "$keepalive"
 			stop_server
-			printf '   %-16s round %d %-6s %s req/s, server busy %s\n' "$case" "$round" "$srv" \
-				"$(rps "$work/results/$case.$srv.$round.json")" "$(busy "$work/results/$case.$srv.$round.server.json")"
+			# Busy is a share of one core only for a server that runs one
+			# thread at a time: threaded sums its 64 threads' queueing,
+			# prefork and forking serve from other processes.
+			shown="server busy $(busy "$work/results/$case.$srv.$round.server.json")"
+			case $srv in threaded | prefork | forking) shown="server busy not measured (many threads or processes)" ;; esac
+			printf '   %-16s round %d %-6s %s req/s, %s\n' "$case" "$round" "$srv" \
+				"$(rps "$work/results/$case.$srv.$round.json")" "$shown"
 		done
 	done
 done
