@@ -154,18 +154,11 @@ func injectReset(ctx context.Context, e *faultEnv, f *Fault) {
 // injectHalfClose sends a request and shuts down its writing side: the
 // whole response must still come, then the connection's end.
 func injectHalfClose(ctx context.Context, e *faultEnv, f *Fault) {
-	want, err := e.wantFile(smallFile)
-	if err != nil {
-		f.Outcome = err.Error()
-		return
-	}
-	c, err := dial(ctx, e.a.srv.addr, 0)
-	if err != nil {
-		f.Outcome = "connect: " + err.Error()
+	want, c := smallFileConn(ctx, e, f)
+	if c == nil {
 		return
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(ioTimeout))
 	c.Write(get("/" + smallFile))
 	c.CloseWrite()
 	br := bufio.NewReader(c)
@@ -178,6 +171,24 @@ func injectHalfClose(ctx context.Context, e *faultEnv, f *Fault) {
 	c.SetReadDeadline(time.Now().Add(3 * time.Second))
 	_, err = br.ReadByte()
 	f.Outcome = "whole response after half-close, then " + endOf(err)
+}
+
+// smallFileConn returns the small file's content and a connection to the
+// faulted server with the fault's I/O deadline set, or a nil connection
+// with f's outcome saying what failed.
+func smallFileConn(ctx context.Context, e *faultEnv, f *Fault) ([]byte, *net.TCPConn) {
+	want, err := e.wantFile(smallFile)
+	if err != nil {
+		f.Outcome = err.Error()
+		return nil, nil
+	}
+	c, err := dial(ctx, e.a.srv.addr, 0)
+	if err != nil {
+		f.Outcome = "connect: " + err.Error()
+		return nil, nil
+	}
+	c.SetDeadline(time.Now().Add(ioTimeout))
+	return want, c
 }
 
 // endOf names how a connection ended.
@@ -201,18 +212,11 @@ var garbage = []byte("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03 \xff\xfe\x00g
 // injectGarbage sends a valid request followed by garbage on the same
 // connection: the first response must be whole and right.
 func injectGarbage(ctx context.Context, e *faultEnv, f *Fault) {
-	want, err := e.wantFile(smallFile)
-	if err != nil {
-		f.Outcome = err.Error()
-		return
-	}
-	c, err := dial(ctx, e.a.srv.addr, 0)
-	if err != nil {
-		f.Outcome = "connect: " + err.Error()
+	want, c := smallFileConn(ctx, e, f)
+	if c == nil {
 		return
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(ioTimeout))
 	c.Write(append(get("/"+smallFile), garbage...))
 	br := bufio.NewReader(c)
 	status, body, err := readResponse(br)

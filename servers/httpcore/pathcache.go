@@ -68,21 +68,18 @@ func (pc *pathCache) put(key []byte, f *File) {
 // remove drops key's entry if it still holds f.
 func (pc *pathCache) remove(key []byte, f *File) {
 	pc.mu.Lock()
-	e := pc.m[string(key)]
-	if e == nil || e.f != f {
-		pc.mu.Unlock()
-		return
-	}
-	pc.lru.unlink(e)
-	delete(pc.m, e.key)
-	pc.mu.Unlock()
-	f.Release()
+	pc.dropLocked(pc.m[string(key)], f)
 }
 
 // removeFile drops f's entry if it still holds f.
 func (pc *pathCache) removeFile(f *File) {
 	pc.mu.Lock()
-	e := pc.m[f.cacheKey]
+	pc.dropLocked(pc.m[f.cacheKey], f)
+}
+
+// dropLocked drops e if it holds f, then unlocks pc and, if e went,
+// releases the cache's reference to f outside the lock.
+func (pc *pathCache) dropLocked(e *pathEntry, f *File) {
 	if e == nil || e.f != f {
 		pc.mu.Unlock()
 		return
