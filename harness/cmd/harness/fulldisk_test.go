@@ -9,53 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"flashbench/harness"
+	"flashbench/internal/fulldisk"
 	"flashbench/results"
 )
-
-// mountTmpfs mounts a tmpfs of size on a new directory, unmounted when the
-// test ends, and returns the directory.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs to fill needs root")
-	}
-	dir := filepath.Join(t.TempDir(), "results")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v", os.NewSyscallError("mount", err))
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// fill writes dir/filler until the file system is full.
-func fill(t *testing.T, dir string) {
-	t.Helper()
-	f, err := os.Create(filepath.Join(dir, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for block := make([]byte, 4096); ; {
-		if _, err := f.Write(block); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("fill %s: %v", dir, err)
-			}
-			return
-		}
-	}
-}
 
 // seedEarlierRun puts an earlier run of the slow experiment under out: its
 // index and one point's result document.
@@ -119,10 +79,10 @@ func TestFullDisk(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := mountTmpfs(t, tt.size)
+			out := fulldisk.Mount(t, tt.size)
 			seedEarlierRun(t, out)
 			if !tt.during {
-				fill(t, out)
+				fulldisk.Fill(t, out)
 			}
 			before := files(t, out)
 			cmd := exec.Command(os.Args[0], "run", "../../testdata/slow.toml", "--bin", binDir, "--out", out,
@@ -138,7 +98,7 @@ func TestFullDisk(t *testing.T) {
 				for deadline := time.Now().Add(time.Minute); !trial(cmd.Process.Pid) && time.Now().Before(deadline); {
 					time.Sleep(2 * time.Millisecond)
 				}
-				fill(t, out)
+				fulldisk.Fill(t, out)
 			}
 			err := cmd.Wait()
 			var ee *exec.ExitError

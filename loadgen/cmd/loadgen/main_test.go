@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"flashbench/internal/fulldisk"
 	"flashbench/results"
 )
 
@@ -273,35 +274,10 @@ func TestInterrupt(t *testing.T) {
 // test ends), lets setup put files in it, then fills what is left.
 func mountFull(t *testing.T, setup func(dir string)) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs to fill needs root")
-	}
-	dir := filepath.Join(t.TempDir(), "full")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v", os.NewSyscallError("mount", err))
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
+	dir := fulldisk.Mount(t, "64k")
 	setup(dir)
-	f, err := os.Create(filepath.Join(dir, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for block := make([]byte, 4096); ; {
-		if _, err := f.Write(block); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("fill %s: %v", dir, err)
-			}
-			return dir
-		}
-	}
+	fulldisk.Fill(t, dir)
+	return dir
 }
 
 // snapshot returns every file of dir by name with its content.
