@@ -136,11 +136,15 @@ func TestBadInput(t *testing.T) {
 		{"no throughput", []string{broken}, "no throughput_rps"},
 		{"bad side file", []string{badSide}, "want {\"server_busy\": X}"},
 		{"bad target", []string{"--target", "x", empty}, "want CASE:A/B>=X"},
+		{"unknown flag", []string{"--bogus", empty}, "bad usage: flag provided but not defined"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := run(append([]string{"benchratio"}, tt.args...), &stdout, &stderr)
+			if stdout.Len() > 0 || stderr.Len() > 0 {
+				t.Errorf("run %q: printed %q and %q, want only the error", tt.args, stdout.String(), stderr.String())
+			}
 			if err == nil || !strings.HasPrefix(err.Error(), "benchratio: ") || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run %q: got %v, want an error starting \"benchratio: \" containing %q", tt.args, err, tt.want)
 			}

@@ -54,9 +54,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
+		// A bad flag is one line, as in every flashbench command.
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return fmt.Errorf("bad usage: %w (see --help)", err)
+		},
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "backing", Required: true, Usage: "directory whose files are served"},
-			&cli.StringFlag{Name: "mount", Required: true, Usage: "empty directory to mount on"},
+			&cli.StringFlag{Name: "backing", Usage: "directory whose files are served (required)"},
+			&cli.StringFlag{Name: "mount", Usage: "empty directory to mount on (required)"},
 			&cli.DurationFlag{Name: "latency", Value: 5 * time.Millisecond, Usage: "access time of every read"},
 			&cli.Int64Flag{Name: "bytes-per-second", Usage: "transfer rate of one channel; 0 means transfers take no time"},
 			&cli.IntFlag{Name: "channels", Value: 8, Usage: "reads the device serves at once"},
@@ -64,6 +68,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
 				return errors.New("unexpected arguments (see --help)")
+			}
+			if c.String("backing") == "" || c.String("mount") == "" {
+				return errors.New("--backing and --mount are required (see --help)")
 			}
 			o := Options{Backing: c.String("backing"), Mount: c.String("mount"), Latency: c.Duration("latency"),
 				BytesPerSecond: c.Int64("bytes-per-second"), Channels: c.Int("channels")}

@@ -237,11 +237,15 @@ func TestRunBadFlags(t *testing.T) {
 		{"no backing", []string{"--mount", dir}, "backing"},
 		{"no channels", []string{"--backing", dir, "--mount", dir, "--channels", "0"}, "--channels at least 1"},
 		{"backing not a directory", []string{"--backing", filepath.Join(dir, "nope"), "--mount", dir}, "not a directory"},
+		{"unknown flag", []string{"--bogus"}, "bad usage: flag provided but not defined"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := run(append([]string{"slowdisk"}, tt.args...), &stdout, &stderr)
+			if stdout.Len() > 0 || stderr.Len() > 0 {
+				t.Errorf("run %q: printed %q and %q, want only the error", tt.args, stdout.String(), stderr.String())
+			}
 			if err == nil || !strings.HasPrefix(err.Error(), "slowdisk: ") || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run %q: got %v, want an error starting \"slowdisk: \" containing %q", tt.args, err, tt.want)
 			}
