@@ -23,7 +23,7 @@ type interrupted struct {
 	tree map[int]string
 }
 
-// interruptRun runs `harness run args...` in a process group of its own,
+// interruptRun runs `harness args...` in a process group of its own,
 // waits until moment(pid) says the moment has come, and sends SIGINT to
 // the group, as Ctrl-C in a terminal does. It checks that the harness
 // exits with status 130 and leaves nothing behind: no process of its
@@ -44,7 +44,7 @@ func interruptRun(t *testing.T, args []string, moment func(pid int) bool) *inter
 		}
 	})
 	nsBefore, cgBefore := netnsWithPrefix(t, "fb-"), cgroupDirs()
-	cmd := exec.Command(os.Args[0], append([]string{"run"}, args...)...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "FLASHBENCH_HARNESS_MAIN=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var stdout, stderr bytes.Buffer
@@ -84,8 +84,14 @@ func interruptRun(t *testing.T, args []string, moment func(pid int) bool) *inter
 
 // checkNothingLeft checks that no process of tree lives on, that the test
 // process has no orphan to adopt, and that no namespace or cgroup was added.
+// Orphans that have already exited (killed with their process group after
+// their parent) are reaped first: they only waited for their subreaper.
 func checkNothingLeft(t *testing.T, tree map[int]string, nsBefore, cgBefore []string) {
 	t.Helper()
+	for _, pid := range children() {
+		var ws syscall.WaitStatus
+		syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	}
 	for p, start := range tree {
 		if startTime(p) == start {
 			t.Errorf("process %d (%s) of the harness's tree still runs", p, comm(p))

@@ -133,7 +133,7 @@ func TestInterrupt(t *testing.T) {
 				t.Skip("needs root for a memory cgroup")
 			}
 			out, sets := t.TempDir(), t.TempDir()
-			got := interruptRun(t, []string{"../../testdata/" + tt.experiment + ".toml", "--bin", binDir, "--out", out,
+			got := interruptRun(t, []string{"run", "../../testdata/" + tt.experiment + ".toml", "--bin", binDir, "--out", out,
 				"--filesets", sets, "--no-report"}, tt.moment(t, out, sets))
 			checkInterruptedRun(t, filepath.Join(out, tt.experiment), got)
 		})

@@ -3,17 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
-
-	"golang.org/x/sys/unix"
 
 	"flashbench/results"
 )
@@ -57,122 +51,12 @@ func buildCGI(t *testing.T) {
 // interrupted.
 func TestSoakInterrupt(t *testing.T) {
 	buildCGI(t)
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		t.Fatalf("prctl: %v", err)
-	}
-	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 	out := filepath.Join(t.TempDir(), "soak")
-	cmd := exec.Command(os.Args[0], "soak", "--duration", "1m", "--interval", "2s", "--archs", "sped,prefork",
-		"--bin", binDir, "-o", out, "--filesets", t.TempDir())
-	cmd.Env = append(os.Environ(), "FLASHBENCH_HARNESS_MAIN=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	first := filepath.Join(out, "intervals", "sped", "keepalive-000.json")
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(first); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			syscall.Kill(-pid, syscall.SIGKILL)
-			<-exited
-			t.Fatalf("no interval written after a minute\nstderr:\n%s", stderr.String())
-		}
-	}
-	procs := soakTree(pid)
-	syscall.Kill(-pid, syscall.SIGINT)
-	var err error
-	select {
-	case err = <-exited:
-	case <-time.After(time.Minute):
-		syscall.Kill(-pid, syscall.SIGKILL)
-		t.Fatalf("harness still running a minute after SIGINT\nstderr:\n%s", stderr.String())
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Errorf("exit: got %v, want status 130\nstderr:\n%s", err, stderr.String())
-	}
-	checkLeftNothing(t, procs)
+	interruptRun(t, []string{"soak", "--duration", "1m", "--interval", "2s", "--archs", "sped,prefork",
+		"--bin", binDir, "-o", out, "--filesets", t.TempDir()},
+		func(int) bool { _, err := os.Stat(first); return err == nil })
 	checkInterruptedSoak(t, out)
-}
-
-// checkLeftNothing checks that no process of the harness's tree at the
-// Ctrl-C lives on. The test process is a subreaper: the servers'
-// grandchildren that the soak killed after their parents exited were
-// reparented to it, and are reaped here first.
-func checkLeftNothing(t *testing.T, procs map[int]string) {
-	t.Helper()
-	me := os.Getpid()
-	for pid, s := range soakProcs() {
-		if s.ppid == me {
-			var ws unix.WaitStatus
-			unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-		}
-	}
-	now := soakProcs()
-	for pid, start := range procs {
-		if s, ok := now[pid]; ok && s.start == start {
-			t.Errorf("process %d (%s) of the harness's tree still runs", pid, s.comm)
-		}
-	}
-	for pid, s := range now {
-		if s.ppid == me {
-			t.Errorf("process %d (%s): an orphan of the harness", pid, s.comm)
-		}
-	}
-}
-
-// soakProc is a process as /proc/PID/stat shows it.
-type soakProc struct {
-	ppid        int
-	comm, start string
-}
-
-// soakProcs reads every process of the system.
-func soakProcs() map[int]soakProc {
-	ents, _ := os.ReadDir("/proc")
-	out := map[int]soakProc{}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-		if err != nil || open < 0 || end < open {
-			continue
-		}
-		f := strings.Fields(string(b[end+1:]))
-		if len(f) < 20 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		out[pid] = soakProc{ppid: ppid, comm: string(b[open+1 : end]), start: f[19]}
-	}
-	return out
-}
-
-// soakTree returns root and its descendants with their start times.
-func soakTree(root int) map[int]string {
-	all := soakProcs()
-	out := map[int]string{root: all[root].start}
-	for grew := true; grew; {
-		grew = false
-		for pid, s := range all {
-			if _, in := out[s.ppid]; in {
-				if _, seen := out[pid]; !seen {
-					out[pid], grew = s.start, true
-				}
-			}
-		}
-	}
-	return out
 }
 
 // checkInterruptedSoak checks the report and the intervals of an

@@ -42,7 +42,7 @@ func TestInterruptNetns(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, sets := t.TempDir(), t.TempDir()
-			got := interruptRun(t, []string{"../../testdata/slow.toml", "--topology", "netns", "--bin", binDir,
+			got := interruptRun(t, []string{"run", "../../testdata/slow.toml", "--topology", "netns", "--bin", binDir,
 				"--out", out, "--filesets", sets, "--no-report"}, tt.moment(t, out))
 			if !tt.run {
 				if dirs, _ := filepath.Glob(filepath.Join(out, "*", "*")); len(dirs) != 0 || !strings.Contains(got.stderr, "interrupted before the run started") {
