@@ -90,18 +90,8 @@ func TestHandlerComplete(t *testing.T) {
 	if err := l.AddFd(h.pr, unix.EPOLLIN, h.pipeReady); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- l.Run() }()
-	t.Cleanup(func() {
-		l.Shutdown(time.Second)
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		unix.Close(lfd)
-		unix.Close(p[0])
-		unix.Close(p[1])
-		core.Close()
-	})
+	t.Cleanup(func() { core.Close() }) // after the loop's clean-up
+	runLoop(t, l, lfd, p[0], p[1])
 	want := conformance.File("500b.txt")
 	tests := []struct {
 		name  string
@@ -171,4 +161,21 @@ func http11(r *bufio.Reader) (*resp, error) {
 	out.body = make([]byte, n)
 	_, err := io.ReadFull(r, out.body)
 	return &out, err
+}
+
+// runLoop runs l until the test ends, then shuts it down, checks what Run
+// returned and closes fds (the listener first).
+func runLoop(t *testing.T, l *evloop.Loop, fds ...int) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- l.Run() }()
+	t.Cleanup(func() {
+		l.Shutdown(time.Second)
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	})
 }

@@ -43,16 +43,8 @@ func startLeaseLoop(t *testing.T, root string, pathEntries int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- l.Run() }()
-	t.Cleanup(func() {
-		l.Shutdown(time.Second)
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		unix.Close(lfd)
-		core.Close()
-	})
+	t.Cleanup(func() { core.Close() })
+	runLoop(t, l, lfd)
 	return addr
 }
 
