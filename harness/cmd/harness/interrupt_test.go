@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,7 +42,6 @@ func interruptRun(t *testing.T, args []string, moment func(pid int) bool) *inter
 			syscall.Wait4(pid, &ws, 0, nil)
 		}
 	})
-	nsBefore, cgBefore := netnsWithPrefix(t, "fb-"), cgroupDirs()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "FLASHBENCH_HARNESS_MAIN=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -78,15 +76,17 @@ func interruptRun(t *testing.T, args []string, moment func(pid int) bool) *inter
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Errorf("exit: got %v, want status 130\nstderr:\n%s", err, got.stderr)
 	}
-	checkNothingLeft(t, got.tree, nsBefore, cgBefore)
+	checkNothingLeft(t, got.tree)
 	return got
 }
 
 // checkNothingLeft checks that no process of tree lives on, that the test
-// process has no orphan to adopt, and that no namespace or cgroup was added.
+// process has no orphan to adopt, and that no namespace or cgroup that a
+// process of tree made (their names carry its pid: fb-PID-*, flashbench-PID-*)
+// remains. Other tests running at the same time make their own.
 // Orphans that have already exited (killed with their process group after
 // their parent) are reaped first: they only waited for their subreaper.
-func checkNothingLeft(t *testing.T, tree map[int]string, nsBefore, cgBefore []string) {
+func checkNothingLeft(t *testing.T, tree map[int]string) {
 	t.Helper()
 	for _, pid := range children() {
 		var ws syscall.WaitStatus
@@ -104,15 +104,24 @@ func checkNothingLeft(t *testing.T, tree map[int]string, nsBefore, cgBefore []st
 		t.Errorf("got processes %v of %s left behind, want none", left, binDir)
 	}
 	for _, ns := range netnsWithPrefix(t, "fb-") {
-		if !slices.Contains(nsBefore, ns) {
+		if madeBy(tree, strings.TrimPrefix(ns, "fb-")) {
 			t.Errorf("namespace %s left behind", ns)
 		}
 	}
 	for _, cg := range cgroupDirs() {
-		if !slices.Contains(cgBefore, cg) {
+		if madeBy(tree, strings.TrimPrefix(filepath.Base(cg), "flashbench-")) {
 			t.Errorf("cgroup %s left behind", cg)
 		}
 	}
+}
+
+// madeBy reports whether rest, a name after its prefix ("PID-..."), names a
+// process of tree.
+func madeBy(tree map[int]string, rest string) bool {
+	id, _, _ := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(id)
+	_, in := tree[pid]
+	return err == nil && in
 }
 
 // stats returns every live process's parent and start time (as written in
