@@ -39,17 +39,19 @@ type Config struct {
 	// instead of BodyMapped.
 	SendFile bool
 	// Lease takes a read lease (fcntl F_SETLEASE F_RDLCK) on every file
-	// the core opens, so that no one can truncate or write a file whose
-	// pages a socket may still reference after sendfile: a truncation
-	// zeroes the part of a page-cache folio past the new end in place.
-	// The kernel makes the writer wait and signals SIGIO; the
-	// architecture must then call BrokenLeases, stop sending from those
-	// files and release them once no socket references their pages, and
-	// close retired files the same way (RetiredLeases). A file that
+	// the core opens, so that no one can truncate or write a file while
+	// its bytes are being sent: a truncation zeroes the part of the page
+	// holding the new end in place, so a writev from a mapping of it
+	// copies zeros, and so does a socket still referencing the page after
+	// sendfile. The kernel makes the writer wait and signals SIGIO; the
+	// architecture must then call BrokenLeases, stop the responses
+	// sending from those files, and release them: at once for mapped
+	// bodies, once no socket references their pages with sendfile, where
+	// retired files are drained the same way (RetiredLeases). A file that
 	// cannot be leased because someone has it open for writing (EAGAIN)
 	// is answered 503 and not cached; one that cannot be leased at all
 	// (not its owner without CAP_LEASE, leases disabled or unsupported)
-	// is sent as mapped chunks.
+	// is sent as mapped chunks, unprotected.
 	Lease bool
 	// CGIPrefix is the path prefix under which a request names a CGI
 	// program (see CGIName), default "/cgi-bin/".

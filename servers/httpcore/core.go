@@ -71,7 +71,7 @@ func New(cfg Config) (*Core, error) {
 		c.chunks = newMmapCache(cfg.MmapCacheBytes)
 	}
 	if cfg.Lease {
-		c.leases = &leaseSet{files: make(map[*File]struct{})}
+		c.leases = &leaseSet{files: make(map[*File]struct{}), drain: cfg.SendFile}
 	}
 	return c, nil
 }

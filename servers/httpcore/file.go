@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"flashbench/internal/mincore"
 )
 
@@ -68,8 +70,9 @@ func (f *File) acquire() { f.refs.Add(1) }
 
 // Release drops the caller's reference from CachedFile or Resolve, for a
 // caller that does not hand the File to PlanFile (which takes it over).
-// The last release closes the descriptor, except that a leased File is
-// retired, still open, until its holder drains it (Core.RetiredLeases).
+// The last release closes the descriptor, except that a leased File sent
+// with sendfile is retired, still open, until its holder drains it
+// (Core.RetiredLeases).
 func (f *File) Release() {
 	if n := f.refs.Add(-1); n == 0 {
 		if f.onRelease != nil {
@@ -79,10 +82,20 @@ func (f *File) Release() {
 		if f.leases != nil && f.leases.retire(f) {
 			return
 		}
-		f.osf.Close()
+		f.close()
 	} else if n < 0 {
 		panic("httpcore: File released too many times")
 	}
+}
+
+// close gives f's lease up and closes it. The lease goes explicitly: it
+// belongs to the open file, which the mappings of f's chunks keep open
+// past the close of the descriptor.
+func (f *File) close() {
+	if f.lease == leaseHeld {
+		unix.FcntlInt(uintptr(f.fd), unix.F_SETLEASE, unix.F_UNLCK)
+	}
+	f.osf.Close()
 }
 
 // Chunk is one mapped region of a File, ChunkSize bytes at a ChunkSize

@@ -20,15 +20,18 @@ const (
 // that the files whose lease the kernel is breaking can be found (one
 // F_GETLEASE each, only when a break is signalled).
 //
-// A leased file is not closed when its last reference goes: its pages may
-// still sit in socket queues, and closing would give up the lease and let
-// a truncation zero them. It is retired instead, until the architecture
-// takes it back (RetiredLeases) and closes it once no socket can reference
-// its pages any more.
+// With sendfile (drain), a leased file is not closed when its last
+// reference goes: its pages may still sit in socket queues, and closing
+// would give up the lease and let a truncation zero them. It is retired
+// instead, until the architecture takes it back (RetiredLeases) and
+// closes it once no socket can reference its pages any more. A mapped
+// body is copied into the socket by writev, so a file sent that way
+// closes on its last release, which comes once no writev can read it.
 type leaseSet struct {
 	mu      sync.Mutex
 	files   map[*File]struct{}
 	retired []*File
+	drain   bool // bodies are sent by reference (Config.SendFile)
 	closed  bool // the Core is closed: files close on their last release
 }
 
@@ -60,17 +63,17 @@ func (c *Core) lease(f *File, st *unix.Stat_t) *Error {
 }
 
 // retire keeps f, whose last reference has just gone, open with its
-// lease. It reports false when f must be closed now: it is stale (its
-// holder drained it already) or the Core is closed. f leaves the registry
-// before it is closed, so that no F_GETLEASE ever meets a closed
-// descriptor.
+// lease. It reports false when f must be closed now: its bodies were
+// copied (no drain), it is stale (its holder drained it already) or the
+// Core is closed. f leaves the registry before it is closed, so that no
+// F_GETLEASE ever meets a closed descriptor.
 func (ls *leaseSet) retire(f *File) bool {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if f.refs.Load() > 0 {
 		return true // taken back by BrokenLeases meanwhile: its owner closes it
 	}
-	if f.stale.Load() || ls.closed {
+	if !ls.drain || f.stale.Load() || ls.closed {
 		delete(ls.files, f)
 		return false
 	}
@@ -98,7 +101,9 @@ func (ls *leaseSet) take(f *File) {
 // comes with one reference for the caller and is stale from now on: the
 // pathname cache no longer hands it out, and no new response may send
 // from it. The writer proceeds once every reference is released, so the
-// caller releases its own once no socket can reference the file's pages.
+// caller stops the responses sending from it (a Plan holds a reference
+// until released) and releases its own once no socket can reference the
+// file's pages (sendfile) or at once (mapped bodies: writev copies).
 // Files still referenced elsewhere close on their last release.
 func (c *Core) BrokenLeases(dst []*File) []*File {
 	if c.leases == nil {
@@ -166,7 +171,7 @@ func (ls *leaseSet) close() {
 	ls.retired = nil
 	ls.mu.Unlock()
 	for _, f := range drop {
-		f.osf.Close()
+		f.close()
 	}
 }
 

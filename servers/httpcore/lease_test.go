@@ -90,6 +90,23 @@ func TestLeaseOpen(t *testing.T) {
 	}
 }
 
+// truncateHeld truncates path to size from another goroutine and waits
+// until the lease of a planned file holds the truncate off (/proc/locks
+// shows it breaking). The channel gets the truncate's result.
+func truncateHeld(t *testing.T, path string, size int64) <-chan error {
+	t.Helper()
+	truncated := make(chan error, 1)
+	go func() { truncated <- os.Truncate(path, size) }()
+	for leaseState(t, path) != "BREAKING" {
+		select {
+		case err := <-truncated:
+			t.Fatalf("truncate returned (%v) under a planned, leased file", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return truncated
+}
+
 // TestLeaseBreak truncates a leased file that a Plan still sends: the
 // truncate waits; BrokenLeases hands the file over, stale, and drops it
 // from the pathname cache; the truncate proceeds once the Plan and the
@@ -105,15 +122,7 @@ func TestLeaseBreak(t *testing.T) {
 	if p.Kind != httpcore.BodyFile {
 		t.Fatalf("got kind %d, want a file range", p.Kind)
 	}
-	truncated := make(chan error, 1)
-	go func() { truncated <- os.Truncate(path, 4) }()
-	for leaseState(t, path) != "BREAKING" {
-		select {
-		case err := <-truncated:
-			t.Fatalf("truncate returned (%v) under a planned, leased file", err)
-		case <-time.After(time.Millisecond):
-		}
-	}
+	truncated := truncateHeld(t, path, 4)
 	broken := c.BrokenLeases(nil)
 	if len(broken) != 1 || broken[0] != p.File || !p.File.Stale() {
 		t.Fatalf("BrokenLeases: got %d files, want the planned one, stale", len(broken))
@@ -163,5 +172,57 @@ func TestLeaseRetire(t *testing.T) {
 	retired[0].Release()
 	if got := leaseState(t, a); got != "" {
 		t.Errorf("released a.bin: got lease %q, want none (closed)", got)
+	}
+}
+
+// TestLeaseMapped checks leases on mapped bodies (no SendFile): a mapped
+// Plan holds its leased File, so that a truncation waits until the Plan
+// is released; the file is not retired on its last release but closed
+// with its lease given up, although the mapped-file cache still maps it
+// (a mapping keeps the open file, and the lease with it, alive past the
+// close of the descriptor); and a truncation of a file no Plan sends
+// proceeds at once.
+func TestLeaseMapped(t *testing.T) {
+	needLeases(t)
+	root := t.TempDir()
+	path := writeFile(t, root, "f.bin", []byte("0123456789"))
+	c := newCore(t, httpcore.Config{Root: root, Lease: true, PathCacheEntries: 1})
+	var p httpcore.Plan
+	c.Respond(get("/f.bin"), &p)
+	if p.Kind != httpcore.BodyMapped || p.File == nil || !p.File.Leased() {
+		t.Fatalf("got kind %d, file %v; want mapped chunks with their leased file", p.Kind, p.File != nil)
+	}
+	truncated := truncateHeld(t, path, 4)
+	broken := c.BrokenLeases(nil)
+	if len(broken) != 1 || broken[0] != p.File || !p.File.Stale() {
+		t.Fatalf("BrokenLeases: got %d files, want the planned one, stale", len(broken))
+	}
+	broken[0].Release()
+	select {
+	case err := <-truncated:
+		t.Fatalf("truncate returned (%v) while the Plan was held", err)
+	default:
+	}
+	p.Release()
+	if err := <-truncated; err != nil {
+		t.Fatalf("truncate: %v", err)
+	}
+	if r := do(t, c, get("/f.bin")); r.status != 200 || string(r.body) != "0123" {
+		t.Errorf("next request: got %d %q, want 200 %q", r.status, r.body, "0123")
+	}
+
+	writeFile(t, root, "g.bin", []byte("g"))
+	do(t, c, get("/g.bin")) // evicts f.bin from the pathname cache, not its chunk
+	if st := c.Stats(); st.MappedBytes == 0 {
+		t.Fatal("no chunk mapped: the test needs the mapped-file cache to keep one")
+	}
+	if got := leaseState(t, path); got != "" {
+		t.Errorf("evicted f.bin: got lease %q, want none (closed, lease given up)", got)
+	}
+	if err := os.Truncate(path, 2); err != nil {
+		t.Fatalf("truncate after the last release: %v", err)
+	}
+	if retired := c.RetiredLeases(nil); len(retired) != 0 {
+		t.Errorf("RetiredLeases: got %d files, want none (mapped files are not retired)", len(retired))
 	}
 }

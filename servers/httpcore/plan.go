@@ -7,7 +7,7 @@ type BodyKind uint8
 const (
 	BodyNone   BodyKind = iota // HEAD, 304, or an empty body
 	BodyBytes                  // Plan.Bytes (error pages, small in-memory bodies)
-	BodyMapped                 // Plan.Chunks: mapped file chunks, in order
+	BodyMapped                 // Plan.Chunks: mapped file chunks, in order (Plan.File: the leased file)
 	BodyFile                   // Plan.File from Plan.Offset for Plan.Length bytes (sendfile)
 )
 

@@ -102,9 +102,10 @@ func (c *Core) Resolve(path []byte) (*File, *Error) {
 // reference on f: 304 when If-Modified-Since is not older than the file,
 // the header alone for HEAD, else the header and the body as mapped
 // chunks (or as a file range with Config.SendFile). With Config.Lease a
-// file range is planned only for a leased file; a body of a file whose
-// lease is busy is answered 503, and one of a file that cannot be leased
-// at all is sent as mapped chunks (see Config.Lease).
+// mapped body of a leased file keeps the File in p.File, holding its
+// lease, and a file range is planned only for a leased file; a body of a
+// file whose lease is busy is answered 503, and one of a file that cannot
+// be leased at all is sent as mapped chunks (see Config.Lease).
 func (c *Core) PlanFile(req *Request, f *File, p *Plan) {
 	now := c.now()
 	date := c.date.get(now)
@@ -123,14 +124,14 @@ func (c *Core) PlanFile(req *Request, f *File, p *Plan) {
 		f.Release()
 		return
 	}
+	if f.lease == leaseBusy {
+		// Someone has the file open for writing, or is about to truncate
+		// it: its pages could change while they are sent.
+		f.Release()
+		c.RespondError(503, req, p)
+		return
+	}
 	if c.cfg.SendFile && f.lease != leaseRefused {
-		if f.lease == leaseBusy {
-			// Someone has the file open for writing, or is about to
-			// truncate it: its pages could change under the socket.
-			f.Release()
-			c.RespondError(503, req, p)
-			return
-		}
 		p.Kind, p.File, p.Offset, p.Length = BodyFile, f, 0, f.id.size
 		return
 	}
@@ -143,7 +144,11 @@ func (c *Core) PlanFile(req *Request, f *File, p *Plan) {
 		}
 		p.Chunks = append(p.Chunks, ch)
 	}
-	f.Release()
+	if f.lease == leaseHeld {
+		p.File = f // its lease holds off a truncation until the Plan is released
+	} else {
+		f.Release()
+	}
 	p.Kind, p.Length = BodyMapped, f.id.size
 }
 

@@ -14,8 +14,16 @@ import (
 	"flashbench/servers/httpcore/conformance"
 )
 
-// truncatedSize is what big.bin is cut to while being served.
-const truncatedSize = 1 << 20
+// Sizes big.bin is cut to while being served: at a page boundary, and
+// inside its last page, well ahead of anything the server can have sent
+// (what the client read plus both socket buffers: at most 4 MiB of send
+// buffer here). The rest of that page then reads as zeros through a
+// mapping, and no page past it faults, so a writev that goes on sending
+// from the mapping copies the zeros.
+const (
+	truncatedSize = 1 << 20
+	midPageSize   = bigSize - 1000
+)
 
 // replacement is the content renamed over big.bin while it is served.
 var replacement = conformance.Pattern(bigSize/2, 9)
@@ -35,6 +43,11 @@ var fileFaults = []fileFault{
 			t.Fatal(err)
 		}
 	}, bigFile[:truncatedSize]},
+	{"truncated-mid-page", func(t *testing.T, path string) {
+		if err := os.Truncate(path, midPageSize); err != nil {
+			t.Fatal(err)
+		}
+	}, bigFile[:midPageSize]},
 	{"replaced", func(t *testing.T, path string) {
 		tmp := filepath.Join(filepath.Dir(path), ".big.bin.new")
 		if err := os.WriteFile(tmp, replacement, 0o644); err != nil {
@@ -53,11 +66,13 @@ var fileFaults = []fileFault{
 
 // fileFaultCases are big.bin truncated, replaced or deleted while a slow
 // client downloads it (from the mapped-file cache or with sendfile,
-// depending on the architecture). flashlite holds a read lease on the
-// files it sends: the truncate waits until the data in flight is drained
-// (the client here reads on only once its truncate returns, so it waits
-// the server's write timeout, after which the server drops what its
-// socket still holds and lets it go).
+// depending on the architecture). Every architecture holds a read lease
+// on the files it sends, so the truncate waits until the server has
+// stopped the download: at once for a mapped body (writev copied what it
+// sent), and for flashlite's sendfile once the data in flight is drained
+// (the client here reads on only once its truncate returns, so that
+// waits the server's write timeout, after which the server drops what
+// its socket still holds and lets it go).
 func fileFaultCases() []robustCase {
 	var cs []robustCase
 	for _, f := range fileFaults {

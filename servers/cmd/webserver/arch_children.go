@@ -56,8 +56,9 @@ func connOptions(ctx *RunContext) connloop.Options {
 	}
 }
 
-// parseChild parses what childArgs wrote and builds the child's core.
-// The caller closes the core.
+// parseChild parses what childArgs wrote and builds the child's core,
+// watching its leases. The caller closes the core and, with closeChild,
+// the rest.
 func parseChild(name string, args []string) (*httpcore.Core, connloop.Options, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -78,6 +79,7 @@ func parseChild(name string, args []string) (*httpcore.Core, connloop.Options, e
 	if err := fs.Parse(args); err != nil || cfg.Root == "" || fs.NArg() > 0 {
 		return nil, opts, fmt.Errorf("%s: usage: %s --root DIR [--no-*-cache] [--*-timeout D] (got %q)", name, name, args)
 	}
+	cfg.Lease = true // as serve's core
 	core, err := httpcore.New(cfg)
 	if err != nil {
 		return nil, opts, fmt.Errorf("%s: %w", name, err)
@@ -85,6 +87,7 @@ func parseChild(name string, args []string) (*httpcore.Core, connloop.Options, e
 	if m := cc.manager(core); m != nil {
 		opts.CGI = m
 	}
+	opts.Leases = connloop.WatchLeases(core)
 	return core, opts, nil
 }
 

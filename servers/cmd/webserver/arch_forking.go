@@ -50,7 +50,7 @@ func forkingChild(args []string) error {
 		return err
 	}
 	defer core.Close()
-	defer closeChildCGI(opts)
+	defer closeChild(opts)
 	forking.ChildMain(core, opts)
 	return nil
 }

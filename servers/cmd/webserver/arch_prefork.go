@@ -47,6 +47,6 @@ func preforkWorker(args []string) error {
 		return err
 	}
 	defer core.Close()
-	defer closeChildCGI(opts)
+	defer closeChild(opts)
 	return prefork.WorkerMain(core, opts)
 }

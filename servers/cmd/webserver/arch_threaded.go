@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"flashbench/servers/internal/connloop"
 	"flashbench/servers/threaded"
 )
 
@@ -15,7 +16,10 @@ func init() {
 		Flags: []cli.Flag{&cli.IntFlag{Name: "threads", Value: threaded.DefaultThreads,
 			Usage: "threaded: serving OS threads", Destination: &threads}},
 		Run: func(ctx *RunContext) error {
-			s, err := threaded.New(ctx.Listener, ctx.Core, threaded.Options{Threads: threads, Conn: connOptions(ctx), Stats: ctx.Stats})
+			conn := connOptions(ctx)
+			conn.Leases = connloop.WatchLeases(ctx.Core)
+			defer conn.Leases.Close()
+			s, err := threaded.New(ctx.Listener, ctx.Core, threaded.Options{Threads: threads, Conn: conn, Stats: ctx.Stats})
 			if err != nil {
 				return err
 			}

@@ -99,11 +99,12 @@ func (c *childCGI) manager(core *httpcore.Core) *cgi.Manager {
 	return cgi.NewManager(core, cgi.Options{Dir: c.dir, Procs: c.procs, Timeout: c.timeout, Classic: c.classic, Root: core.Config().Root})
 }
 
-// closeChildCGI stops a child's CGI processes.
-func closeChildCGI(opts connloop.Options) {
+// closeChild stops a child's CGI processes and its lease watch.
+func closeChild(opts connloop.Options) {
 	if m, ok := opts.CGI.(*cgi.Manager); ok && m != nil {
 		m.Close()
 	}
+	opts.Leases.Close()
 }
 
 var errCGIClassicLoop = errors.New("--cgi-classic: the event-loop architectures run persistent CGI programs only")

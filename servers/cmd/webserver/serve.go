@@ -32,7 +32,7 @@ func serve(o *options, stdout, stderr io.Writer) error {
 	}
 	var core *httpcore.Core
 	if !a.NoCore {
-		cfg := httpcore.Config{Root: o.root, NoPathCache: o.noPathCache, NoHeaderCache: o.noHeaderCache, NoMmapCache: o.noMmapCache}
+		cfg := httpcore.Config{Root: o.root, NoPathCache: o.noPathCache, NoHeaderCache: o.noHeaderCache, NoMmapCache: o.noMmapCache, Lease: true}
 		if a.Configure != nil {
 			a.Configure(&cfg)
 		}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -47,6 +48,9 @@ type Options struct {
 	// CGI, when set, answers the requests whose path names a CGI program
 	// (httpcore.Core.CGIName), with blocking calls on this thread.
 	CGI CGI
+	// Leases, when set, stops the responses sending from a file whose
+	// read lease breaks (WatchLeases on the same core).
+	Leases *Leases
 }
 
 func (o Options) withDefaults() Options {
@@ -84,6 +88,9 @@ type conn struct {
 	deadline   time.Time     // end of the header timeout of a partial request
 	rcvTimeout time.Duration // SO_RCVTIMEO in force; -1 before the first set
 	iov        [][]byte      // writev scratch
+	// sending is the leased file a mapped body is being written from, for
+	// Leases, which reads it from another goroutine.
+	sending atomic.Pointer[httpcore.File]
 }
 
 // Serve serves one connection on fd until the client closes it, an error,
@@ -113,6 +120,10 @@ func Serve(fd int, core *httpcore.Core, opts Options) error {
 	err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	if err != nil && !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.ENOPROTOOPT) {
 		return fmt.Errorf("connloop: set TCP_NODELAY: %w", os.NewSyscallError("setsockopt", err))
+	}
+	if opts.Leases != nil {
+		opts.Leases.add(c)
+		defer opts.Leases.remove(c)
 	}
 	return c.serve()
 }

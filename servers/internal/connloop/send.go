@@ -41,14 +41,25 @@ func (c *conn) send() error {
 		}
 	}
 	c.iov = iov
+	if p.Kind == httpcore.BodyMapped && p.File != nil {
+		c.sending.Store(p.File)
+		defer c.sending.Store(nil)
+	}
 	err := c.writev(iov)
 	clear(iov) // do not keep chunk mappings reachable from the scratch
 	return err
 }
 
-// writev writes every byte of iov, resuming after partial writes.
+// errStale ends a response whose file's lease broke while it was sent.
+var errStale = errors.New("connloop: send: the file changed while it was sent")
+
+// writev writes every byte of iov, resuming after partial writes. It
+// stops, before writing more, a mapped body whose file's lease broke.
 func (c *conn) writev(iov [][]byte) error {
 	for len(iov) > 0 {
+		if f := c.sending.Load(); f != nil && f.Stale() {
+			return errStale
+		}
 		n, err := unix.Writev(c.fd, iov[:min(len(iov), maxIovecs)])
 		if err == unix.EINTR {
 			continue

@@ -217,7 +217,7 @@ func (l *Loop) serveRaw(c *Conn) bool {
 // whose lease broke while its response waited (for a helper) may not be
 // sent from any more: that response becomes a 503.
 func (l *Loop) queue(c *Conn, p *httpcore.Plan) {
-	if p.Kind == httpcore.BodyFile && p.File.Stale() {
+	if p.File != nil && p.File.Stale() {
 		l.core.RespondError(503, &c.req, p)
 	}
 	c.qhi++

@@ -37,6 +37,13 @@ import (
 // up and lets the writer go on. Files retired from the core's caches are
 // drained the same way before they close.
 //
+// A mapped body (sped, amped) needs no drain: writev copied every byte it
+// sent, but a writev after the truncation would copy zeros for the rest
+// of the page holding the new end. Each queued Plan holds its file's
+// reference, so the loop closes the connections still sending from a
+// broken file and releases the files at once; the last release gives
+// the lease up.
+//
 // The loop stops waiting for a connection whose client has made no
 // progress for the write timeout (which the loop already allows a client
 // that does not read), and for all of them just before lease-break-time,
@@ -100,7 +107,9 @@ func newLeaseWatch(l *Loop) (*leaseWatch, error) {
 	// nobody listens is lost, and its writer waits lease-break-time.
 	signal.Notify(w.sigs, syscall.SIGIO)
 	go w.forward()
-	l.After(leaseRetireEvery, w.tick)
+	if l.core.Config().SendFile {
+		l.After(leaseRetireEvery, w.tick) // mapped files are never retired
+	}
 	return w, nil
 }
 
@@ -133,6 +142,10 @@ func (w *leaseWatch) wake(uint32) {
 	if len(files) == 0 {
 		return
 	}
+	if !w.l.core.Config().SendFile {
+		w.stopMapped(files)
+		return
+	}
 	l := w.l
 	var parked map[uint64]*Conn
 	var st unix.Stat_t
@@ -154,6 +167,40 @@ func (w *leaseWatch) wake(uint32) {
 	w.drain(files, parked)
 	clear(files)
 	w.scratch = files[:0]
+}
+
+// stopMapped handles a break of mapped files: writev copied what was
+// sent, so a connection still sending from one of them is closed where
+// it is (a short response; what its socket holds goes out first), and
+// the files are released at once. A response waiting for a helper
+// becomes a 503 when it is queued (queue).
+func (w *leaseWatch) stopMapped(files []*httpcore.File) {
+	l := w.l
+	for fd, e := range l.fds {
+		if c := e.conn; c != nil && c.fd == fd && !c.closed && c.sendsStale() {
+			l.st.WriteErrors.Add(1)
+			l.close(c)
+		}
+	}
+	for _, f := range files {
+		f.Release()
+	}
+	clear(files)
+	w.scratch = files[:0]
+}
+
+// sendsStale reports whether c has output left and a queued response
+// from a file whose lease broke.
+func (c *Conn) sendsStale() bool {
+	if c.outEmpty() {
+		return false
+	}
+	for i := c.qlo; i < c.qhi; i++ {
+		if f := c.plans[i].File; f != nil && f.Stale() {
+			return true
+		}
+	}
+	return false
 }
 
 // park stops c's response where it is: nothing more is written (the rest

@@ -104,6 +104,7 @@ type Snapshot struct {
 	HelperDispatches uint64         `json:"helper_dispatches"`
 	UserCopyBytes    uint64         `json:"user_copy_bytes"`
 	Caches           *CacheCounters `json:"caches,omitempty"`
+	Leases           *LeaseCounters `json:"leases,omitempty"`
 	// PeakRSSBytes is the peak resident set of this process; the
 	// children figure is that of its largest waited-for child.
 	PeakRSSBytes         int64 `json:"peak_rss_bytes"`
@@ -144,6 +145,16 @@ type CacheCounters struct {
 	MmapHits     uint64 `json:"mmap_hits"`
 	MmapMisses   uint64 `json:"mmap_misses"`
 	MappedBytes  int64  `json:"mapped_bytes"`
+}
+
+// LeaseCounters are the shared core's read leases (httpcore.Config.Lease):
+// the leases the kernel broke because someone truncated or wrote a file
+// being served, and the opens whose lease was refused, busy (the file was
+// open for writing: answered 503) or for good (sent unprotected).
+type LeaseCounters struct {
+	Breaks  uint64 `json:"breaks"`
+	Busy    uint64 `json:"busy"`
+	Refused uint64 `json:"refused"`
 }
 
 // Snapshot copies the counters, the attached core's cache counters and
@@ -191,6 +202,9 @@ func (c *Counters) Snapshot() Snapshot {
 			HeaderHits: st.HeaderHits, HeaderMisses: st.HeaderMisses,
 			MmapHits: st.MmapHits, MmapMisses: st.MmapMisses,
 			MappedBytes: st.MappedBytes,
+		}
+		if core.Config().Lease {
+			s.Leases = &LeaseCounters{Breaks: st.LeaseBreaks, Busy: st.LeaseBusy, Refused: st.LeaseRefused}
 		}
 	}
 	return s
