@@ -30,6 +30,8 @@ type cellRun struct {
 	// target is the request target: "/", or a cgiTarget.
 	target string
 	srv    *server
+	// dev is the slow device serving the file set ([disk]), or nil.
+	dev    *device
 	conns  int
 	warmup time.Duration
 	// diedIn is the trial during which the server exited, 0 if none did.
@@ -129,12 +131,14 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 			return cleanup, err
 		}
 		undo = append(undo, func() { sc.cgroup.Remove() })
+		// A device mounts the set afresh, so it starts cold; the undo
+		// stack stops the server before the device it reads from.
 		if r.e.Disk != nil {
-			if err := sc.cgroup.LimitReads(docroot, *r.e.Disk); err != nil {
+			if sc.docroot, err = r.startCellDevice(ctx, cr, sc); err != nil {
 				return cleanup, err
 			}
-		}
-		if err := fileset.Evict(cr.manifest, docroot); err != nil {
+			undo = append(undo, func() { r.stopCellDevice(cr) })
+		} else if err := fileset.Evict(cr.manifest, docroot); err != nil {
 			return cleanup, err
 		}
 	}

@@ -23,9 +23,6 @@ type Cgroup struct {
 	Dir string
 	// Version is 1 or 2.
 	Version int
-	// BlkioDir is the cgroup v1 blkio cgroup that throttles the server's
-	// reads (LimitReads), or "" (cgroup v2 throttles in Dir).
-	BlkioDir string
 }
 
 // CgroupVersion reports which cgroup hierarchy holds the memory controller:
@@ -73,8 +70,8 @@ func NewMemoryCgroup(name string, limit int64) (*Cgroup, error) {
 	return cg, nil
 }
 
-// enableController makes the controller name (memory, io) available to
-// the root's children on cgroup v2.
+// enableController makes the controller name available to the root's
+// children on cgroup v2.
 func enableController(name string) error {
 	ctl := filepath.Join(CgroupRoot, "cgroup.subtree_control")
 	b, err := os.ReadFile(ctl)
@@ -92,101 +89,41 @@ func enableController(name string) error {
 // ProcsFile is the file a process writes its PID to in order to join.
 func (c *Cgroup) ProcsFile() string { return filepath.Join(c.Dir, "cgroup.procs") }
 
-// ProcsFiles are the files a process writes its PID to in order to join
-// every hierarchy of the cgroup: ProcsFile, and on cgroup v1 with
-// LimitReads the blkio cgroup's too.
-func (c *Cgroup) ProcsFiles() []string {
-	if c.BlkioDir == "" {
-		return []string{c.ProcsFile()}
-	}
-	return []string{c.ProcsFile(), filepath.Join(c.BlkioDir, "cgroup.procs")}
-}
-
-// LimitReads throttles the reads of the cgroup's processes from the disk
-// holding dir (BlockDevice) to d's bounds: blkio.throttle.read_bps_device
-// and read_iops_device in a blkio cgroup of the same name on cgroup v1,
-// io.max in the cgroup itself on cgroup v2. Call it before any process
-// joins; Remove undoes it.
-func (c *Cgroup) LimitReads(dir string, d Disk) error {
-	major, minor, err := BlockDevice(dir)
-	if err != nil {
-		return fmt.Errorf("cgroup: %w", err)
-	}
-	dev := fmt.Sprintf("%d:%d", major, minor)
-	if c.Version == 2 {
-		if err := enableController("io"); err != nil {
-			return err
-		}
-		return writeFile(filepath.Join(c.Dir, "io.max"), fmt.Sprintf("%s rbps=%s riops=%s", dev, maxOr(d.ReadBPS), maxOr(d.ReadIOPS)))
-	}
-	blkio := filepath.Join(CgroupRoot, "blkio")
-	if _, err := os.Stat(filepath.Join(blkio, "blkio.throttle.read_bps_device")); err != nil {
-		return fmt.Errorf("cgroup: no cgroup v1 blkio throttling under %s: %w", blkio, err)
-	}
-	c.BlkioDir = filepath.Join(blkio, filepath.Base(c.Dir))
-	if err := os.Mkdir(c.BlkioDir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		c.BlkioDir = ""
-		return fmt.Errorf("cgroup: %w", err)
-	}
-	for _, l := range []struct {
-		file  string
-		limit int64
-	}{{"blkio.throttle.read_bps_device", d.ReadBPS}, {"blkio.throttle.read_iops_device", d.ReadIOPS}} {
-		if l.limit == 0 {
-			continue
-		}
-		if err := writeFile(filepath.Join(c.BlkioDir, l.file), dev+" "+strconv.FormatInt(l.limit, 10)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// maxOr returns n in decimal, or "max" for 0 (no bound), as io.max takes.
-func maxOr(n int64) string {
-	if n == 0 {
-		return "max"
-	}
-	return strconv.FormatInt(n, 10)
-}
-
 // cgroupNameRE matches the cgroups runs make: flashbench-PID-CELL.
 var cgroupNameRE = regexp.MustCompile(`^flashbench-([0-9]+)-`)
 
-// SweepCgroups removes the cgroups flashbench-PID-* (and their blkio
-// twins on cgroup v1) whose harness process PID no longer exists: left by
-// a run that was killed before it could remove them (a second Ctrl-C,
-// SIGKILL). It returns their directories.
+// SweepCgroups removes the memory cgroups flashbench-PID-* whose harness
+// process PID no longer exists: left by a run that was killed before it
+// could remove them (a second Ctrl-C, SIGKILL). It returns their
+// directories.
 func SweepCgroups() ([]string, error) {
 	v, err := CgroupVersion()
 	if err != nil {
 		return nil, nil // no memory cgroups here: none to sweep
 	}
-	parents := []string{CgroupRoot}
+	parent := CgroupRoot
 	if v == 1 {
-		parents = []string{filepath.Join(CgroupRoot, "memory"), filepath.Join(CgroupRoot, "blkio")}
+		parent = filepath.Join(CgroupRoot, "memory")
+	}
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return nil, nil
 	}
 	var removed []string
-	for _, parent := range parents {
-		ents, err := os.ReadDir(parent)
-		if err != nil {
+	for _, e := range ents {
+		m := cgroupNameRE.FindStringSubmatch(e.Name())
+		if m == nil || !e.IsDir() {
 			continue
 		}
-		for _, e := range ents {
-			m := cgroupNameRE.FindStringSubmatch(e.Name())
-			if m == nil || !e.IsDir() {
-				continue
-			}
-			pid, err := strconv.Atoi(m[1])
-			if err != nil || pid == os.Getpid() || !errors.Is(unix.Kill(pid, 0), unix.ESRCH) {
-				continue
-			}
-			cg := &Cgroup{Dir: filepath.Join(parent, e.Name())}
-			if err := removeDir(cg.Dir, cg.Procs); err != nil {
-				return removed, fmt.Errorf("cgroup sweep: %w", err)
-			}
-			removed = append(removed, cg.Dir)
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || pid == os.Getpid() || !errors.Is(unix.Kill(pid, 0), unix.ESRCH) {
+			continue
 		}
+		cg := &Cgroup{Dir: filepath.Join(parent, e.Name())}
+		if err := removeDir(cg.Dir, cg.Procs); err != nil {
+			return removed, fmt.Errorf("cgroup sweep: %w", err)
+		}
+		removed = append(removed, cg.Dir)
 	}
 	return removed, nil
 }
@@ -214,17 +151,9 @@ func (c *Cgroup) Procs() ([]int, error) {
 	return pids, nil
 }
 
-// Remove kills what is left in the cgroup and removes it, with its blkio
-// cgroup on cgroup v1 (and so its read limits). Removing a cgroup that is
-// gone is not an error.
-func (c *Cgroup) Remove() error {
-	err := removeDir(c.Dir, c.Procs)
-	if c.BlkioDir != "" {
-		blkio := &Cgroup{Dir: c.BlkioDir}
-		err = errors.Join(err, removeDir(c.BlkioDir, blkio.Procs))
-	}
-	return err
-}
+// Remove kills what is left in the cgroup and removes it. Removing a
+// cgroup that is gone is not an error.
+func (c *Cgroup) Remove() error { return removeDir(c.Dir, c.Procs) }
 
 // removeDir kills the processes procs lists and removes the cgroup dir.
 func removeDir(dir string, procs func() ([]int, error)) error {

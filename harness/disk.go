@@ -3,72 +3,63 @@ package harness
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
-
-	"golang.org/x/sys/unix"
+	"time"
 )
 
-// Disk throttles the server's reads from the device holding the file set,
-// so that a disk-bound experiment runs against a disk whose service time
-// dominates, as the 1999 papers' disks did, instead of a fast virtual disk
-// (cgroup v1 blkio.throttle.read_{bps,iops}_device, cgroup v2 io.max). It
-// needs [memory]: the limits apply to the server's memory cgroup, which
-// its helper processes inherit.
+// Disk is the storage device a disk-bound experiment serves its file set
+// from: for each cell, bin/slowdisk (servers/bench/slowdisk) mounts the set
+// read-only through FUSE, and every read that misses the server's page
+// cache waits Latency plus its transfer time at BytesPerS, with at most
+// Channels reads served at once and the others queued in arrival order.
+// Such a device answers faster the more reads are in flight, up to its
+// channels, as a disk array or a network volume does: SPED, which blocks
+// on each miss, keeps one read in flight, AMPED one per busy helper. A
+// token bucket on the real disk (the blkio throttle) would hold every
+// architecture to the same rate of misses, and this machine's virtual disk,
+// cached by its host, answers a read in less time than a server spends on
+// the miss. Disk needs [memory], which bounds the server's page cache so
+// that its reads miss.
 type Disk struct {
-	// ReadBPS bounds the bytes read per second, 0 for no bound.
-	ReadBPS int64 `toml:"read_bps"`
-	// ReadIOPS bounds the read requests per second, 0 for no bound.
-	ReadIOPS int64 `toml:"read_iops"`
+	// Latency is the access time of every read.
+	Latency Duration `toml:"latency"`
+	// BytesPerS is one channel's transfer rate; 0: transfers take no time.
+	BytesPerS int64 `toml:"bytes_per_s"`
+	// Channels is how many reads the device serves at once.
+	Channels int `toml:"channels"`
 }
+
+// maxChannels bounds [disk] channels: beyond it the device is no longer
+// the bottleneck of any server here.
+const maxChannels = 1024
 
 func (d *Disk) validate(mem *Memory) error {
 	switch {
-	case d.ReadBPS < 0 || d.ReadIOPS < 0:
-		return fmt.Errorf("read_bps %d, read_iops %d: want 0 or more", d.ReadBPS, d.ReadIOPS)
-	case d.ReadBPS == 0 && d.ReadIOPS == 0:
-		return errors.New("neither read_bps nor read_iops set")
-	case d.ReadBPS != 0 && d.ReadBPS < 1<<20:
-		return fmt.Errorf("read_bps %d: want at least 1 MiB/s", d.ReadBPS)
-	case d.ReadIOPS != 0 && d.ReadIOPS < 10:
-		return fmt.Errorf("read_iops %d: want at least 10", d.ReadIOPS)
+	case d.Latency.Duration < 0 || d.Latency.Duration > time.Second:
+		return fmt.Errorf("latency: %v, want 0 to 1s", d.Latency.Duration)
+	case d.BytesPerS < 0 || (d.BytesPerS > 0 && d.BytesPerS < 1<<20):
+		return fmt.Errorf("bytes_per_s: %d, want 0 (no transfer time) or at least 1048576 (1 MiB/s)", d.BytesPerS)
+	case d.Latency.Duration == 0 && d.BytesPerS == 0:
+		return errors.New("latency and bytes_per_s: neither set, so the device would not be slow")
+	case d.Channels < 1 || d.Channels > maxChannels:
+		return fmt.Errorf("channels: %d, want 1 to %d (the reads the device serves at once)", d.Channels, maxChannels)
 	case mem == nil:
-		return errors.New("needs a [memory] section: the limits apply to the server's memory cgroup")
+		return errors.New("needs a [memory] section: without a bound on the server's page cache only the first read of each file reaches the device")
 	}
 	return nil
 }
 
-// BlockDevice returns the major and minor numbers of the whole disk that
-// holds path: the device of its file system, or the disk a partition of it
-// belongs to (block throttling applies to whole disks only).
-func BlockDevice(path string) (major, minor uint32, err error) {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return 0, 0, fmt.Errorf("block device of %s: %w", path, os.NewSyscallError("stat", err))
+// String describes the device in one phrase, for the run's log.
+func (d Disk) String() string {
+	s := fmt.Sprintf("slowdisk, %v per read", d.Latency.Duration)
+	if d.BytesPerS > 0 {
+		s += fmt.Sprintf(" plus transfer at %d B/s", d.BytesPerS)
 	}
-	major, minor = unix.Major(st.Dev), unix.Minor(st.Dev)
-	sys := fmt.Sprintf("/sys/dev/block/%d:%d", major, minor)
-	if _, err := os.Stat(sys); err != nil {
-		return 0, 0, fmt.Errorf("block device of %s: %d:%d is not a block device (%w)", path, major, minor, err)
-	}
-	if _, err := os.Stat(filepath.Join(sys, "partition")); err == nil {
-		b, err := os.ReadFile(filepath.Join(sys, "..", "dev"))
-		if err != nil {
-			return 0, 0, fmt.Errorf("block device of %s: disk of partition %d:%d: %w", path, major, minor, err)
-		}
-		return parseDev(strings.TrimSpace(string(b)))
-	}
-	return major, minor, nil
+	return s + fmt.Sprintf(", %d channels", d.Channels)
 }
 
-func parseDev(s string) (major, minor uint32, err error) {
-	a, b, ok := strings.Cut(s, ":")
-	ma, err1 := strconv.ParseUint(a, 10, 32)
-	mi, err2 := strconv.ParseUint(b, 10, 32)
-	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("block device: bad device number %q", s)
-	}
-	return uint32(ma), uint32(mi), nil
+// args are slowdisk's flags for the device.
+func (d Disk) args() []string {
+	return []string{"--latency", d.Latency.Duration.String(), "--bytes-per-second", strconv.FormatInt(d.BytesPerS, 10),
+		"--channels", strconv.Itoa(d.Channels)}
 }

@@ -43,6 +43,11 @@
 //	[memory]                         # bound the server with a memory cgroup
 //	# limit_bytes = 134217728        # and evict the set before each point
 //
+//	[disk]                           # serve the set from a slow device model
+//	# latency = "5ms"                # (bin/slowdisk, FUSE): per read that
+//	# channels = 8                   # misses the page cache; reads at once;
+//	# bytes_per_s = 0                # one channel's transfer rate, 0: none
+//
 //	[paper]                          # the paper's numbers, as ratios
 //	ratios = { "amped/sped" = 1.0 }
 //	note = "..."
@@ -56,6 +61,15 @@
 // their cgi points are skipped, as are cgi points on the ssh topology,
 // whose hosts get no CGI programs. flashlite answers CGI through shared
 // memory, the other architectures over pipes.
+//
+// [disk] needs [memory]. For each cell, bin/slowdisk mounts the file set
+// afresh (cold) on TMPDIR/flashbench-slowdisk-PID-CELL-*, in the harness's
+// mount namespace (a netns server inherits it), pinned to the client's
+// CPUs and outside the server's cgroup, and the server serves the mount.
+// Each trial's result records the device's model and what it did during
+// the measurement (result key disk: reads, busy time, mean and most reads
+// in flight); the run's log gets the device's own last line per cell. The
+// ssh topology skips memory and disk experiments.
 //
 // Unknown keys are errors, so a misspelt key never silently falls back to a
 // default. Architectures are `webserver --arch` names or the real servers
@@ -83,9 +97,12 @@
 // once with that error: what was written before stays as it was, and no
 // temporary file is left. A cancelled context stops the run cleanly:
 // processes are stopped by their own PID (SIGTERM, then SIGKILL to their
-// process group), cgroups removed, finished points kept, and run.json
-// marked interrupted. Cgroups of harness runs that no longer exist (killed
-// before they could clean up) are swept when a run next makes one.
+// process group), the server before its device, devices unmounted, cgroups
+// removed, finished points kept, and run.json marked interrupted. A device
+// whose harness dies gets SIGTERM and unmounts itself. Cgroups of harness
+// runs that no longer exist (killed before they could clean up) are swept
+// when a run next makes one, their slowdisk mount points (a device killed
+// outright leaves a dead mount) at the start of the next run as root.
 //
 // # Topologies
 //

@@ -32,7 +32,8 @@ type Experiment struct {
 	Sweep *Sweep `toml:"sweep"`
 	// Memory bounds the server's page cache, for disk-bound experiments.
 	Memory *Memory `toml:"memory"`
-	// Disk throttles the server's reads, for disk-bound experiments.
+	// Disk serves the file set from a slow device model, for disk-bound
+	// experiments.
 	Disk *Disk `toml:"disk"`
 	// Paper holds the paper's numbers, as ratios, shown beside the tables.
 	Paper *Paper `toml:"paper"`

@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// binDir holds webserver, loadgen and fileset, and the CGI programs under
-// cgi-bin/ (the webserver's default --cgi-dir), built once for the tests.
+// binDir holds webserver, loadgen, fileset and slowdisk, and the CGI
+// programs under cgi-bin/ (the webserver's default --cgi-dir), built once
+// for the tests.
 var binDir string
 
 func TestMain(m *testing.M) {
@@ -23,7 +24,8 @@ func TestMain(m *testing.M) {
 	}
 	sep := string(filepath.Separator)
 	cmd := exec.Command("go", "build", "-o", dir+sep,
-		"flashbench/servers/cmd/webserver", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset")
+		"flashbench/servers/cmd/webserver", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset",
+		"flashbench/servers/bench/slowdisk")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	err = cmd.Run()
 	if err == nil {

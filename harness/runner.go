@@ -151,7 +151,11 @@ func newRunner(o Options) (*runner, error) {
 	}
 	r := &runner{o: o, e: o.Experiment, load: effectiveLoad(o), manifests: map[string]*fileset.Manifest{}}
 	if _, remote := o.Topology.(Remote); remote && r.e.Memory != nil {
-		return nil, &SkipError{Reason: fmt.Sprintf("%s: skipped: memory cgroups need the local or netns topology", r.e.Name)}
+		what := "memory cgroups need"
+		if r.e.Disk != nil {
+			what = "memory cgroups and the slowdisk device need"
+		}
+		return nil, &SkipError{Reason: fmt.Sprintf("%s: skipped: %s the local or netns topology", r.e.Name, what)}
 	}
 	if r.e.Memory != nil {
 		if _, err := CgroupVersion(); err != nil || os.Geteuid() != 0 {
@@ -161,6 +165,14 @@ func newRunner(o Options) (*runner, error) {
 			return nil, &SkipError{Reason: fmt.Sprintf("%s: skipped: %v", r.e.Name, err)}
 		}
 		if _, err := SweepCgroups(); err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
+	}
+	if err := r.checkDisk(); err != nil {
+		return nil, err
+	}
+	if os.Geteuid() == 0 {
+		if _, err := SweepMounts(); err != nil {
 			return nil, fmt.Errorf("run: %w", err)
 		}
 	}

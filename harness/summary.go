@@ -13,7 +13,9 @@ import (
 // WriteSummary prints the run's table: for each sweep value, one row per
 // architecture with the median over trials of requests/s (and its spread,
 // half the range as a share of the median), connections/s, Mbit/s and the
-// median p50 and p99 latencies; failed and skipped cells say why.
+// median p50 and p99 latencies; failed and skipped cells say why. Cells
+// served from a slow-disk model also show the medians of the device's
+// reads per second and of its mean reads in flight.
 func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 	type cellKey struct{ arch, param string }
 	var order []cellKey
@@ -46,7 +48,7 @@ func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 }
 
 func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) string {
-	var rps, cps, mbit, p50, p99 []float64
+	var rps, cps, mbit, p50, p99, reads, inFlight []float64
 	var reasons []string
 	mark := ""
 	for _, p := range pts {
@@ -63,6 +65,10 @@ func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) s
 		mbit = append(mbit, r.BytesPerS*8/1e6)
 		p50 = append(p50, float64(r.LatencyUS.P50)/1000)
 		p99 = append(p99, float64(r.LatencyUS.P99)/1000)
+		if r.Disk != nil && r.DurationS > 0 {
+			reads = append(reads, float64(r.Disk.Reads)/r.DurationS)
+			inFlight = append(inFlight, r.Disk.MeanInFlight)
+		}
 	}
 	if len(rps) == 0 {
 		why := "-"
@@ -73,6 +79,9 @@ func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) s
 			}
 		}
 		return fmt.Sprintf("%s\t-\t-\t-\t-\t-\t-\t0/%d\t  %s", arch, len(pts), why)
+	}
+	if len(reads) > 0 {
+		mark = fmt.Sprintf("  disk %.0f reads/s, %.2f in flight", median(reads), median(inFlight)) + mark
 	}
 	m := median(rps)
 	spread := 0.0

@@ -122,15 +122,15 @@ func (l *Local) start(cmd Command, cpus []int, attr *syscall.SysProcAttr) (Proce
 // words of prefix (e.g. ip netns exec NAME), which must exec the rest so
 // that the process keeps its PID.
 func startPinned(prefix []string, taskset string, cmd Command, cpus []int, attr *syscall.SysProcAttr) (Process, error) {
-	argv := append(append([]string{}, prefix...), taskset, "-c", cpuList(cpus))
+	var argv []string
 	if cmd.Cgroup != nil {
-		// The shell joins the cgroup, then becomes the server: same PID,
+		// The shell joins the cgroup, then becomes the rest: same PID,
 		// and nothing the server reads escapes the cgroup's accounting.
-		// Its arguments are the cgroup's procs files, "--", then argv.
-		argv = append(argv, "/bin/sh", "-c", `while [ "$1" != -- ]; do echo $$ > "$1" || exit 1; shift; done; shift; exec "$@"`, "sh")
-		argv = append(append(argv, cmd.Cgroup.ProcsFiles()...), "--")
+		// It comes before prefix: ip netns exec mounts a /sys of its own,
+		// without the cgroup file systems.
+		argv = []string{"/bin/sh", "-c", `echo $$ > "$1" || exit 1; shift; exec "$@"`, "sh", cmd.Cgroup.ProcsFile()}
 	}
-	argv = append(argv, cmd.Path)
+	argv = append(append(argv, prefix...), taskset, "-c", cpuList(cpus), cmd.Path)
 	argv = append(argv, cmd.Args...)
 	c := exec.Command(argv[0], argv[1:]...)
 	c.Env = append(os.Environ(), cmd.Env...)

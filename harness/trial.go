@@ -34,6 +34,13 @@ func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
 		p.Reason = "server: " + err.Error()
 		return p
 	}
+	var devBefore deviceReport
+	if cr.dev != nil {
+		if devBefore, err = cr.dev.report(); err != nil {
+			p.Reason = err.Error()
+			return p
+		}
+	}
 	peak := startPeakSampler(cr.srv.proc, before)
 	res, err := r.runClient(ctx, cr, r.load.Duration.Duration, p.ID)
 	hwm, last := peak.stop()
@@ -46,6 +53,9 @@ func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
 		return p
 	}
 	gone := cr.srv.setUsage(res, before, hwm, last)
+	if cr.dev != nil && err == nil {
+		err = cr.dev.measure(res, devBefore)
+	}
 	r.annotate(res, cr, t, p.ID)
 	switch {
 	case gone != "":

@@ -48,9 +48,9 @@ func TestGoldenV1(t *testing.T) {
 	}
 	checkValues(t, checks)
 	if r.AbortedRequests != 0 || r.SClient != nil || r.Histograms[results.HistogramUncorrected] != "" ||
-		r.DominantError != "" || r.Note != "" {
-		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q; want none",
-			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note)
+		r.DominantError != "" || r.Note != "" || r.Disk != nil {
+		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q, disk %+v; want none",
+			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note, r.Disk)
 	}
 	total, err := r.Histogram(results.HistogramTotal)
 	if err != nil {
@@ -66,7 +66,7 @@ func TestGoldenV1(t *testing.T) {
 
 // TestGoldenV1Optional reads a version 1 document that carries the
 // optional keys added within version 1: aborted_requests, dominant_error,
-// note, sclient and the uncorrected histogram.
+// note, sclient, disk and the uncorrected histogram.
 func TestGoldenV1Optional(t *testing.T) {
 	r, err := results.Read(goldenV1Optional)
 	if err != nil {
@@ -80,6 +80,12 @@ func TestGoldenV1Optional(t *testing.T) {
 		{"sclient.offered_conn_per_s", r.SClient.OfferedConnPerS, 640.5},
 		{"sclient.achieved_conn_per_s", r.SClient.AchievedConnPerS, 533.3333333333334},
 		{"sclient.aborted_connects", r.SClient.AbortedConnects, int64(805)},
+		{"disk.model", r.Disk.Model, "slowdisk"},
+		{"disk.latency_us", r.Disk.LatencyUS, 5000.0},
+		{"disk.channels", r.Disk.Channels, 8},
+		{"disk.reads", r.Disk.Reads, int64(1020)},
+		{"disk.mean_in_flight", r.Disk.MeanInFlight, 4.75},
+		{"disk.max_in_flight", r.Disk.MaxInFlight, 6},
 		{"open_loop.uncorrected_latency_us.max", r.OpenLoop.UncorrectedLatencyUS.Max, int64(14999)},
 	}
 	checkValues(t, checks)

@@ -111,7 +111,8 @@ func sampleResultV1(t testing.TB) *results.Result {
 
 // sampleResult is sampleResultV1 with the optional keys added within
 // version 1 set as well: an interrupted open-loop S-Client run that abandoned
-// requests in flight, kept its uncorrected histogram and says what failed.
+// requests in flight, kept its uncorrected histogram, says what failed and
+// had its files on a slow-disk model.
 // testdata/result_v1_optional.json is its encoding.
 func sampleResult(t testing.TB) *results.Result {
 	t.Helper()
@@ -125,6 +126,8 @@ func sampleResult(t testing.TB) *results.Result {
 	r.DominantError = r.Errors.Dominant()
 	r.Note = "5 errors, 4000 responses completed, mostly timeout (3): responses took longer than the timeout"
 	r.SClient = &results.SClient{OfferedConnPerS: 640.5, AchievedConnPerS: 533.3333333333334, AbortedConnects: 805}
+	r.Disk = &results.Disk{Model: "slowdisk", LatencyUS: 5000, Channels: 8, Reads: 1020, ReadBytes: 66846720,
+		BusyS: 5.25, MeanInFlight: 4.75, MaxInFlight: 6}
 	return r
 }
 

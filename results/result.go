@@ -18,8 +18,8 @@ const SchemaVersion = 1
 
 // Result is one run's document. Every key is required except the optional
 // ones (interrupted_reason, aborted_requests, dominant_error, note,
-// open_loop, sclient, each added within schema version 1 and omitted when
-// unused); Decode rejects documents with missing or unknown keys.
+// open_loop, sclient, disk, each added within schema version 1 and omitted
+// when unused); Decode rejects documents with missing or unknown keys.
 type Result struct {
 	SchemaVersion int        `json:"schema_version"`
 	Tool          string     `json:"tool"`
@@ -65,6 +65,9 @@ type Result struct {
 	// SClient is set for S-Client runs only (connection attempts aborted
 	// after a timeout so the offered load can exceed capacity).
 	SClient *SClient `json:"sclient,omitempty"`
+	// Disk is set when the file set was served from a model of a slow
+	// storage device (a disk-bound harness experiment).
+	Disk *Disk `json:"disk,omitempty"`
 }
 
 // Config is everything needed to rerun the measurement. Parameters the fixed
@@ -176,4 +179,24 @@ type SClient struct {
 	OfferedConnPerS  float64 `json:"offered_conn_per_s"`
 	AchievedConnPerS float64 `json:"achieved_conn_per_s"`
 	AbortedConnects  int64   `json:"aborted_connects"`
+}
+
+// Disk is the storage device a run's file set was served from, a model
+// (Model names it: "slowdisk", a FUSE file system in which every read that
+// misses the page cache waits LatencyUS plus its transfer time at
+// BytesPerS, with at most Channels reads served at once), and what the
+// device did during the measurement: the reads that reached it, how long
+// it was busy (at least one read in flight), the time-weighted mean of the
+// reads in flight while it was busy, and the most at any instant.
+type Disk struct {
+	Model     string  `json:"model"`
+	LatencyUS float64 `json:"latency_us"`
+	// BytesPerS is one channel's transfer rate; 0 when transfers take no time.
+	BytesPerS    int64   `json:"bytes_per_s"`
+	Channels     int     `json:"channels"`
+	Reads        int64   `json:"reads"`
+	ReadBytes    int64   `json:"read_bytes"`
+	BusyS        float64 `json:"busy_s"`
+	MeanInFlight float64 `json:"mean_in_flight"`
+	MaxInFlight  int     `json:"max_in_flight"`
 }

@@ -12,8 +12,9 @@ import (
 // or non-finite counts, durations and rates, errors_total differing from the
 // sum of errors, percentiles that are not monotone, a client utilisation
 // outside 0..1, a dominant_error that is not a largest error class, a
-// series whose times do not increase, and histograms with a bad name or
-// that do not decode. Write refuses a Result that fails it.
+// series whose times do not increase, a disk without a model or channels,
+// and histograms with a bad name or that do not decode. Write refuses a
+// Result that fails it.
 func (r *Result) Validate() error {
 	if err := r.validate(); err != nil {
 		return fmt.Errorf("results: invalid result: %w", err)
@@ -59,6 +60,9 @@ func (r *Result) validate() error {
 		c.nonNegative("sclient.offered_conn_per_s", s.OfferedConnPerS)
 		c.nonNegative("sclient.achieved_conn_per_s", s.AchievedConnPerS)
 		c.count("sclient.aborted_connects", s.AbortedConnects)
+	}
+	if d := r.Disk; d != nil {
+		c.disk(d)
 	}
 	if o := r.OpenLoop; o != nil {
 		c.nonNegative("open_loop.offered_rps", o.OfferedRPS)
@@ -214,4 +218,20 @@ func (c *checker) histograms(hs map[string]string) {
 			c.fail("histograms[%q]: does not decode: %w", name, err)
 		}
 	}
+}
+
+func (c *checker) disk(d *Disk) {
+	if d.Model == "" {
+		c.fail("disk.model: empty")
+	}
+	if d.Channels < 1 {
+		c.fail("disk.channels: %d, want at least 1", d.Channels)
+	}
+	c.nonNegative("disk.latency_us", d.LatencyUS)
+	c.count("disk.bytes_per_s", d.BytesPerS)
+	c.count("disk.reads", d.Reads)
+	c.count("disk.read_bytes", d.ReadBytes)
+	c.nonNegative("disk.busy_s", d.BusyS)
+	c.nonNegative("disk.mean_in_flight", d.MeanInFlight)
+	c.count("disk.max_in_flight", int64(d.MaxInFlight))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,14 +23,10 @@ type interrupted struct {
 	tree map[int]string
 }
 
-// interruptRun runs `harness args...` in a process group of its own,
-// waits until moment(pid) says the moment has come, and sends SIGINT to
-// the group, as Ctrl-C in a terminal does. It checks that the harness
-// exits with status 130 and leaves nothing behind: no process of its
-// tree, no orphan (the test process is made their subreaper, so an orphan
-// of the harness becomes its child), no processes of binDir, no network
-// namespace and no cgroup that were not there before.
-func interruptRun(t *testing.T, args []string, moment func(pid int) bool) *interrupted {
+// subreap makes the test process the subreaper of what it starts, so that
+// an orphan of the harness becomes its child, and kills and reaps any such
+// child left when the test ends.
+func subreap(t *testing.T) {
 	t.Helper()
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		t.Fatalf("prctl: %v", err)
@@ -42,6 +39,18 @@ func interruptRun(t *testing.T, args []string, moment func(pid int) bool) *inter
 			syscall.Wait4(pid, &ws, 0, nil)
 		}
 	})
+}
+
+// interruptRun runs `harness args...` in a process group of its own,
+// waits until moment(pid) says the moment has come, and sends SIGINT to
+// the group, as Ctrl-C in a terminal does. It checks that the harness
+// exits with status 130 and leaves nothing behind: no process of its
+// tree, no orphan (the test process is made their subreaper, so an orphan
+// of the harness becomes its child), no processes of binDir, no network
+// namespace, cgroup or slowdisk mount that were not there before.
+func interruptRun(t *testing.T, args []string, moment func(pid int) bool) *interrupted {
+	t.Helper()
+	subreap(t)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "FLASHBENCH_HARNESS_MAIN=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -81,9 +90,9 @@ func interruptRun(t *testing.T, args []string, moment func(pid int) bool) *inter
 }
 
 // checkNothingLeft checks that no process of tree lives on, that the test
-// process has no orphan to adopt, and that no namespace or cgroup that a
-// process of tree made (their names carry its pid: fb-PID-*, flashbench-PID-*)
-// remains. Other tests running at the same time make their own.
+// process has no orphan to adopt, and that no namespace, cgroup or slowdisk
+// mount or mount point that a process of tree made (their names carry its
+// pid: fb-PID-*, flashbench-PID-*, flashbench-slowdisk-PID-*) remains. Other tests running at the same time make their own.
 // Orphans that have already exited (killed with their process group after
 // their parent) are reaped first: they only waited for their subreaper.
 func checkNothingLeft(t *testing.T, tree map[int]string) {
@@ -113,6 +122,26 @@ func checkNothingLeft(t *testing.T, tree map[int]string) {
 			t.Errorf("cgroup %s left behind", cg)
 		}
 	}
+	for pid := range tree {
+		if left := deviceMounts(pid); len(left) > 0 {
+			t.Errorf("slowdisk mounts or mount points %v left behind", left)
+		}
+	}
+}
+
+// deviceMounts returns the slowdisk mounts and mount points the harness
+// pid made: flashbench-slowdisk-PID-* in the temporary directory, or
+// mounted anywhere.
+func deviceMounts(pid int) []string {
+	prefix := fmt.Sprintf("flashbench-slowdisk-%d-", pid)
+	out, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(filepath.Base(f[4]), prefix) {
+			out = append(out, f[4])
+		}
+	}
+	return out
 }
 
 // madeBy reports whether rest, a name after its prefix ("PID-..."), names a

@@ -16,7 +16,8 @@ import (
 	"flashbench/results"
 )
 
-// binDir holds webserver, loadgen and fileset, built once for the tests.
+// binDir holds webserver, loadgen, fileset and slowdisk, built once for
+// the tests.
 var binDir string
 
 func TestMain(m *testing.M) {
@@ -39,7 +40,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	cmd := exec.Command("go", "build", "-o", dir+"/",
-		"flashbench/servers/cmd/webserver", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset")
+		"flashbench/servers/cmd/webserver", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset",
+		"flashbench/servers/bench/slowdisk")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build binaries:", err)
@@ -95,8 +97,9 @@ func TestRunErrors(t *testing.T) {
 }
 
 // TestInterrupt sends SIGINT to a harness at several moments of a run: it
-// must exit with status 130, leave no process, namespace or cgroup behind,
-// keep the finished points and mark the run interrupted.
+// must exit with status 130, leave no process, namespace, cgroup or
+// slowdisk mount behind, keep the finished points and mark the run
+// interrupted.
 func TestInterrupt(t *testing.T) {
 	root := os.Geteuid() == 0
 	tests := []struct {
@@ -117,13 +120,13 @@ func TestInterrupt(t *testing.T) {
 		{"after a point", "slow", func(t *testing.T, out, _ string) func(int) bool {
 			return func(int) bool { return pointsIn(filepath.Join(out, "slow")) >= 1 }
 		}, false},
-		{"trial under a memory cgroup", "memory", func(t *testing.T, _, _ string) func(int) bool {
+		{"trial under a memory cgroup, on a slowdisk device", "memory", func(t *testing.T, _, _ string) func(int) bool {
 			client := clientOf("trial=1.json")
 			return func(pid int) bool {
 				ours := slices.ContainsFunc(cgroupDirs(), func(d string) bool {
 					return strings.HasPrefix(filepath.Base(d), fmt.Sprintf("flashbench-%d-", pid))
 				})
-				return ours && client(pid)
+				return ours && len(deviceMounts(pid)) > 0 && client(pid)
 			}
 		}, true},
 	}

@@ -32,7 +32,7 @@ func runCommand() *cli.Command {
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "measurement per trial instead of the experiment's"},
 			&cli.DurationFlag{Name: "warmup", Usage: "warm-up per server instead of the experiment's"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "results root `DIR`: the run goes to DIR/<experiment>/<timestamp>"},
-			&cli.StringFlag{Name: "bin", Value: "", Usage: "`DIR` with webserver and loadgen (default: build them into the checkout's bin/)"},
+			&cli.StringFlag{Name: "bin", Value: "", Usage: "`DIR` with webserver, loadgen, fileset and slowdisk (default: build them into the checkout's bin/)"},
 			&cli.StringFlag{Name: "filesets", Value: "/var/tmp/flashbench/filesets", Usage: "`DIR` caching the file sets (readable by www-data)"},
 			&cli.BoolFlag{Name: "allow-saturated-client", Usage: "keep points whose client was saturated (marked) instead of failing them"},
 			&cli.BoolFlag{Name: "quick", Usage: "tiny durations and one trial, for tests"},
@@ -146,8 +146,9 @@ func finish(c *cli.Context, e *harness.Experiment, out *harness.Outcome, err err
 	return nil
 }
 
-// binaries returns the directory holding webserver and loadgen: dir when
-// given, else the checkout's bin/ after building them into it.
+// binaries returns the directory holding webserver, loadgen, fileset and
+// slowdisk (the device of the [disk] experiments): dir when given, else
+// the checkout's bin/ after building them into it.
 func binaries(dir string, stderr io.Writer) (string, error) {
 	if dir != "" {
 		return dir, nil
@@ -157,7 +158,8 @@ func binaries(dir string, stderr io.Writer) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(root, "bin")
-	cmd := exec.Command("go", "build", "-o", bin+"/", "./servers/cmd/webserver", "./loadgen/cmd/loadgen", "./fileset/cmd/fileset")
+	cmd := exec.Command("go", "build", "-o", bin+"/", "./servers/cmd/webserver", "./loadgen/cmd/loadgen", "./fileset/cmd/fileset",
+		"./servers/bench/slowdisk")
 	cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("harness: build: %w", err)

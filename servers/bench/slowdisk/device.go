@@ -26,6 +26,7 @@ type Device struct {
 	bytes     int64
 	inFlight  int   // reads waiting for or holding a channel
 	maxFlight int   // most reads in flight at once
+	maxReport int   // most reads in flight at once since the last Report
 	since     int64 // monotonic ns of the last change of inFlight
 	weighted  int64 // integral of inFlight over time, in read·ns
 	busy      int64 // ns with at least one read in flight
@@ -69,6 +70,7 @@ func (d *Device) enter(n int) {
 	d.bytes += int64(n)
 	d.inFlight++
 	d.maxFlight = max(d.maxFlight, d.inFlight)
+	d.maxReport = max(d.maxReport, d.inFlight)
 	d.mu.Unlock()
 }
 
@@ -118,4 +120,41 @@ func (d *Device) Stats() Stats {
 func (s Stats) String() string {
 	return fmt.Sprintf("%d reads, %d bytes, busy %.1fs with %.2f reads in flight on average, %d at most",
 		s.Reads, s.Bytes, s.Busy.Seconds(), s.MeanInFlight, s.MaxInFlight)
+}
+
+// Report is the device's model and counters as the stats file holds them:
+// totals since the device was made, in integer nanoseconds so that the
+// difference of two reports is exact, and the most reads in flight since
+// the previous report. A reader taking one report before a measurement
+// and one after gets the measurement's own figures: the reads, bytes and
+// busy time by difference, the mean reads in flight as the difference of
+// InFlightNS over that of BusyNS, and its peak as MaxInFlightSinceReport.
+type Report struct {
+	LatencyNS      int64 `json:"latency_ns"`
+	BytesPerSecond int64 `json:"bytes_per_second"`
+	Channels       int   `json:"channels"`
+	Reads          int64 `json:"reads"`
+	Bytes          int64 `json:"bytes"`
+	// BusyNS is how long at least one read was in flight.
+	BusyNS int64 `json:"busy_ns"`
+	// InFlightNS is the integral of the reads in flight over time, in
+	// read-nanoseconds.
+	InFlightNS  int64 `json:"in_flight_ns"`
+	MaxInFlight int   `json:"max_in_flight"`
+	// MaxInFlightSinceReport is the most reads in flight at any instant
+	// since the previous Report (since the start for the first).
+	MaxInFlightSinceReport int `json:"max_in_flight_since_report"`
+}
+
+// Report returns the device's counters and starts a new interval for
+// MaxInFlightSinceReport, at the reads in flight now.
+func (d *Device) Report() Report {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.account()
+	r := Report{LatencyNS: int64(d.Latency), BytesPerSecond: d.BytesPerSecond, Channels: d.Channels,
+		Reads: d.reads, Bytes: d.bytes, BusyNS: d.busy, InFlightNS: d.weighted,
+		MaxInFlight: d.maxFlight, MaxInFlightSinceReport: d.maxReport}
+	d.maxReport = d.inFlight
+	return r
 }

@@ -12,13 +12,16 @@
 //	slowdisk --backing DIR --mount MNT --latency 5ms --channels 8
 //
 // It prints "slowdisk: serving DIR on MNT" once the mount answers, and on
-// SIGTERM or SIGINT unmounts, prints what the device did and exits. The
+// SIGTERM or SIGINT unmounts, prints what the device did and exits. With
+// --stats-file it also writes the device's counters there as JSON (Report)
+// on SIGUSR1 and at exit, so that a harness can bracket a measurement. The
 // kernel caches the mounted files' pages, names and attributes as for a
 // local file system; only reads that miss the page cache reach the
 // device. Needs root and /dev/fuse.
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +34,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"flashbench/internal/atomicfile"
 	"flashbench/internal/cliutil"
 )
 
@@ -49,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	app := &cli.App{
 		Name:            "slowdisk",
 		Usage:           "mount a directory read-only through a model of a slow storage device",
-		UsageText:       "slowdisk --backing DIR --mount MNT [--latency D] [--bytes-per-second B] [--channels N]",
+		UsageText:       "slowdisk --backing DIR --mount MNT [--latency D] [--bytes-per-second B] [--channels N] [--stats-file FILE]",
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
@@ -64,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			&cli.DurationFlag{Name: "latency", Value: 5 * time.Millisecond, Usage: "access time of every read"},
 			&cli.Int64Flag{Name: "bytes-per-second", Usage: "transfer rate of one channel; 0 means transfers take no time"},
 			&cli.IntFlag{Name: "channels", Value: 8, Usage: "reads the device serves at once"},
+			&cli.StringFlag{Name: "stats-file", Usage: "write the device's counters to `FILE` as JSON on SIGUSR1 and at exit"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
@@ -80,7 +85,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 			defer signal.Stop(sigs)
-			return Serve(o, NewDevice(o.Latency, o.BytesPerSecond, o.Channels), sigs, stdout)
+			dev := NewDevice(o.Latency, o.BytesPerSecond, o.Channels)
+			if file := c.String("stats-file"); file != "" {
+				stop := reportOnSignal(dev, file, stderr)
+				defer stop()
+			}
+			return Serve(o, dev, sigs, stdout)
 		},
 	}
 	if err := app.Run(args); err != nil {
@@ -140,4 +150,41 @@ func Serve(o Options, dev *Device, stop <-chan os.Signal, w io.Writer) error {
 		return fmt.Errorf("unmount %s: %w", o.Mount, os.NewSyscallError("umount2", uerr))
 	}
 	return nil
+}
+
+// reportOnSignal writes dev's Report to file at every SIGUSR1 until the
+// function it returns is called, which writes it a last time.
+func reportOnSignal(dev *Device, file string, stderr io.Writer) (stop func()) {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		for {
+			select {
+			case <-usr1:
+				writeReport(dev, file, stderr)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(usr1)
+		close(done)
+		<-exited
+		writeReport(dev, file, stderr)
+	}
+}
+
+// writeReport stores dev's Report in file atomically: a reader never sees
+// half a document.
+func writeReport(dev *Device, file string, stderr io.Writer) {
+	b, err := json.Marshal(dev.Report())
+	if err == nil {
+		err = atomicfile.WriteFile(file, append(b, '\n'))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "slowdisk: stats file: %v\n", err)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -251,4 +252,126 @@ func TestRunBadFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDeviceReport checks the counters a report gives: totals since the
+// start, and the most reads in flight since the previous report.
+func TestDeviceReport(t *testing.T) {
+	d := NewDevice(time.Millisecond, 0, 1)
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.Read(100, func() { <-release })
+		}()
+	}
+	for d.Stats().MaxInFlight < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	d.Read(100, func() {})
+	tests := []struct {
+		name                string
+		reads, bytes        int64
+		max, maxSinceReport int
+	}{
+		{"first report", 4, 400, 3, 3},
+		{"second report, no read between", 4, 400, 3, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := d.Report()
+			if r.Reads != tt.reads || r.Bytes != tt.bytes || r.MaxInFlight != tt.max || r.MaxInFlightSinceReport != tt.maxSinceReport {
+				t.Errorf("got %+v, want %d reads, %d bytes, max %d, max since report %d", r, tt.reads, tt.bytes, tt.max, tt.maxSinceReport)
+			}
+			if r.Channels != 1 || r.LatencyNS != int64(time.Millisecond) || r.BusyNS < 2*int64(time.Millisecond) || r.InFlightNS < r.BusyNS {
+				t.Errorf("got %+v, want 1 channel, 1ms, busy at least 2ms (two services), in-flight integral >= busy", r)
+			}
+		})
+	}
+}
+
+// TestRunStatsFile runs the command with --stats-file: SIGUSR1 writes the
+// device's counters while it serves, SIGTERM unmounts and writes them a
+// last time.
+func TestRunStatsFile(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("mounting a FUSE file system needs root")
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skipf("no FUSE: %v", err)
+	}
+	backing, mnt, stats := t.TempDir(), t.TempDir(), filepath.Join(t.TempDir(), "device.json")
+	if err := os.WriteFile(filepath.Join(backing, "f"), bytes.Repeat([]byte("x"), 100000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run([]string{"slowdisk", "--backing", backing, "--mount", mnt, "--latency", "1ms", "--channels", "2",
+			"--stats-file", stats}, &lockedWriter{&mu, &out}, &lockedWriter{&mu, &out})
+	}()
+	t.Cleanup(func() {
+		if isMount(t, mnt) {
+			unix.Unmount(mnt, unix.MNT_DETACH)
+		}
+	})
+	waitFor(t, done, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(out.String(), "slowdisk: serving")
+	})
+	if _, err := os.ReadFile(filepath.Join(mnt, "f")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	var serving Report
+	waitFor(t, done, func() bool { return readReport(stats, &serving) == nil })
+	// The kernel asks whole pages: the device reads at least the file.
+	if serving.Reads == 0 || serving.Bytes < 100000 || serving.Channels != 2 || serving.LatencyNS != int64(time.Millisecond) {
+		t.Errorf("report while serving: got %+v, want reads > 0 of at least 100000 bytes, 2 channels, 1ms", serving)
+	}
+	os.Remove(stats)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("run: got %v after SIGTERM, want nil", err)
+	}
+	var last Report
+	if err := readReport(stats, &last); err != nil || last.Reads != serving.Reads {
+		t.Errorf("report at exit: got %+v, %v; want %d reads", last, err, serving.Reads)
+	}
+	if isMount(t, mnt) {
+		t.Errorf("%s: still mounted after SIGTERM", mnt)
+	}
+}
+
+// waitFor waits up to 10 s for cond, failing the test if run ends first.
+func waitFor(t *testing.T, done chan error, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("run: ended with %v before the condition held", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+	}
+}
+
+func readReport(path string, r *Report) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, r)
 }
