@@ -69,8 +69,10 @@ func (ts *testServer) serve(w http.ResponseWriter, r *http.Request) {
 // nginx is a real nginx serving dir on a free loopback port, logging every
 // request to its access log.
 type nginx struct {
-	URL string
-	log string
+	URL  string
+	log  string
+	cmd  *exec.Cmd
+	done chan struct{} // closed once the process has exited and been reaped
 }
 
 func startNginx(t testing.TB, files map[string]int) *nginx {
@@ -118,9 +120,14 @@ http {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	ng := &nginx{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(ng.done)
+	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-ng.done
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	for i := 0; ; i++ {
@@ -134,31 +141,44 @@ http {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &nginx{URL: "http://" + addr, log: filepath.Join(dir, "logs", "access.log")}
+	ng.URL, ng.log = "http://"+addr, filepath.Join(dir, "logs", "access.log")
+	return ng
 }
 
-// requests counts the access log's lines; nginx writes each line when the
-// request ends, so it polls briefly until the count stops changing.
+// nginxExit bounds nginx's graceful exit, which takes milliseconds; a
+// process still there after it is stuck.
+const nginxExit = 10 * time.Second
+
+// requests stops nginx and returns the number of requests in its access
+// log. nginx writes a request's line after the response's last byte has
+// gone out, so a client can have read every response while lines are still
+// to come, for as long as nginx is not scheduled. Once nginx has exited
+// (SIGQUIT: close the listener and the idle connections, then exit), every
+// request it finished is in the log, and the count is final.
 func (n *nginx) requests(t testing.TB) int64 {
 	t.Helper()
-	last := int64(-1)
-	for i := 0; i < 50; i++ {
-		f, err := os.Open(n.log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var lines int64
-		for sc := bufio.NewScanner(f); sc.Scan(); {
-			lines++
-		}
-		f.Close()
-		if lines == last {
-			return lines
-		}
-		last = lines
-		time.Sleep(50 * time.Millisecond)
+	if err := n.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		t.Fatalf("stop nginx: %v", err)
 	}
-	return last
+	select {
+	case <-n.done:
+	case <-time.After(nginxExit):
+		t.Fatalf("nginx still running %v after SIGQUIT, want it exited", nginxExit)
+	}
+	f, err := os.Open(n.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines int64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines++
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("read %s: %v", n.log, err)
+	}
+	return lines
 }
 
 func freePort(t testing.TB) int {

@@ -313,9 +313,12 @@ func (w *worker) event(ev unix.EpollEvent) {
 	}
 }
 
-// dispatch hands due open-loop arrivals to idle slots.
+// dispatch hands due open-loop arrivals to idle slots. Once the request
+// count or the workload has run out, a slot takes no arrival: it would go
+// back to the idle list with the arrival still due, and be handed it again
+// forever. The loop's next turn stops the worker instead.
 func (w *worker) dispatch(now int64) {
-	for w.pacer != nil && !w.stopping && len(w.idle) > 0 && w.nextArrival <= now {
+	for w.pacer != nil && !w.stopping && w.budget != 0 && !w.exhausted && len(w.idle) > 0 && w.nextArrival <= now {
 		i := w.idle[len(w.idle)-1]
 		w.idle = w.idle[:len(w.idle)-1]
 		w.conns[i].parked = false
