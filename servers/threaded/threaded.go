@@ -11,6 +11,14 @@
 // thread the kernel must schedule around, exactly as in Flash-MT; the
 // pathname, header and mapped-file caches are shared by all threads.
 //
+// The threads take turns in accept4: one waits in it, the others wait for
+// their turn. Linux reserves the new connection's descriptor when accept4
+// is entered, not when a connection arrives, so every thread blocked in
+// accept4 holds a descriptor slot while it waits. With every idle thread
+// in accept4, a pool about as large as the free descriptors leaves none
+// for the files the serving threads must open, and they answer 500. One
+// waiting thread holds one slot, whatever the pool size.
+//
 // Run raises GOMAXPROCS to at least the thread count. A locked thread that
 // returns from a blocking call needs one of the GOMAXPROCS processors to
 // run Go code; with fewer processors than threads (a server pinned to one
@@ -64,6 +72,8 @@ type Server struct {
 	once  sync.Once
 	slots []slot
 	done  chan struct{}
+	// turn is held by the one thread that may be in accept4.
+	turn turn
 }
 
 // slot is the connection a thread is serving, -1 when none; the lock
@@ -169,11 +179,8 @@ func (s *Server) loop(sl *slot) error {
 			return nil
 		default:
 		}
-		fd, err := accept(s.lfd)
+		fd, err := s.acceptTurn()
 		if err != nil {
-			if errors.Is(err, errRetry) {
-				continue
-			}
 			if errors.Is(err, errClosed) {
 				return nil
 			}
@@ -195,6 +202,27 @@ func (s *Server) loop(sl *slot) error {
 		sl.mu.Unlock()
 		if serveErr != nil && s.opts.Conn.OnError != nil {
 			s.opts.Conn.OnError(serveErr)
+		}
+	}
+}
+
+// acceptTurn waits for this thread's turn, then accepts a connection,
+// keeping the turn through accept's timeouts and its back-off after
+// EMFILE: a full descriptor table is polled by one thread, not by every
+// idle one. After a shutdown each thread in turn finds stop closed and
+// passes the turn on, so that the waiting threads all wake up and return.
+func (s *Server) acceptTurn() (int, error) {
+	s.turn.lock()
+	defer s.turn.unlock()
+	for {
+		select {
+		case <-s.stop:
+			return -1, errClosed
+		default:
+		}
+		fd, err := accept(s.lfd)
+		if !errors.Is(err, errRetry) {
+			return fd, err
 		}
 	}
 }
