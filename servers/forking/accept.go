@@ -101,11 +101,16 @@ func (s *Server) startChild(fd int) error {
 	return nil
 }
 
-// drain waits for the children to finish their connections, kills those
-// still alive after deadline, and waits until every one is reaped.
+// drain asks the children to end their connections gracefully, kills
+// those still alive after deadline, and waits until every one is reaped.
 func (s *Server) drain(deadline time.Duration) {
 	all := make(chan struct{})
 	go func() { s.reaped.Wait(); close(all) }()
+	s.mu.Lock()
+	for _, p := range s.children {
+		p.Signal(GracefulStop) // finish the response being sent, close an idle connection
+	}
+	s.mu.Unlock()
 	select {
 	case <-all:
 		return

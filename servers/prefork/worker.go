@@ -11,7 +11,8 @@ import (
 
 // WorkerMain is a worker process's main: a blocking accept-serve loop on
 // the listener at ListenerFD, one connection at a time, until SIGTERM;
-// then it finishes the connection it serves and returns nil. It ignores
+// then it finishes the response it is sending, ends a connection idle
+// between requests at once (opts.Conns.Stop), and returns nil. It ignores
 // SIGINT: a Ctrl-C reaches the whole process group, and the master, not
 // the terminal, decides when workers stop.
 func WorkerMain(core *httpcore.Core, opts connloop.Options) error {
@@ -20,6 +21,6 @@ func WorkerMain(core *httpcore.Core, opts connloop.Options) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	go func() { <-sigs; close(stop) }()
+	go func() { <-sigs; close(stop); opts.Conns.Stop() }()
 	return connloop.ServeListener(ListenerFD, core, opts, stop)
 }

@@ -99,7 +99,7 @@ func (e *env) errorf(t *testing.T, format string, args ...any) {
 // cases is THE table: every hostile-client and fault case.
 func cases() []robustCase {
 	var all []robustCase
-	for _, group := range [][]robustCase{hostileCases(), fileFaultCases(), resourceCases(), securityCases(), cgiCases()} {
+	for _, group := range [][]robustCase{hostileCases(), fileFaultCases(), resourceCases(), shutdownCases(), securityCases(), cgiCases()} {
 		all = append(all, group...)
 	}
 	return all

@@ -150,12 +150,14 @@ func (s *Server) Shutdown(deadline time.Duration) {
 }
 
 // stopAccepting tells the threads to stop and shuts the listener down:
-// new connections are refused, pending ones included, and the threads
-// blocked in accept4 wake up (EINVAL).
+// new connections are refused, pending ones included, the threads
+// blocked in accept4 wake up (EINVAL), and connections idle between
+// requests are closed (connloop.Conns.Stop).
 func (s *Server) stopAccepting() {
 	s.once.Do(func() {
 		close(s.stop)
 		unix.Shutdown(s.lfd, unix.SHUT_RD)
+		s.opts.Conn.Conns.Stop() // connections idle between requests end now
 	})
 }
 

@@ -57,7 +57,7 @@ func connOptions(ctx *RunContext) connloop.Options {
 }
 
 // parseChild parses what childArgs wrote and builds the child's core,
-// watching its leases. The caller closes the core and, with closeChild,
+// tracking its connections (connloop.Track). The caller closes the core and, with closeChild,
 // the rest.
 func parseChild(name string, args []string) (*httpcore.Core, connloop.Options, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -87,7 +87,7 @@ func parseChild(name string, args []string) (*httpcore.Core, connloop.Options, e
 	if m := cc.manager(core); m != nil {
 		opts.CGI = m
 	}
-	opts.Leases = connloop.WatchLeases(core)
+	opts.Conns = connloop.Track(core)
 	return core, opts, nil
 }
 

@@ -17,8 +17,8 @@ func init() {
 			Usage: "threaded: serving OS threads", Destination: &threads}},
 		Run: func(ctx *RunContext) error {
 			conn := connOptions(ctx)
-			conn.Leases = connloop.WatchLeases(ctx.Core)
-			defer conn.Leases.Close()
+			conn.Conns = connloop.Track(ctx.Core)
+			defer conn.Conns.Close()
 			s, err := threaded.New(ctx.Listener, ctx.Core, threaded.Options{Threads: threads, Conn: conn, Stats: ctx.Stats})
 			if err != nil {
 				return err

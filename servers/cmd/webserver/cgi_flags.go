@@ -104,7 +104,7 @@ func closeChild(opts connloop.Options) {
 	if m, ok := opts.CGI.(*cgi.Manager); ok && m != nil {
 		m.Close()
 	}
-	opts.Leases.Close()
+	opts.Conns.Close()
 }
 
 var errCGIClassicLoop = errors.New("--cgi-classic: the event-loop architectures run persistent CGI programs only")

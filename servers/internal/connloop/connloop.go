@@ -48,9 +48,10 @@ type Options struct {
 	// CGI, when set, answers the requests whose path names a CGI program
 	// (httpcore.Core.CGIName), with blocking calls on this thread.
 	CGI CGI
-	// Leases, when set, stops the responses sending from a file whose
-	// read lease breaks (WatchLeases on the same core).
-	Leases *Leases
+	// Conns, when set, follows the connections (Track on the same core):
+	// Conns.Stop ends them gracefully, and a read lease break stops the
+	// responses sending from the file.
+	Conns *Conns
 }
 
 func (o Options) withDefaults() Options {
@@ -88,9 +89,11 @@ type conn struct {
 	deadline   time.Time     // end of the header timeout of a partial request
 	rcvTimeout time.Duration // SO_RCVTIMEO in force; -1 before the first set
 	iov        [][]byte      // writev scratch
-	// sending is the leased file a mapped body is being written from, for
-	// Leases, which reads it from another goroutine.
+	// sending is the leased file a mapped body is being written from, and
+	// idle is set while the connection waits for a request: both for
+	// Conns, which reads them from another goroutine.
 	sending atomic.Pointer[httpcore.File]
+	idle    atomic.Bool
 }
 
 // Serve serves one connection on fd until the client closes it, an error,
@@ -121,9 +124,9 @@ func Serve(fd int, core *httpcore.Core, opts Options) error {
 	if err != nil && !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.ENOPROTOOPT) {
 		return fmt.Errorf("connloop: set TCP_NODELAY: %w", os.NewSyscallError("setsockopt", err))
 	}
-	if opts.Leases != nil {
-		opts.Leases.add(c)
-		defer opts.Leases.remove(c)
+	if opts.Conns != nil {
+		opts.Conns.add(c)
+		defer opts.Conns.remove(c)
 	}
 	return c.serve()
 }
@@ -228,7 +231,8 @@ func (c *conn) fill() (done bool, err error) {
 
 // waitRequest waits for the first bytes of a request on an empty buffer.
 // A client that closes, or stays silent past the idle (or, before the first
-// request, header) timeout, ends the connection without an answer.
+// request, header) timeout, ends the connection without an answer, and so
+// does a shutdown (Conns.Stop) unless the request is already there.
 func (c *conn) waitRequest() (done bool, err error) {
 	wait := c.opts.IdleTimeout
 	if c.served == 0 {
@@ -236,6 +240,13 @@ func (c *conn) waitRequest() (done bool, err error) {
 	}
 	if err := c.setRcvTimeout(wait); err != nil {
 		return true, err
+	}
+	if cs := c.opts.Conns; cs != nil {
+		c.idle.Store(true) // before looking at stopping, which Stop sets before looking at idle
+		defer c.idle.Store(false)
+		if cs.stopping.Load() {
+			unix.Shutdown(c.fd, unix.SHUT_RD)
+		}
 	}
 	n, err := c.read()
 	switch {
