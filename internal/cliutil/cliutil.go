@@ -39,3 +39,9 @@ func ExitCode(err error) int {
 	}
 	return 1
 }
+
+// UsageError is an OnUsageError for a command's cli.App: a bad flag or
+// argument is one line that points at --help.
+func UsageError(_ *cli.Context, err error, _ bool) error {
+	return fmt.Errorf("bad usage: %w (see --help)", err)
+}

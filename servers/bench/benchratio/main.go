@@ -35,10 +35,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
-		// A bad flag is one line, as in every flashbench command.
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return fmt.Errorf("bad usage: %w (see --help)", err)
-		},
+		OnUsageError:    cliutil.UsageError, // a bad flag is one line, as in every flashbench command
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "servers", Usage: "column order, comma-separated (default: the order names sort in)"},
 			&cli.StringFlag{Name: "cases", Usage: "row order, comma-separated (default: the order names sort in)"},

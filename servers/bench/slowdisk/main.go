@@ -58,10 +58,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
-		// A bad flag is one line, as in every flashbench command.
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return fmt.Errorf("bad usage: %w (see --help)", err)
-		},
+		OnUsageError:    cliutil.UsageError, // a bad flag is one line, as in every flashbench command
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "backing", Usage: "directory whose files are served (required)"},
 			&cli.StringFlag{Name: "mount", Usage: "empty directory to mount on (required)"},

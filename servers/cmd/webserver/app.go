@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"flashbench/internal/cliutil"
 	"flashbench/servers/amped"
 	"flashbench/servers/internal/evloop"
 )
@@ -37,9 +38,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		HideHelpCommand: true,
 		Flags:           flags(&o),
 		ExitErrHandler:  func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return fmt.Errorf("bad usage: %w (see --help)", err)
-		},
+		OnUsageError:    cliutil.UsageError, // a bad flag is one line, as in every flashbench command
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return fmt.Errorf("unexpected argument %q (see --help)", c.Args().First())
