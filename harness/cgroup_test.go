@@ -55,7 +55,14 @@ func TestMemoryCgroup(t *testing.T) {
 	if !slices.Contains(procs, p.PID()) {
 		t.Fatalf("cgroup.procs: got %v, want the server's PID %d", procs, p.PID())
 	}
-	exe, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(p.PID()), "exe"))
+	// The PID joins first (a shell), then execs taskset, which execs the
+	// server: the same PID must become the webserver.
+	var exe string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if exe, _ = os.Readlink(filepath.Join("/proc", strconv.Itoa(p.PID()), "exe")); filepath.Base(exe) == "webserver" {
+			break
+		}
+	}
 	if filepath.Base(exe) != "webserver" {
 		t.Errorf("the cgroup member runs %q, want the webserver itself (same PID)", exe)
 	}
