@@ -25,19 +25,7 @@ var targetChars = func() (t [256]bool) {
 // regNameChars marks the bytes of an RFC 3986 reg-name other than the "%"
 // of pct-encoded: unreserved and sub-delims. IPv4 addresses are reg-names
 // by syntax.
-var regNameChars = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range []byte("-._~!$&'()*+,;=") {
-		t[c] = true
-	}
-	return t
-}()
+var regNameChars = alnumAnd("-._~!$&'()*+,;=")
 
 // validHost reports whether b is uri-host [ ":" port ] (RFC 9110 7.2 and
 // RFC 3986 3.2.2): an IP-literal in brackets or a reg-name, then an

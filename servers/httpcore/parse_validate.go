@@ -7,7 +7,11 @@ import (
 
 // tokenChars marks the tchar bytes of RFC 9110 5.6.2, the characters of
 // methods and field names.
-var tokenChars = func() (t [256]bool) {
+var tokenChars = alnumAnd("!#$%&'*+-.^_`|~")
+
+// alnumAnd returns a byte table marking the ASCII letters and digits and
+// the bytes of extra.
+func alnumAnd(extra string) (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
@@ -15,11 +19,11 @@ var tokenChars = func() (t [256]bool) {
 		t[c] = true
 		t[c-'a'+'A'] = true
 	}
-	for _, c := range []byte("!#$%&'*+-.^_`|~") {
-		t[c] = true
+	for i := range len(extra) {
+		t[extra[i]] = true
 	}
 	return t
-}()
+}
 
 // rootPath is the Path of an absolute-form target with an empty path
 // ("http://host"), which RFC 3986 6.2.3 makes equivalent to "/". It is the
