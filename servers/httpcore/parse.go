@@ -27,6 +27,7 @@ var (
 	errInvalidHeaderValue   = &Error{Status: 400, Reason: "invalid header value"}
 	errMissingHost          = &Error{Status: 400, Reason: "missing host"}
 	errDuplicateHost        = &Error{Status: 400, Reason: "duplicate host"}
+	errInvalidHost          = &Error{Status: 400, Reason: "invalid host"}
 	errInvalidLength        = &Error{Status: 400, Reason: "invalid content-length"}
 	errConflictingLength    = &Error{Status: 400, Reason: "conflicting content-length"}
 	errLengthAndChunked     = &Error{Status: 400, Reason: "content-length with transfer-encoding"}

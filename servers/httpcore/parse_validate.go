@@ -7,7 +7,11 @@ import (
 
 // tokenChars marks the tchar bytes of RFC 9110 5.6.2, the characters of
 // methods and field names.
-var tokenChars = func() (t [256]bool) {
+var tokenChars = alnumAnd("!#$%&'*+-.^_`|~")
+
+// alnumAnd returns a byte table marking the ASCII letters and digits and
+// the bytes of extra.
+func alnumAnd(extra string) (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
@@ -15,11 +19,11 @@ var tokenChars = func() (t [256]bool) {
 		t[c] = true
 		t[c-'a'+'A'] = true
 	}
-	for _, c := range []byte("!#$%&'*+-.^_`|~") {
-		t[c] = true
+	for i := range len(extra) {
+		t[extra[i]] = true
 	}
 	return t
-}()
+}
 
 // rootPath is the Path of an absolute-form target with an empty path
 // ("http://host"), which RFC 3986 6.2.3 makes equivalent to "/". It is the
@@ -77,11 +81,12 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // parseTarget accepts the origin-form ("/path?query"), the absolute-form
 // ("http://host/path?query", whose authority becomes req.Host) and "*" for
-// OPTIONS (RFC 9112 3.2). The authority-form (CONNECT host:port) is not
-// served: flashbench is an origin server, not a proxy.
+// OPTIONS (RFC 9112 3.2), made of targetChars only. The authority-form
+// (CONNECT host:port) is not served: flashbench is an origin server, not a
+// proxy.
 func parseTarget(t []byte, req *Request) error {
 	for _, c := range t {
-		if c <= ' ' || c == 0x7f {
+		if !targetChars[c] {
 			return errInvalidTarget
 		}
 	}
@@ -106,8 +111,9 @@ func parseTarget(t []byte, req *Request) error {
 		end = len(rest)
 	}
 	authority := rest[:end]
-	if len(authority) == 0 || bytes.IndexByte(authority, '@') >= 0 {
-		// RFC 9110 4.2.4: an http URI has a host and no userinfo.
+	if len(authority) == 0 || authority[0] == ':' || !validHost(authority) {
+		// RFC 9110 4.2.1 and 4.2.4: an http URI has a non-empty host and
+		// no userinfo.
 		return errInvalidTarget
 	}
 	req.Host = authority
@@ -215,6 +221,11 @@ func (hs *headerState) special(name, value []byte, req *Request) error {
 	case equalFold(name, "host"):
 		if hs.host {
 			return errDuplicateHost
+		}
+		if !validHost(value) {
+			// RFC 9112 3.2: MUST 400, even when an absolute-form
+			// target makes the field ignored.
+			return errInvalidHost
 		}
 		hs.host = true
 		if req.Host == nil { // an absolute-form authority takes precedence

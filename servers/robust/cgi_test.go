@@ -163,7 +163,7 @@ func testKillCGI(t *testing.T, e *env) {
 	if err := fetch(e.addr(), cgiTarget, want); err != nil {
 		t.Errorf("after the kills: %v", err)
 	}
-	checkFDs(t, "CGI", func() (int, int) { return treeFDs(t, pid), len(cgiProcs(t, pid)) }, ncgi, fdsBefore)
+	checkFDs(t, "CGI", "a leak per killed CGI process", func() (int, int) { return treeFDs(t, pid), len(cgiProcs(t, pid)) }, ncgi, fdsBefore)
 }
 
 // cgiProcs lists the live dyn processes below pid.

@@ -25,6 +25,8 @@ func hostileCases() []robustCase {
 		{name: "binary-garbage", run: testBinaryGarbage},
 		{name: "slowhttptest-slowloris", archs: slowPeerArchs, run: slowHTTPTest("-H")},
 		{name: "slowhttptest-slow-read", archs: slowPeerArchs, run: slowHTTPTest("-X")},
+		// The warm-up holds one keep-alive connection per worker.
+		{name: "slowloris-800", archs: massSlowlorisArchs, args: []string{"--idle-timeout", "20s"}, run: testMassSlowloris},
 	}
 }
 

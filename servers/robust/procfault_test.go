@@ -48,15 +48,16 @@ func testKillChild(t *testing.T, e *env) {
 		z, _ := proctree.Zombies(pid)
 		t.Errorf("got zombies %+v of %d, want none", z, pid)
 	}
-	checkFDs(t, "child", func() (int, int) { return fdCount(t, pid), len(children(t, pid)) }, len(kids), fdsBefore)
+	checkFDs(t, "child", "a leak per killed child process", func() (int, int) { return fdCount(t, pid), len(children(t, pid)) }, len(kids), fdsBefore)
 	mustServe(t, e.addr(), "after the kill")
 }
 
 // checkFDs waits until count reports before descriptors again with n
 // processes of a pool alive: each pool process holds descriptors (pipes)
 // in the server, so a pool that changed size is not compared. count
-// returns the descriptor count and the pool size.
-func checkFDs(t *testing.T, pool string, count func() (fds, n int), n, before int) {
+// returns the descriptor count and the pool size; leak names what an
+// excess would be, for the failure.
+func checkFDs(t *testing.T, pool, leak string, count func() (fds, n int), n, before int) {
 	t.Helper()
 	var fds, got int
 	if waitFor(5*time.Second, func() bool {
@@ -69,7 +70,7 @@ func checkFDs(t *testing.T, pool string, count func() (fds, n int), n, before in
 		t.Logf("descriptors: %s went from %d to %d processes; counts %d -> %d not compared", pool, n, got, before, fds)
 		return
 	}
-	t.Errorf("descriptors of the server: got %d, want back to %d (a leak per killed %s process)", fds, before, pool)
+	t.Errorf("descriptors of the server: got %d, want back to %d (%s)", fds, before, leak)
 }
 
 // children returns the live children of pid, sorted.

@@ -1,6 +1,9 @@
 package conformance
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // get returns an HTTP/1.1 GET of target with a Host field and extra
 // header lines (each ending in CRLF).
@@ -19,7 +22,7 @@ func fileHeader(ctype string) map[string]string {
 }
 
 // Cases is the conformance table. Each case runs on its own connection.
-var Cases = append(append(append(validCases(), connCases()...), parseErrorCases()...), translationCases()...)
+var Cases = slices.Concat(validCases(), connCases(), parseErrorCases(), hostTargetCases(), translationCases())
 
 // validCases are well-formed requests for existing files.
 func validCases() []Case {

@@ -41,6 +41,7 @@ func fixture() map[string][]byte {
 		"noindex/file.txt":  []byte("a file in a directory without an index\n"),
 		"with space.txt":    []byte("a file whose name holds a space\n"),
 		"a%2eb.txt":         []byte("a file whose name holds a literal percent sign\n"),
+		"caf\u00e9.html":    []byte("<html><body>a file whose name is not ASCII</body></html>\n"),
 		"deep/er/file.html": []byte("<html><body>deep file</body></html>\n"),
 	}
 }

@@ -90,3 +90,45 @@ func translationCases() []Case {
 		{Name: "dotdot-inside-root-dir", Request: get("/dir/.."), Status: 200, BodyFile: "index.html"},
 	}
 }
+
+// hostTargetCases cover the syntax of the Host field (RFC 9112 3.2: an
+// invalid value, like a second field, is refused with 400 on any request)
+// and the bytes a request-target may carry raw: not a byte above 0x7f, not
+// a fragment.
+func hostTargetCases() []Case {
+	bad := func(name, request string) Case {
+		return Case{Name: name, Request: request, Status: 400, Conn: ConnClose}
+	}
+	host := func(name, value string) Case {
+		return bad(name, "GET /page.html HTTP/1.1\r\nHost: "+value+"\r\n\r\n")
+	}
+	served := func(name, request, file string) Case {
+		return Case{Name: name, Request: request, Status: 200, BodyFile: file, Conn: ConnOpen}
+	}
+	return []Case{
+		host("host-with-space", "a b"),
+		host("host-with-slash", "local/host"),
+		host("host-with-userinfo", "user@localhost"),
+		host("host-port-not-digits", "localhost:80a"),
+		host("host-ip-literal-unclosed", "[::1"),
+		host("host-ip-literal-invalid", "[1::2::3]"),
+		host("host-raw-utf8", "caf\xc3\xa9.example"),
+		bad("host-invalid-1.0", "GET /page.html HTTP/1.0\r\nHost: a b\r\n\r\n"),
+		bad("duplicate-host-1.0", "GET /page.html HTTP/1.0\r\nHost: localhost\r\nHost: localhost\r\n\r\n"),
+		bad("duplicate-host-differing", get("/page.html", "Host: example.com\r\n")),
+		bad("absolute-form-port-not-digits", get("http://localhost:8x/page.html")),
+		bad("absolute-form-userinfo", get("http://user@localhost/page.html")),
+		bad("target-raw-0xff", get("/page\xff.html")),
+		bad("target-raw-utf8", get("/caf\xc3\xa9.html")),
+		bad("target-fragment", get("/page.html#x")),
+		bad("target-fragment-after-query", get("/page.html?x=1#y")),
+		bad("target-double-quote", get("/page\".html")),
+		bad("target-tab", get("/page\t.html")),
+		served("host-with-port", "GET /page.html HTTP/1.1\r\nHost: localhost:8080\r\n\r\n", "page.html"),
+		served("host-ipv4", "GET /page.html HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n", "page.html"),
+		served("host-ip-literal", "GET /page.html HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", "page.html"),
+		served("host-empty", "GET /page.html HTTP/1.1\r\nHost:\r\n\r\n", "page.html"),
+		served("absolute-form-ip-literal", get("http://[::1]/page.html"), "page.html"),
+		served("target-escaped-utf8", get("/caf%C3%A9.html"), "caf\u00e9.html"),
+	}
+}
