@@ -107,7 +107,15 @@ func compareSchema(t *testing.T, root, n schemaNode, path string, typ reflect.Ty
 		compareSchema(t, root, n["items"].(schemaNode), path+"[]", typ.Elem())
 	case typ.Kind() == reflect.Map:
 		if n["type"] != "object" || n["properties"] != nil {
-			t.Errorf("schema %s: want a free-form object", path)
+			t.Errorf("schema %s: want an object with free-form keys", path)
+		}
+		if elem := typ.Elem(); elem.Kind() == reflect.Struct {
+			values, ok := n["additionalProperties"].(schemaNode)
+			if !ok {
+				t.Errorf("schema %s: want additionalProperties describing %v", path, elem)
+				return
+			}
+			compareSchema(t, root, values, path+"{}", elem)
 		}
 	case typ.Kind() == reflect.String:
 		if n["type"] != "string" && n["enum"] == nil {
