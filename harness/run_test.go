@@ -3,6 +3,7 @@ package harness_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"flashbench/harness"
 	"flashbench/results"
+	"flashbench/results/schematest"
 )
 
 func execute(t *testing.T, experiment string) (*harness.Outcome, *bytes.Buffer) {
@@ -50,6 +52,9 @@ func TestExecuteQuick(t *testing.T) {
 		t.Errorf("run.json: got no provenance, want the run's")
 	} else {
 		checkBuild(t, *ix.Provenance, "run.json")
+	}
+	if err := schematest.ValidateFile(schematest.Run, filepath.Join(out.Dir, "run.json")); err != nil {
+		t.Error(err)
 	}
 	want := map[string]string{
 		"sped-file_size_bytes=500-trial=1": harness.StatusOK, "null-file_size_bytes=500-trial=1": harness.StatusOK,
@@ -107,6 +112,12 @@ func checkPointResult(t *testing.T, dir string, p harness.PointEntry) {
 	if err != nil {
 		t.Errorf("point %s: %v", p.ID, err)
 		return
+	}
+	if err := schematest.ValidateFile(schematest.Result, filepath.Join(dir, p.Result)); err != nil {
+		t.Errorf("point %s: %v", p.ID, err)
+	}
+	if stats, err := json.Marshal(r.Server.Stats); err != nil || schematest.Validate(schematest.Stats, stats) != nil {
+		t.Errorf("point %s: server.stats: %v, %v", p.ID, err, schematest.Validate(schematest.Stats, stats))
 	}
 	if r.Server.Arch != p.Arch || r.RequestsTotal == 0 || r.ErrorsTotal != 0 {
 		t.Errorf("point %s: got arch %q, %d requests, %d errors; want %s, > 0, 0", p.ID, r.Server.Arch, r.RequestsTotal, r.ErrorsTotal, p.Arch)

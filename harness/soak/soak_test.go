@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"flashbench/results"
+	"flashbench/results/schematest"
 )
 
 // testLog sends a run's progress lines to the test log.
@@ -120,7 +121,32 @@ func checkFiles(t *testing.T, out string, rep *Report) {
 		!strings.Contains(string(md), "build: unknown, DIRTY: ") || !strings.Contains(string(md), "host: over ") {
 		t.Errorf("soak.md: got %v, want the per-architecture table, the build and the host load\n%s", err, md)
 	}
+	checkSchemas(t, out, files)
 	checkProvenance(t, rep, files)
+}
+
+// checkSchemas validates soak.json, every interval and every server's
+// stats file against their schemas.
+func checkSchemas(t *testing.T, out string, intervals []string) {
+	t.Helper()
+	stats, _ := filepath.Glob(filepath.Join(out, "servers", "*.stats.json"))
+	if len(stats) == 0 {
+		t.Errorf("no server stats file in %s", filepath.Join(out, "servers"))
+	}
+	for _, f := range []struct {
+		schema string
+		paths  []string
+	}{
+		{schematest.Soak, []string{filepath.Join(out, "soak.json")}},
+		{schematest.Result, intervals},
+		{schematest.Stats, stats},
+	} {
+		for _, p := range f.paths {
+			if err := schematest.ValidateFile(f.schema, p); err != nil {
+				t.Error(err)
+			}
+		}
+	}
 }
 
 // checkProvenance checks that the report and every interval carry the

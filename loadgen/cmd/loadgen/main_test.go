@@ -17,6 +17,7 @@ import (
 
 	"flashbench/internal/fulldisk"
 	"flashbench/results"
+	"flashbench/results/schematest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -137,6 +138,9 @@ func TestRunWritesOutputs(t *testing.T) {
 	if res.HostLoad == nil || res.Client == nil || res.Server.CPUUserS != nil || res.Server.PeakRSSBytes != nil {
 		t.Errorf("got host_load %v, client %v, server cpu %v, rss %v; want host_load and client measured, the server's omitted",
 			res.HostLoad, res.Client, res.Server.CPUUserS, res.Server.PeakRSSBytes)
+	}
+	if b, err := os.ReadFile(out); err != nil || schematest.Validate(schematest.Result, b) != nil {
+		t.Errorf("result against its schema: %v, %v", err, schematest.Validate(schematest.Result, b))
 	}
 	merged := filepath.Join(dir, "merged.json")
 	stdout.Reset()
