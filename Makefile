@@ -12,10 +12,12 @@ SOAK_DURATION ?= 10m
 
 all: build
 
+# -buildvcs=auto, over a GOFLAGS that may turn it off: the result documents take
+# the commit from the binaries' build information.
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(CMDS)
-	@if [ -n "$(CGI_CMDS)" ]; then mkdir -p $(BIN)/cgi-bin && $(GO) build -o $(BIN)/cgi-bin/ $(CGI_CMDS); fi
+	$(GO) build -buildvcs=auto -o $(BIN)/ $(CMDS)
+	@if [ -n "$(CGI_CMDS)" ]; then mkdir -p $(BIN)/cgi-bin && $(GO) build -buildvcs=auto -o $(BIN)/cgi-bin/ $(CGI_CMDS); fi
 
 vet:
 	$(GO) vet ./...

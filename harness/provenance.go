@@ -1,59 +1,56 @@
 package harness
 
 import (
-	"os"
-	"os/exec"
-	"runtime"
-	"strings"
+	"path/filepath"
 
+	"flashbench/internal/provenance"
 	"flashbench/results"
 )
 
-// Sysctls are the kernel settings that change what a web benchmark
-// measures; every result records them.
-var Sysctls = []string{
-	"net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog", "net.ipv4.tcp_tw_reuse",
-	"net.ipv4.ip_local_port_range", "net.ipv4.tcp_fin_timeout", "net.core.rmem_max",
-	"net.core.wmem_max", "fs.file-max", "fs.nr_open", "vm.swappiness", "kernel.sched_autogroup_enabled",
-}
+// Programs are the programs of the bin directory the harness runs, whose
+// build information every document of a run records with the harness's
+// own (slowdisk and fileset only when the directory has them).
+var Programs = []string{"webserver", "loadgen", "fileset", "slowdisk"}
 
-// Provenance describes this machine and build for the result documents.
-func Provenance(topo Topology) results.Provenance {
-	p := results.Provenance{
-		GitCommit: gitCommit(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
-		CorePinning: topo.Pinning(), Topology: topo.Name(), Sysctls: results.Map[string]{},
-	}
-	p.Hostname, _ = os.Hostname()
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		p.Kernel = strings.TrimSpace(string(b))
-	}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				p.CPUModel = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	for _, s := range Sysctls {
-		b, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(s, ".", "/"))
-		if err == nil {
-			p.Sysctls[s] = strings.Join(strings.Fields(string(b)), " ")
-		}
-	}
+// Provenance describes this machine and the run's build for its
+// documents: the harness's and binDir's Programs' build information (the
+// commit comes from them, not from the working directory), the core
+// pinning and topology, the sysctls that matter, and the versions of the
+// real servers among archs.
+func Provenance(topo Topology, binDir string, archs []string) results.Provenance {
+	p := provenance.Machine()
+	p.CorePinning, p.Topology, p.Sysctls = topo.Pinning(), topo.Name(), provenance.Sysctls()
+	provenance.SetBuild(&p, provenance.Binaries("harness", binDir, Programs...))
+	p.Tools = toolVersions(archs)
 	return p
 }
 
-// gitCommit is the checkout's HEAD, with "-dirty" for uncommitted
-// changes, or "unknown" outside a checkout.
-func gitCommit() string {
-	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		return "unknown"
+// toolVersions returns the version of each real server among archs that
+// is installed, by program name (apache2 once for its three MPMs); nil
+// when the run uses none. A server that cannot say its version records
+// the error instead: the run will fail on it anyway.
+func toolVersions(archs []string) results.Map[string] {
+	var tools results.Map[string]
+	for _, a := range archs {
+		if !IsExternal(a) {
+			continue
+		}
+		path, err := lookupExternal(a)
+		if err != nil {
+			continue
+		}
+		prog := filepath.Base(path)
+		if tools == nil {
+			tools = results.Map[string]{}
+		}
+		if _, done := tools[prog]; done {
+			continue
+		}
+		v, err := provenance.ToolVersion(path)
+		if err != nil {
+			v = "unknown: " + err.Error()
+		}
+		tools[prog] = v
 	}
-	c := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-		c += "-dirty"
-	}
-	return c
+	return tools
 }

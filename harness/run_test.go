@@ -3,6 +3,7 @@ package harness_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"flashbench/harness"
 	"flashbench/results"
+	"flashbench/results/schematest"
 )
 
 func execute(t *testing.T, experiment string) (*harness.Outcome, *bytes.Buffer) {
@@ -46,6 +48,14 @@ func TestExecuteQuick(t *testing.T) {
 		!strings.Contains(ix.ExperimentFile, `name = "quick"`) {
 		t.Errorf("got index %+v, want quick, not interrupted, local, finished, with its file", ix)
 	}
+	if ix.Provenance == nil {
+		t.Errorf("run.json: got no provenance, want the run's")
+	} else {
+		checkBuild(t, *ix.Provenance, "run.json")
+	}
+	if err := schematest.ValidateFile(schematest.Run, filepath.Join(out.Dir, "run.json")); err != nil {
+		t.Error(err)
+	}
 	want := map[string]string{
 		"sped-file_size_bytes=500-trial=1": harness.StatusOK, "null-file_size_bytes=500-trial=1": harness.StatusOK,
 		"nosucharch-file_size_bytes=500-trial=1": harness.StatusSkipped, "sped-file_size_bytes=2000-trial=1": harness.StatusOK,
@@ -67,7 +77,9 @@ func TestExecuteQuick(t *testing.T) {
 			continue
 		}
 		checkPointResult(t, out.Dir, p)
-		cpu += out.Results[p.ID].Server.CPUUserS + out.Results[p.ID].Server.CPUSystemS
+		if sv := out.Results[p.ID].Server; sv.CPUUserS != nil && sv.CPUSystemS != nil {
+			cpu += *sv.CPUUserS + *sv.CPUSystemS
+		}
 	}
 	if cpu <= 0 {
 		t.Errorf("got server CPU %v s over all points, want > 0", cpu)
@@ -76,7 +88,8 @@ func TestExecuteQuick(t *testing.T) {
 	if err := harness.WriteSummary(&sum, quickExperiment(t), out); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"file_size_bytes=500", "file_size_bytes=2000", "sped", "nosucharch", "skipped"} {
+	for _, s := range []string{"file_size_bytes=500", "file_size_bytes=2000", "sped", "nosucharch", "skipped",
+		"build: unknown, DIRTY: ", "harness, loadgen", "no version-control information", "host: over 4 measurements, load average (1 min) up to "} {
 		if !strings.Contains(sum.String(), s) {
 			t.Errorf("summary lacks %q:\n%s", s, sum.String())
 		}
@@ -100,12 +113,22 @@ func checkPointResult(t *testing.T, dir string, p harness.PointEntry) {
 		t.Errorf("point %s: %v", p.ID, err)
 		return
 	}
+	if err := schematest.ValidateFile(schematest.Result, filepath.Join(dir, p.Result)); err != nil {
+		t.Errorf("point %s: %v", p.ID, err)
+	}
+	if stats, err := json.Marshal(r.Server.Stats); err != nil || schematest.Validate(schematest.Stats, stats) != nil {
+		t.Errorf("point %s: server.stats: %v, %v", p.ID, err, schematest.Validate(schematest.Stats, stats))
+	}
 	if r.Server.Arch != p.Arch || r.RequestsTotal == 0 || r.ErrorsTotal != 0 {
 		t.Errorf("point %s: got arch %q, %d requests, %d errors; want %s, > 0, 0", p.ID, r.Server.Arch, r.RequestsTotal, r.ErrorsTotal, p.Arch)
 	}
-	// CPU time comes in 10 ms ticks: a short point may see none.
-	if r.Server.CPUUserS < 0 || r.Server.CPUSystemS < 0 || r.Server.PeakRSSBytes <= 0 {
-		t.Errorf("point %s: got server cpu %v+%v s, peak rss %d; want >= 0 and rss > 0", p.ID, r.Server.CPUUserS, r.Server.CPUSystemS, r.Server.PeakRSSBytes)
+	// CPU time comes in 10 ms ticks: a short point may see none, but it
+	// was measured: the keys are there.
+	if sv := r.Server; sv.CPUUserS == nil || sv.CPUSystemS == nil || sv.PeakRSSBytes == nil || *sv.PeakRSSBytes <= 0 {
+		t.Errorf("point %s: got server cpu %v+%v s, peak rss %v; want measured, rss > 0", p.ID, sv.CPUUserS, sv.CPUSystemS, sv.PeakRSSBytes)
+	}
+	if r.Client == nil || r.HostLoad == nil {
+		t.Errorf("point %s: got client %v, host_load %v; want both measured", p.ID, r.Client, r.HostLoad)
 	}
 	if len(r.Server.Stats) == 0 {
 		t.Errorf("point %s: got no server stats", p.ID)
@@ -114,10 +137,29 @@ func checkPointResult(t *testing.T, dir string, p harness.PointEntry) {
 	if pv.Topology != "local" || len(pv.CorePinning.ServerCPUs) == 0 || pv.GitCommit == "" || len(pv.Sysctls) == 0 {
 		t.Errorf("point %s: got provenance %+v, want local, pinned, a commit, sysctls", p.ID, pv)
 	}
+	checkBuild(t, pv, "point "+p.ID)
 	x := r.Config.Extra
 	params, _ := x["params"].(map[string]any)
 	if x["experiment"] != "quick" || x["arch"] != p.Arch || x["point"] != p.ID || params["file_size_bytes"] != p.Params["file_size_bytes"] {
 		t.Errorf("point %s: got extra %v, want experiment, arch, point and params", p.ID, x)
+	}
+}
+
+// checkBuild checks a test run's build provenance: the harness is a test
+// binary, so the commit is unknown and every document marked dirty; the
+// programs of binDir are recorded with their paths.
+func checkBuild(t *testing.T, pv results.Provenance, what string) {
+	t.Helper()
+	if pv.GitCommit != results.RevisionUnknown || pv.GitModified == nil || !pv.Dirty || pv.Clean() {
+		t.Errorf("%s: got git_commit %q, git_modified %v, dirty %t; want unknown, present, dirty", what, pv.GitCommit, pv.GitModified, pv.Dirty)
+	}
+	if h := pv.Binaries["harness"]; h.VCSRevision != results.RevisionUnknown || h.GoVersion == "" {
+		t.Errorf("%s: got harness binary %+v, want revision unknown (a test binary), a Go version", what, h)
+	}
+	for _, name := range harness.Programs {
+		if b, ok := pv.Binaries[name]; !ok || b.Path != filepath.Join(binDir, name) || b.GoVersion == "" || b.VCSRevision == "" {
+			t.Errorf("%s: got binary %s %+v (recorded %t), want %s with a Go version and a revision", what, name, b, ok, filepath.Join(binDir, name))
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"flashbench/fileset"
+	"flashbench/internal/provenance"
 	"flashbench/results"
 )
 
@@ -47,6 +48,13 @@ type Options struct {
 	Log, Progress io.Writer
 	// StartTimeout bounds a server's start, StopTimeout its graceful stop.
 	StartTimeout, StopTimeout time.Duration
+	// Archive is the checkout's results/ directory ("" outside a
+	// checkout): a run whose build is not clean (binaries without
+	// version-control information, from a modified tree or from different
+	// commits) is refused there unless AllowDirty. Every document of such
+	// a run, wherever it goes, is marked dirty.
+	Archive    string
+	AllowDirty bool
 }
 
 // SkipError reports an experiment this machine cannot run (no root for a
@@ -150,6 +158,10 @@ func newRunner(o Options) (*runner, error) {
 		return nil, fmt.Errorf("run: %w", err)
 	}
 	r := &runner{o: o, e: o.Experiment, load: effectiveLoad(o), manifests: map[string]*fileset.Manifest{}}
+	r.prov = Provenance(o.Topology, o.BinDir, r.archs())
+	if err := provenance.CheckArchive(r.prov, o.OutDir, o.Archive, o.AllowDirty); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
 	if _, remote := o.Topology.(Remote); remote && r.e.Memory != nil {
 		what := "memory cgroups need"
 		if r.e.Disk != nil {
@@ -194,9 +206,8 @@ func newRunner(o Options) (*runner, error) {
 		return nil, fmt.Errorf("run: %w", err)
 	}
 	os.Chmod(r.work, 0o755)
-	r.prov = Provenance(o.Topology)
 	r.ix = &Index{SchemaVersion: IndexSchemaVersion, Experiment: r.e.Name, StartedAt: start,
-		Topology: o.Topology.Name(), ExperimentFile: r.e.Source, Points: []PointEntry{}}
+		Topology: o.Topology.Name(), ExperimentFile: r.e.Source, Points: []PointEntry{}, Provenance: &r.prov}
 	r.out = &Outcome{Dir: r.dir, Index: r.ix, Results: map[string]*results.Result{}}
 	return r, nil
 }
@@ -277,7 +288,7 @@ func (r *runner) record(p PointEntry) {
 	line := fmt.Sprintf("[%d/%d] %s: %s", r.done, r.total, p.ID, p.Status)
 	if p.Status == StatusOK {
 		if res := r.out.Results[p.ID]; res != nil {
-			line += fmt.Sprintf(" %.0f req/s", res.ThroughputRPS)
+			line += fmt.Sprintf(" %.0f req/s", res.ThroughputRPS) + hostNote(res)
 		}
 	} else if p.Reason != "" {
 		line += ": " + p.Reason

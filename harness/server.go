@@ -206,8 +206,8 @@ func (s *server) setUsage(res *results.Result, before Usage, hwm int64, last Usa
 	if gone != "" {
 		after = last
 	}
-	res.Server = results.Server{Arch: s.arch, CPUUserS: (after.User - before.User).Seconds(),
-		CPUSystemS: (after.System - before.System).Seconds(), PeakRSSBytes: max(hwm, after.HWMBytes)}
+	res.Server = results.Server{Arch: s.arch, CPUUserS: new((after.User - before.User).Seconds()),
+		CPUSystemS: new((after.System - before.System).Seconds()), PeakRSSBytes: new(max(hwm, after.HWMBytes))}
 	if gone == "" {
 		res.Server.Stats = s.readStats()
 	}

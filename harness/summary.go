@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"flashbench/internal/provenance"
 	"flashbench/results"
 )
 
@@ -15,7 +16,8 @@ import (
 // half the range as a share of the median), connections/s, Mbit/s and the
 // median p50 and p99 latencies; failed and skipped cells say why. Cells
 // served from a slow-disk model also show the medians of the device's
-// reads per second and of its mean reads in flight.
+// reads per second and of its mean reads in flight. Below the table, the
+// build the run was made from and how busy the machine was.
 func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 	type cellKey struct{ arch, param string }
 	var order []cellKey
@@ -44,7 +46,40 @@ func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 		}
 		fmt.Fprintln(tw, summaryRow(k.arch, byCell[k], out.Results))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, runConditions(out))
+	return err
+}
+
+// runConditions is the build the run was made from and the highest load
+// and steal of any of its measurements (provenance.Conditions).
+func runConditions(out *Outcome) string {
+	var worst *results.HostLoad
+	n := 0
+	for _, pt := range out.Index.Points {
+		if r := out.Results[pt.ID]; r != nil && r.HostLoad != nil {
+			worst = results.WorstHostLoad(worst, r.HostLoad)
+			n++
+		}
+	}
+	return "\n" + provenance.Conditions(out.Index.Provenance, worst, n)
+}
+
+// hostNote is a point's host load for its progress line: the load
+// average's maximum and the steal, and NOISY when the machine was too
+// busy.
+func hostNote(r *results.Result) string {
+	h := r.HostLoad
+	if h == nil {
+		return ""
+	}
+	note := fmt.Sprintf(" (load %.2f, steal %.1f%%", h.LoadAverage1mMax, 100*h.CPUStealFraction)
+	if why := h.Noisy(r.Provenance.CPUs); why != "" {
+		note += ", NOISY: " + why
+	}
+	return note + ")"
 }
 
 func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) string {
@@ -57,7 +92,7 @@ func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) s
 			reasons = append(reasons, p.Status+": "+p.Reason)
 			continue
 		}
-		if r.Client.Saturated {
+		if r.Client != nil && r.Client.Saturated {
 			mark = " *client saturated"
 		}
 		rps = append(rps, r.ThroughputRPS)

@@ -110,7 +110,7 @@ func failReason(res *results.Result, l Load) string {
 	case float64(res.ErrorsTotal) > maxErr*float64(attempts):
 		return fmt.Sprintf("errors %d of %d requests (%.1f%%), above the %.1f%% threshold",
 			res.ErrorsTotal, attempts, 100*float64(res.ErrorsTotal)/float64(attempts), 100*maxErr)
-	case res.Client.Saturated && !l.AllowSaturatedClient:
+	case res.Client != nil && res.Client.Saturated && !l.AllowSaturatedClient:
 		return fmt.Sprintf("client saturated (cpu %.0f%%): the client, not the server, may have been the bottleneck",
 			100*res.Client.CPUUtilization)
 	}

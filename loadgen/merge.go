@@ -17,7 +17,8 @@ import (
 // histograms are merged losslessly and the percentiles recomputed from
 // them, the open-loop uncorrected ones too when every open-loop client
 // stored its uncorrected histogram. The dominant error class is the merged
-// counts' and the note keeps every client's. The per-second series adds requests and
+// counts' and the note keeps every client's; the host load is the busiest
+// client machine's, figure by figure. The per-second series adds requests and
 // errors; its p99 is the largest of the clients' (per-second histograms are
 // not in the documents).
 func Merge(rs []*results.Result) (*results.Result, error) {
@@ -37,6 +38,11 @@ func Merge(rs []*results.Result) (*results.Result, error) {
 		sc := *rs[0].SClient
 		out.SClient = &sc
 	}
+	if rs[0].Client != nil {
+		c := *rs[0].Client
+		out.Client = &c
+	}
+	out.HostLoad = results.WorstHostLoad(rs[0].HostLoad, nil)
 	hists, err := mergeHistograms(rs)
 	if err != nil {
 		return nil, err
@@ -105,10 +111,17 @@ func mergeScalars(out, r *results.Result) {
 	out.ConnectionsPerS += r.ConnectionsPerS
 	out.BytesPerS += r.BytesPerS
 	out.Errors.Merge(r.Errors)
-	out.Client.CPUUserS += r.Client.CPUUserS
-	out.Client.CPUSystemS += r.Client.CPUSystemS
-	out.Client.CPUUtilization = max(out.Client.CPUUtilization, r.Client.CPUUtilization)
-	out.Client.Saturated = out.Client.Saturated || r.Client.Saturated
+	if c := r.Client; c != nil {
+		if out.Client == nil {
+			out.Client = &results.Client{}
+		}
+		out.Client.CPUUserS += c.CPUUserS
+		out.Client.CPUSystemS += c.CPUSystemS
+		out.Client.CPUUtilization = max(out.Client.CPUUtilization, c.CPUUtilization)
+		out.Client.Saturated = out.Client.Saturated || c.Saturated
+	}
+	// The busiest client machine's, figure by figure.
+	out.HostLoad = results.WorstHostLoad(out.HostLoad, r.HostLoad)
 	if r.Interrupted && !out.Interrupted {
 		out.Interrupted, out.InterruptedReason = true, r.InterruptedReason
 	}

@@ -183,3 +183,35 @@ func TestMergeDominantAndNotes(t *testing.T) {
 		t.Errorf("merged note: got %q, want %q", merged.Note, want)
 	}
 }
+
+// TestMergeClientAndHostLoad: the client figures add up over the results
+// that have them (a soak interval has none), the host load is the busiest
+// client machine's figure by figure, and the inputs are left unchanged.
+func TestMergeClientAndHostLoad(t *testing.T) {
+	ts := startServer(t, 0)
+	var docs []*results.Result
+	for range 3 {
+		docs = append(docs, checkResult(t, runLoad(t, loadgen.Config{URL: ts.URL, Connections: 1, Requests: 20})))
+	}
+	docs[0].Client = nil
+	docs[1].Client = &results.Client{CPUUserS: 1, CPUSystemS: 0.5, CPUUtilization: 0.2}
+	docs[2].Client = &results.Client{CPUUserS: 2, CPUSystemS: 0.25, CPUUtilization: 0.95, Saturated: true}
+	docs[0].HostLoad = &results.HostLoad{LoadAverage1mStart: 3, LoadAverage1mEnd: 1, LoadAverage1mMax: 3, LoadAverage1mMean: 2}
+	docs[1].HostLoad = nil
+	docs[2].HostLoad = &results.HostLoad{LoadAverage1mStart: 1, LoadAverage1mEnd: 4, LoadAverage1mMax: 4, LoadAverage1mMean: 1.5,
+		CPUStealFraction: 0.05}
+	merged, err := loadgen.Merge(docs)
+	if err != nil {
+		t.Fatalf("Merge: %v", err)
+	}
+	if c := merged.Client; c == nil || *c != (results.Client{CPUUserS: 3, CPUSystemS: 0.75, CPUUtilization: 0.95, Saturated: true}) {
+		t.Errorf("client: got %+v, want the sums of cpu, the largest utilization, saturated", c)
+	}
+	want := results.HostLoad{LoadAverage1mStart: 3, LoadAverage1mEnd: 4, LoadAverage1mMax: 4, LoadAverage1mMean: 2, CPUStealFraction: 0.05}
+	if h := merged.HostLoad; h == nil || *h != want {
+		t.Errorf("host_load: got %+v, want %+v", h, want)
+	}
+	if docs[0].Client != nil || docs[1].Client.CPUUserS != 1 || docs[0].HostLoad.LoadAverage1mEnd != 1 {
+		t.Errorf("inputs changed: got clients %+v, %+v, host load %+v", docs[0].Client, docs[1].Client, docs[0].HostLoad)
+	}
+}

@@ -2,10 +2,9 @@ package loadgen
 
 import (
 	"fmt"
-	"os"
-	"runtime"
 	"strings"
 
+	"flashbench/internal/provenance"
 	"flashbench/results"
 )
 
@@ -33,8 +32,9 @@ func (r *Report) Result(paths Paths) (*results.Result, error) {
 			ManifestPath: paths.Manifest, URLsPath: paths.URLs, TracePath: paths.Trace,
 			Verify: c.Verify, Extra: r.extra(),
 		},
-		Provenance: provenance(),
-		Client: results.Client{
+		Provenance: provenanceOf(),
+		HostLoad:   r.HostLoad,
+		Client: &results.Client{
 			CPUUserS: r.CPU.User.Seconds(), CPUSystemS: r.CPU.System.Seconds(),
 			CPUUtilization: r.CPU.Utilization, Saturated: r.CPU.Saturated,
 		},
@@ -164,21 +164,10 @@ func workloadName(w Workload) string {
 	return fmt.Sprintf("%T", w)
 }
 
-// provenance records what a client can know about its machine on its own;
-// the harness fills in pinning and topology.
-func provenance() results.Provenance {
-	p := results.Provenance{GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
-	p.Hostname, _ = os.Hostname()
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		p.Kernel = strings.TrimSpace(string(b))
-	}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				p.CPUModel = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
+// provenanceOf records what a client can know on its own: its machine
+// and its own build; the harness replaces it with the run's.
+func provenanceOf() results.Provenance {
+	p := provenance.Machine()
+	provenance.SetBuild(&p, map[string]results.Binary{Tool: provenance.Self()})
 	return p
 }

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"flashbench/internal/provenance"
+	"flashbench/results"
 )
 
 // Report is the outcome of a run: counters, histograms merged over the
@@ -37,6 +40,9 @@ type Report struct {
 	InterruptedReason string
 	// CPU is the client's own CPU use over the whole run.
 	CPU CPUUsage
+	// HostLoad is how busy the machine was during the measured period;
+	// nil when it could not be read, or the run ended in its warm-up.
+	HostLoad *results.HostLoad
 	// LastResponse is when the last response of the measured period
 	// completed, from the start of the measurement; 0 when none did.
 	LastResponse time.Duration
@@ -90,8 +96,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	collected := make(chan []Interval)
 	go func() { collected <- collect(out) }()
+	host := provenance.StartHostLoad(cfg.Warmup)
 	runWorkers(ctx, workers, &stop, &cfg, base)
 	end := time.Since(base)
+	rep.HostLoad = host.Stop()
 	close(out)
 	rep.Intervals = <-collected
 	if rep.CPU, err = cpuSince(cpu0, end, cfg.Threads); err != nil {

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"time"
 
@@ -53,6 +54,13 @@ func WriteSummary(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintf(&b, "Client CPU: user %.2fs, system %.2fs, %.0f%% of %d core(s)%s\n",
 		r.CPU.User.Seconds(), r.CPU.System.Seconds(), 100*r.CPU.Utilization, r.CPU.Cores, sat)
+	if h := r.HostLoad; h != nil {
+		noisy := ""
+		if why := h.Noisy(runtime.NumCPU()); why != "" {
+			noisy = "  NOISY: " + why
+		}
+		fmt.Fprintf(&b, "Host: %s%s\n", h, noisy)
+	}
 	if r.Interrupted {
 		fmt.Fprintf(&b, "Interrupted (%s); %d requests in flight abandoned\n", r.InterruptedReason, r.Aborted)
 	}

@@ -34,7 +34,8 @@ func TestGoldenV1(t *testing.T) {
 		{"config.extra.arch", r.Config.Extra["arch"], "amped"},
 		{"provenance.core_pinning.client_cpus[0]", r.Provenance.CorePinning.ClientCPUs[0], 1},
 		{"provenance.sysctls", r.Provenance.Sysctls["net.core.somaxconn"], "4096"},
-		{"server.peak_rss_bytes", r.Server.PeakRSSBytes, int64(48 << 20)},
+		{"server.peak_rss_bytes", *r.Server.PeakRSSBytes, int64(48 << 20)},
+		{"server.cpu_user_s", *r.Server.CPUUserS, 1.25},
 		{"server.stats", r.Server.Stats["pathname_cache_hits"], 3990.0},
 		{"client.cpu_utilization", r.Client.CPUUtilization, 0.3},
 		{"requests_total", r.RequestsTotal, int64(4000)},
@@ -48,9 +49,13 @@ func TestGoldenV1(t *testing.T) {
 	}
 	checkValues(t, checks)
 	if r.AbortedRequests != 0 || r.SClient != nil || r.Histograms[results.HistogramUncorrected] != "" ||
-		r.DominantError != "" || r.Note != "" || r.Disk != nil {
-		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q, disk %+v; want none",
-			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note, r.Disk)
+		r.DominantError != "" || r.Note != "" || r.Disk != nil || r.HostLoad != nil {
+		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q, disk %+v, host_load %+v; want none",
+			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note, r.Disk, r.HostLoad)
+	}
+	if p := r.Provenance; p.GitModified != nil || p.Dirty || p.Binaries != nil || p.Tools != nil || !p.Clean() {
+		t.Errorf("provenance: got git_modified %v, dirty %t, binaries %v, tools %v, clean %t; want none of the additions, clean",
+			p.GitModified, p.Dirty, p.Binaries, p.Tools, p.Clean())
 	}
 	total, err := r.Histogram(results.HistogramTotal)
 	if err != nil {
@@ -66,7 +71,8 @@ func TestGoldenV1(t *testing.T) {
 
 // TestGoldenV1Optional reads a version 1 document that carries the
 // optional keys added within version 1: aborted_requests, dominant_error,
-// note, sclient, disk and the uncorrected histogram.
+// note, sclient, disk, host_load, the uncorrected histogram, provenance's
+// git_modified, dirty, binaries and tools.
 func TestGoldenV1Optional(t *testing.T) {
 	r, err := results.Read(goldenV1Optional)
 	if err != nil {
@@ -87,8 +93,21 @@ func TestGoldenV1Optional(t *testing.T) {
 		{"disk.mean_in_flight", r.Disk.MeanInFlight, 4.75},
 		{"disk.max_in_flight", r.Disk.MaxInFlight, 6},
 		{"open_loop.uncorrected_latency_us.max", r.OpenLoop.UncorrectedLatencyUS.Max, int64(14999)},
+		{"provenance.git_commit", r.Provenance.GitCommit, results.RevisionMixed},
+		{"provenance.git_modified", *r.Provenance.GitModified, true},
+		{"provenance.dirty", r.Provenance.Dirty, true},
+		{"provenance.binaries.loadgen.vcs_revision", r.Provenance.Binaries["loadgen"].VCSRevision, "0123456789abcdef0123456789abcdef01234567"},
+		{"provenance.binaries.loadgen.vcs_modified", *r.Provenance.Binaries["loadgen"].VCSModified, true},
+		{"provenance.binaries.harness.vcs_revision", r.Provenance.Binaries["harness"].VCSRevision, "fedcba9876543210fedcba9876543210fedcba98"},
+		{"provenance.binaries.harness.vcs_modified", *r.Provenance.Binaries["harness"].VCSModified, false},
+		{"provenance.tools.nginx", r.Provenance.Tools["nginx"], "nginx version: nginx/1.22.1"},
+		{"host_load.load_average_1m_max", r.HostLoad.LoadAverage1mMax, 3.5},
+		{"host_load.cpu_steal_fraction", r.HostLoad.CPUStealFraction, 0.015},
 	}
 	checkValues(t, checks)
+	if r.Provenance.Clean() {
+		t.Errorf("provenance: got clean, want not clean (git_commit mixed, git_modified)")
+	}
 	h, err := r.Histogram(results.HistogramUncorrected)
 	if err != nil {
 		t.Fatal(err)

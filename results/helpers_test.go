@@ -74,10 +74,10 @@ func sampleResultV1(t testing.TB) *results.Result {
 			Sysctls:  results.Map[string]{"net.core.somaxconn": "4096", "net.ipv4.ip_local_port_range": "1024\t65535"},
 		},
 		Server: results.Server{
-			Arch: "amped", CPUUserS: 1.25, CPUSystemS: 3.5, PeakRSSBytes: 48 << 20,
+			Arch: "amped", CPUUserS: new(1.25), CPUSystemS: new(3.5), PeakRSSBytes: new(int64(48 << 20)),
 			Stats: results.Object{"pathname_cache_hits": float64(3990), "helper_requests": float64(10)},
 		},
-		Client:            results.Client{CPUUserS: 0.75, CPUSystemS: 1.5, CPUUtilization: 0.3, Saturated: false},
+		Client:            &results.Client{CPUUserS: 0.75, CPUSystemS: 1.5, CPUUtilization: 0.3, Saturated: false},
 		RequestsTotal:     4000,
 		ThroughputRPS:     532.6666666666666,
 		ConnectionsPerS:   533.3333333333334,
@@ -112,8 +112,8 @@ func sampleResultV1(t testing.TB) *results.Result {
 // sampleResult is sampleResultV1 with the optional keys added within
 // version 1 set as well: an interrupted open-loop S-Client run that abandoned
 // requests in flight, kept its uncorrected histogram, says what failed and
-// had its files on a slow-disk model.
-// testdata/result_v1_optional.json is its encoding.
+// had its files on a slow-disk model, on a loaded machine, from binaries
+// of different builds. testdata/result_v1_optional.json is its encoding.
 func sampleResult(t testing.TB) *results.Result {
 	t.Helper()
 	r := sampleResultV1(t)
@@ -128,6 +128,18 @@ func sampleResult(t testing.TB) *results.Result {
 	r.SClient = &results.SClient{OfferedConnPerS: 640.5, AchievedConnPerS: 533.3333333333334, AbortedConnects: 805}
 	r.Disk = &results.Disk{Model: "slowdisk", LatencyUS: 5000, Channels: 8, Reads: 1020, ReadBytes: 66846720,
 		BusyS: 5.25, MeanInFlight: 4.75, MaxInFlight: 6}
+	r.HostLoad = &results.HostLoad{LoadAverage1mStart: 1.25, LoadAverage1mEnd: 3, LoadAverage1mMax: 3.5,
+		LoadAverage1mMean: 2.5, CPUStealFraction: 0.015}
+	// A loadgen built from a modified tree, run by a harness built from
+	// another commit.
+	r.Provenance.GitCommit, r.Provenance.GitModified, r.Provenance.Dirty = results.RevisionMixed, new(true), true
+	r.Provenance.Binaries = results.Map[results.Binary]{
+		"harness": {Path: "/usr/local/bin/harness", GoVersion: "go1.26.8", VCSRevision: "fedcba9876543210fedcba9876543210fedcba98",
+			VCSModified: new(false), VCSTime: "2025-03-13T09:30:00Z"},
+		"loadgen": {Path: "bin/loadgen", GoVersion: "go1.26.8", VCSRevision: "0123456789abcdef0123456789abcdef01234567",
+			VCSModified: new(true), VCSTime: "2025-03-14T12:00:00Z"},
+	}
+	r.Provenance.Tools = results.Map[string]{"nginx": "nginx version: nginx/1.22.1"}
 	return r
 }
 

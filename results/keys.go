@@ -14,7 +14,8 @@ import (
 // or that is null (an optional key is omitted, not null). encoding/json alone
 // would leave a missing key at its zero value and match keys
 // case-insensitively; a result document must say every required thing
-// explicitly, under its exact name. Free-form maps are not inspected.
+// explicitly, under its exact name. Free-form maps are not inspected; the
+// values of a map of objects (provenance.binaries) are.
 func checkKeys(path string, t reflect.Type, doc any) error {
 	switch {
 	case t.Kind() == reflect.Pointer:
@@ -25,6 +26,16 @@ func checkKeys(path string, t reflect.Type, doc any) error {
 			return fmt.Errorf("%s: want an object, got %s", path, jsonType(doc))
 		}
 		return checkObject(path, t, obj)
+	case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.Struct:
+		obj, ok := doc.(map[string]any)
+		if !ok {
+			return nil // encoding/json reports the type mismatch
+		}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			if err := checkKeys(joinKey(path, k), t.Elem(), obj[k]); err != nil {
+				return err
+			}
+		}
 	case t.Kind() == reflect.Slice:
 		arr, ok := doc.([]any)
 		if !ok {

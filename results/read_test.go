@@ -80,6 +80,44 @@ func TestReadRejects(t *testing.T) {
 		{"no uncorrected histogram", func(d doc) { delete(d.obj("histograms"), "uncorrected") }, ""},
 		{"uncorrected histogram garbage", func(d doc) { d.obj("histograms")["uncorrected"] = "bm90" },
 			`histograms["uncorrected"]: does not decode`},
+		{"no client", func(d doc) { delete(d, "client") }, ""},
+		{"null client", func(d doc) { d["client"] = nil }, `key "client" is null`},
+		{"no server cpu or memory", func(d doc) {
+			for _, k := range []string{"cpu_user_s", "cpu_system_s", "peak_rss_bytes"} {
+				delete(d.obj("server"), k)
+			}
+		}, ""},
+		{"null server cpu", func(d doc) { d.obj("server")["cpu_user_s"] = nil }, `key "server.cpu_user_s" is null`},
+		{"negative server cpu", func(d doc) { d.obj("server")["cpu_system_s"] = -1 }, "server.cpu_system_s: negative (-1)"},
+		{"no host_load", func(d doc) { delete(d, "host_load") }, ""},
+		{"no host_load steal", func(d doc) { delete(d.obj("host_load"), "cpu_steal_fraction") },
+			`missing required key "host_load.cpu_steal_fraction"`},
+		{"steal above 1", func(d doc) { d.obj("host_load")["cpu_steal_fraction"] = 1.5 }, "host_load.cpu_steal_fraction: 1.5 is above 1"},
+		{"load mean above max", func(d doc) { d.obj("host_load")["load_average_1m_mean"] = 4 },
+			"host_load.load_average_1m_mean: 4 is above load_average_1m_max 3.5"},
+		{"negative load", func(d doc) { d.obj("host_load")["load_average_1m_start"] = -1 }, "host_load.load_average_1m_start: negative (-1)"},
+		{"no provenance additions", func(d doc) {
+			for _, k := range []string{"git_modified", "dirty", "binaries", "tools"} {
+				delete(d.obj("provenance"), k)
+			}
+		}, ""},
+		{"modified build not dirty", func(d doc) { delete(d.obj("provenance"), "dirty") },
+			`provenance.dirty: false, but the build is not clean (git_commit "mixed", git_modified true)`},
+		{"unknown build not dirty", func(d doc) {
+			d.obj("provenance")["git_commit"], d.obj("provenance")["git_modified"] = "unknown", false
+			delete(d.obj("provenance"), "dirty")
+		}, `provenance.dirty: false, but the build is not clean (git_commit "unknown", git_modified false)`},
+		{"clean build", func(d doc) {
+			d.obj("provenance")["git_commit"], d.obj("provenance")["git_modified"] = "0123456789abcdef0123456789abcdef01234567", false
+			delete(d.obj("provenance"), "dirty")
+		}, ""},
+		{"binary without revision", func(d doc) { d.obj("provenance", "binaries", "harness")["vcs_revision"] = "" },
+			`provenance.binaries["harness"].vcs_revision: empty (want a commit or "unknown")`},
+		{"binary without go_version", func(d doc) { delete(d.obj("provenance", "binaries", "loadgen"), "go_version") },
+			`missing required key "provenance.binaries.loadgen.go_version"`},
+		{"unknown binary key", func(d doc) { d.obj("provenance", "binaries", "loadgen")["sha"] = "x" },
+			`unknown key "provenance.binaries.loadgen.sha"`},
+		{"tool version not a string", func(d doc) { d.obj("provenance", "tools")["nginx"] = 1 }, "cannot unmarshal number"},
 		{"version 2", func(d doc) { d["schema_version"] = 2 }, "unsupported schema_version 2 (this build reads 1)"},
 		{"version 0", func(d doc) { d["schema_version"] = 0 }, "unsupported schema_version 0"},
 		{"version as string", func(d doc) { d["schema_version"] = "1" }, "schema_version: want a number, got string"},

@@ -9,7 +9,11 @@
 // merged later by any HdrHistogram implementation.
 package results
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // SchemaVersion is the version of the result document this package writes and
 // the only one it reads. Any change to a key's name, type or meaning bumps it;
@@ -18,8 +22,10 @@ const SchemaVersion = 1
 
 // Result is one run's document. Every key is required except the optional
 // ones (interrupted_reason, aborted_requests, dominant_error, note,
-// open_loop, sclient, disk, each added within schema version 1 and omitted
-// when unused); Decode rejects documents with missing or unknown keys.
+// open_loop, sclient, disk, host_load, client, and the optional keys of
+// provenance and server, each added within schema version 1 and omitted
+// when unused or not measured); Decode rejects documents with missing or
+// unknown keys.
 type Result struct {
 	SchemaVersion int        `json:"schema_version"`
 	Tool          string     `json:"tool"`
@@ -28,7 +34,10 @@ type Result struct {
 	Config        Config     `json:"config"`
 	Provenance    Provenance `json:"provenance"`
 	Server        Server     `json:"server"`
-	Client        Client     `json:"client"`
+	// Client is what the load generator consumed. Optional: omitted when
+	// its CPU use is not this run's alone (a soak interval, whose load
+	// generators share one process with every other interval's).
+	Client *Client `json:"client,omitempty"`
 
 	RequestsTotal   int64   `json:"requests_total"`
 	ThroughputRPS   float64 `json:"throughput_rps"`
@@ -68,6 +77,10 @@ type Result struct {
 	// Disk is set when the file set was served from a model of a slow
 	// storage device (a disk-bound harness experiment).
 	Disk *Disk `json:"disk,omitempty"`
+	// HostLoad is how busy the load generator's machine was during the
+	// measurement, so that a run on a noisy machine shows as noisy.
+	// Optional; omitted when /proc could not be read.
+	HostLoad *HostLoad `json:"host_load,omitempty"`
 }
 
 // Config is everything needed to rerun the measurement. Parameters the fixed
@@ -101,7 +114,17 @@ const (
 // Provenance records where and from what the run was made, so numbers from
 // different machines or builds are never compared unknowingly.
 type Provenance struct {
-	GitCommit   string      `json:"git_commit"`
+	// GitCommit is the commit the run's binaries were built from, as their
+	// build information records it (vcs.revision): "unknown" when a binary
+	// carries none (built outside a git checkout, by go run or go test, or
+	// with -buildvcs=false), "mixed" when they name different commits.
+	// Documents written before Binaries was added took it from the working
+	// directory's checkout, with "-dirty" for uncommitted changes.
+	GitCommit string `json:"git_commit"`
+	// GitModified reports that a binary was built from a tree with
+	// uncommitted changes (vcs.modified). Optional: omitted by documents
+	// written before it was added.
+	GitModified *bool       `json:"git_modified,omitempty"`
 	GoVersion   string      `json:"go_version"`
 	Kernel      string      `json:"kernel"`
 	CPUModel    string      `json:"cpu_model"`
@@ -110,6 +133,56 @@ type Provenance struct {
 	Topology    string      `json:"topology"`
 	Hostname    string      `json:"hostname"`
 	Sysctls     Map[string] `json:"sysctls"`
+	// Dirty marks a document whose binaries do not all come from one
+	// commit without uncommitted changes (GitCommit unknown or mixed, or
+	// GitModified). The harness archives such a run into the checkout's
+	// results/ only when told to (--allow-dirty). Optional; omitted when
+	// false.
+	Dirty bool `json:"dirty,omitempty"`
+	// Binaries are the build information of every program of the run,
+	// by name (harness, webserver, loadgen, ...). Optional.
+	Binaries Map[Binary] `json:"binaries,omitempty"`
+	// Tools are the versions of the programs not built from this
+	// repository that the run used (the real servers: nginx, apache2,
+	// lighttpd), by program name, as their -v option prints them.
+	// Optional; omitted when the run used none.
+	Tools Map[string] `json:"tools,omitempty"`
+}
+
+// Revisions that are not a commit, in Provenance.GitCommit and
+// Binary.VCSRevision.
+const (
+	RevisionUnknown = "unknown"
+	RevisionMixed   = "mixed"
+)
+
+// Clean reports whether p names one commit its binaries were all built
+// from, without uncommitted changes. A document written before GitModified
+// was added is clean when its GitCommit is a commit without "-dirty".
+func (p *Provenance) Clean() bool {
+	switch {
+	case p.Dirty, p.GitModified != nil && *p.GitModified:
+		return false
+	case p.GitCommit == "" || p.GitCommit == RevisionUnknown || p.GitCommit == RevisionMixed:
+		return false
+	}
+	return !strings.HasSuffix(p.GitCommit, "-dirty")
+}
+
+// Binary is the build information of one program (runtime/debug.BuildInfo).
+type Binary struct {
+	// Path is the file the program was read from ("" for the running
+	// program itself when its file cannot be named).
+	Path      string `json:"path"`
+	GoVersion string `json:"go_version"`
+	// VCSRevision is the commit it was built from, or "unknown" when its
+	// build carries no version-control information.
+	VCSRevision string `json:"vcs_revision"`
+	// VCSModified reports uncommitted changes in the tree it was built
+	// from; omitted when unknown.
+	VCSModified *bool `json:"vcs_modified,omitempty"`
+	// VCSTime is the commit's time (RFC 3339); omitted when unknown.
+	VCSTime string `json:"vcs_time,omitempty"`
 }
 
 // CorePinning lists the CPUs server and client were pinned to; an empty list
@@ -120,11 +193,14 @@ type CorePinning struct {
 }
 
 // Server is what the server under test consumed during the measurement.
+// Its CPU times and peak memory are optional: omitted when they were not
+// measured (a load generator on its own, a soak interval), never written
+// as 0.
 type Server struct {
-	Arch         string  `json:"arch"`
-	CPUUserS     float64 `json:"cpu_user_s"`
-	CPUSystemS   float64 `json:"cpu_system_s"`
-	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	Arch         string   `json:"arch"`
+	CPUUserS     *float64 `json:"cpu_user_s,omitempty"`
+	CPUSystemS   *float64 `json:"cpu_system_s,omitempty"`
+	PeakRSSBytes *int64   `json:"peak_rss_bytes,omitempty"`
 	// Stats is the server's own stats file, copied verbatim.
 	Stats Object `json:"stats"`
 }
@@ -199,4 +275,65 @@ type Disk struct {
 	BusyS        float64 `json:"busy_s"`
 	MeanInFlight float64 `json:"mean_in_flight"`
 	MaxInFlight  int     `json:"max_in_flight"`
+}
+
+// HostLoad is how busy the machine was over a measurement: the 1-minute
+// load average (/proc/loadavg) when it began and ended, and its largest
+// and mean value sampled about once a second in between; and the share
+// of the CPU time that the hypervisor gave to other guests (the steal
+// column of /proc/stat over its total), 0..1.
+type HostLoad struct {
+	LoadAverage1mStart float64 `json:"load_average_1m_start"`
+	LoadAverage1mEnd   float64 `json:"load_average_1m_end"`
+	LoadAverage1mMax   float64 `json:"load_average_1m_max"`
+	LoadAverage1mMean  float64 `json:"load_average_1m_mean"`
+	CPUStealFraction   float64 `json:"cpu_steal_fraction"`
+}
+
+// NoisyStealFraction is the CPU steal from which a measurement counts as
+// noisy: other guests of the hypervisor took CPU time from it.
+const NoisyStealFraction = 0.01
+
+// Noisy says why the machine, with cpus CPUs, was too busy for the
+// measurement's numbers to be taken at face value, or "": its load
+// average went above its CPUs (more runnable threads than CPUs, so the
+// server and the client waited for one), or the hypervisor stole at
+// least NoisyStealFraction of its CPU time.
+func (h *HostLoad) Noisy(cpus int) string {
+	var why []string
+	if cpus > 0 && h.LoadAverage1mMax > float64(cpus) {
+		why = append(why, fmt.Sprintf("load average up to %.2f on %d CPUs", h.LoadAverage1mMax, cpus))
+	}
+	if h.CPUStealFraction >= NoisyStealFraction {
+		why = append(why, fmt.Sprintf("%.1f%% of the CPU time stolen", 100*h.CPUStealFraction))
+	}
+	return strings.Join(why, ", ")
+}
+
+// String is the load in one line: "load average (1 min) 1.20 to 3.40, max
+// 3.40, mean 2.10; CPU steal 0.0%".
+func (h *HostLoad) String() string {
+	return fmt.Sprintf("load average (1 min) %.2f to %.2f, max %.2f, mean %.2f; CPU steal %.1f%%",
+		h.LoadAverage1mStart, h.LoadAverage1mEnd, h.LoadAverage1mMax, h.LoadAverage1mMean, 100*h.CPUStealFraction)
+}
+
+// WorstHostLoad returns the higher of a's and b's figures, figure by
+// figure, as a new HostLoad: the load of several measurements (several
+// client machines, a run's trials) at its worst. Either may be nil.
+func WorstHostLoad(a, b *HostLoad) *HostLoad {
+	switch {
+	case a == nil && b == nil:
+		return nil
+	case a == nil:
+		a = &HostLoad{}
+	case b == nil:
+		b = &HostLoad{}
+	}
+	return &HostLoad{
+		LoadAverage1mStart: max(a.LoadAverage1mStart, b.LoadAverage1mStart),
+		LoadAverage1mEnd:   max(a.LoadAverage1mEnd, b.LoadAverage1mEnd),
+		LoadAverage1mMax:   max(a.LoadAverage1mMax, b.LoadAverage1mMax),
+		LoadAverage1mMean:  max(a.LoadAverage1mMean, b.LoadAverage1mMean),
+		CPUStealFraction:   max(a.CPUStealFraction, b.CPUStealFraction),
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"flashbench/harness/report"
 	"flashbench/results"
 )
 
@@ -26,12 +27,25 @@ func loadSchema(t *testing.T) schemaNode {
 	return s
 }
 
-// resolve follows a local "$ref": "#/$defs/name".
-func resolve(t *testing.T, root, n schemaNode) schemaNode {
+// resolve follows a "$ref": "#/$defs/name", local to root or in another
+// of results.Schemas ("urn:...#/$defs/name"), and returns the node and
+// the schema it is in (its own refs are local to that one).
+func resolve(t *testing.T, root, n schemaNode) (schemaNode, schemaNode) {
 	t.Helper()
 	ref, ok := n["$ref"].(string)
 	if !ok {
-		return n
+		return n, root
+	}
+	if id, frag, ok := strings.Cut(ref, "#"); ok && id != "" {
+		b, known := results.Schemas[id]
+		if !known {
+			t.Fatalf("schema: $ref %q: no schema %s", ref, id)
+		}
+		root = nil
+		if err := json.Unmarshal(b, &root); err != nil {
+			t.Fatalf("schema %s: %v", id, err)
+		}
+		ref = "#" + frag
 	}
 	name, ok := strings.CutPrefix(ref, "#/$defs/")
 	if !ok {
@@ -66,7 +80,7 @@ func structKeys(typ reflect.Type) (all, required []string) {
 // properties, the same required keys, no others allowed, recursively.
 func compareSchema(t *testing.T, root, n schemaNode, path string, typ reflect.Type) {
 	t.Helper()
-	n = resolve(t, root, n)
+	n, root = resolve(t, root, n)
 	for typ.Kind() == reflect.Pointer {
 		typ = typ.Elem()
 	}
@@ -107,7 +121,15 @@ func compareSchema(t *testing.T, root, n schemaNode, path string, typ reflect.Ty
 		compareSchema(t, root, n["items"].(schemaNode), path+"[]", typ.Elem())
 	case typ.Kind() == reflect.Map:
 		if n["type"] != "object" || n["properties"] != nil {
-			t.Errorf("schema %s: want a free-form object", path)
+			t.Errorf("schema %s: want an object with free-form keys", path)
+		}
+		if elem := typ.Elem(); elem.Kind() == reflect.Struct {
+			values, ok := n["additionalProperties"].(schemaNode)
+			if !ok {
+				t.Errorf("schema %s: want additionalProperties describing %v", path, elem)
+				return
+			}
+			compareSchema(t, root, values, path+"{}", elem)
 		}
 	case typ.Kind() == reflect.String:
 		if n["type"] != "string" && n["enum"] == nil {
@@ -138,13 +160,23 @@ func TestSchemaMatchesTypes(t *testing.T) {
 	compareSchema(t, root, root, "result", reflect.TypeFor[results.Result]())
 }
 
+// TestRunSchemaMatchesTypes keeps run.schema.json in step with the Go
+// type of run.json.
+func TestRunSchemaMatchesTypes(t *testing.T) {
+	var root schemaNode
+	if err := json.Unmarshal(results.RunSchema, &root); err != nil {
+		t.Fatalf("run.schema.json: %v", err)
+	}
+	compareSchema(t, root, root, "run", reflect.TypeFor[report.Run]())
+}
+
 func TestSchemaConstants(t *testing.T) {
 	root := loadSchema(t)
 	props := root["properties"].(schemaNode)
 	if got := props["schema_version"].(schemaNode)["const"]; got != float64(results.SchemaVersion) {
 		t.Errorf("schema_version const: got %v, want %d", got, results.SchemaVersion)
 	}
-	errs := resolve(t, root, props["errors"].(schemaNode))
+	errs, _ := resolve(t, root, props["errors"].(schemaNode))
 	var got []string
 	for _, k := range errs["required"].([]any) {
 		got = append(got, k.(string))
@@ -163,11 +195,20 @@ func TestSchemaConstants(t *testing.T) {
 	if !slices.Equal(dominant, want) {
 		t.Errorf("dominant_error enum: got %q, want %q (ErrorClasses)", dominant, want)
 	}
-	file, err := os.ReadFile("schema.json")
-	if err != nil {
-		t.Fatal(err)
+	for name, embedded := range map[string][]byte{"schema.json": results.Schema, "run.schema.json": results.RunSchema,
+		"soak.schema.json": results.SoakSchema, "stats.schema.json": results.StatsSchema} {
+		file, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(file, embedded) {
+			t.Errorf("the embedded schema differs from %s", name)
+		}
 	}
-	if !bytes.Equal(file, results.Schema) {
-		t.Errorf("Schema differs from schema.json")
+	for id, b := range results.Schemas {
+		var s schemaNode
+		if err := json.Unmarshal(b, &s); err != nil || s["$id"] != id {
+			t.Errorf("schema %s: got $id %v (%v), want %s", id, s["$id"], err, id)
+		}
 	}
 }

@@ -13,7 +13,9 @@ import (
 // sum of errors, percentiles that are not monotone, a client utilisation
 // outside 0..1, a dominant_error that is not a largest error class, a
 // series whose times do not increase, a disk without a model or channels,
-// and histograms with a bad name or that do not decode. Write refuses a
+// a host_load whose steal is above 1 or whose samples exceed their
+// maximum, a provenance that is not clean but not marked dirty, and
+// histograms with a bad name or that do not decode. Write refuses a
 // Result that fails it.
 func (r *Result) Validate() error {
 	if err := r.validate(); err != nil {
@@ -43,7 +45,9 @@ func (r *Result) validate() error {
 	c.config(&r.Config)
 	c.provenance(&r.Provenance)
 	c.server(&r.Server)
-	c.client(&r.Client)
+	if r.Client != nil {
+		c.client(r.Client)
+	}
 	c.count("requests_total", r.RequestsTotal)
 	c.nonNegative("throughput_rps", r.ThroughputRPS)
 	c.nonNegative("connections_per_s", r.ConnectionsPerS)
@@ -63,6 +67,9 @@ func (r *Result) validate() error {
 	}
 	if d := r.Disk; d != nil {
 		c.disk(d)
+	}
+	if h := r.HostLoad; h != nil {
+		c.hostLoad(h)
 	}
 	if o := r.OpenLoop; o != nil {
 		c.nonNegative("open_loop.offered_rps", o.OfferedRPS)
@@ -125,12 +132,26 @@ func (c *checker) provenance(p *Provenance) {
 	default:
 		c.fail("provenance.topology: %q is not local, netns or ssh", p.Topology)
 	}
+	if p.GitModified != nil && (*p.GitModified || p.GitCommit == RevisionUnknown || p.GitCommit == RevisionMixed) && !p.Dirty {
+		c.fail("provenance.dirty: false, but the build is not clean (git_commit %q, git_modified %t)", p.GitCommit, *p.GitModified)
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Binaries)) {
+		if p.Binaries[name].VCSRevision == "" {
+			c.fail("provenance.binaries[%q].vcs_revision: empty (want a commit or %q)", name, RevisionUnknown)
+		}
+	}
 }
 
 func (c *checker) server(s *Server) {
-	c.nonNegative("server.cpu_user_s", s.CPUUserS)
-	c.nonNegative("server.cpu_system_s", s.CPUSystemS)
-	c.count("server.peak_rss_bytes", s.PeakRSSBytes)
+	if s.CPUUserS != nil {
+		c.nonNegative("server.cpu_user_s", *s.CPUUserS)
+	}
+	if s.CPUSystemS != nil {
+		c.nonNegative("server.cpu_system_s", *s.CPUSystemS)
+	}
+	if s.PeakRSSBytes != nil {
+		c.count("server.peak_rss_bytes", *s.PeakRSSBytes)
+	}
 }
 
 func (c *checker) client(cl *Client) {
@@ -234,4 +255,23 @@ func (c *checker) disk(d *Disk) {
 	c.nonNegative("disk.busy_s", d.BusyS)
 	c.nonNegative("disk.mean_in_flight", d.MeanInFlight)
 	c.count("disk.max_in_flight", int64(d.MaxInFlight))
+}
+
+func (c *checker) hostLoad(h *HostLoad) {
+	c.nonNegative("host_load.load_average_1m_start", h.LoadAverage1mStart)
+	c.nonNegative("host_load.load_average_1m_end", h.LoadAverage1mEnd)
+	c.nonNegative("host_load.load_average_1m_max", h.LoadAverage1mMax)
+	c.nonNegative("host_load.load_average_1m_mean", h.LoadAverage1mMean)
+	c.nonNegative("host_load.cpu_steal_fraction", h.CPUStealFraction)
+	if h.CPUStealFraction > 1 {
+		c.fail("host_load.cpu_steal_fraction: %v is above 1", h.CPUStealFraction)
+	}
+	for _, v := range []struct {
+		key string
+		v   float64
+	}{{"start", h.LoadAverage1mStart}, {"end", h.LoadAverage1mEnd}, {"mean", h.LoadAverage1mMean}} {
+		if v.v > h.LoadAverage1mMax {
+			c.fail("host_load.load_average_1m_%s: %v is above load_average_1m_max %v", v.key, v.v, h.LoadAverage1mMax)
+		}
+	}
 }

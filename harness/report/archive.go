@@ -45,6 +45,10 @@ type Run struct {
 	// ExperimentFile is the experiment's TOML text as the run used it.
 	ExperimentFile string       `json:"experiment_file"`
 	Points         []PointEntry `json:"points"`
+	// Provenance is the run's machine and build, as every result
+	// document of the run carries it (host_load aside). Optional: runs
+	// archived before it was added lack it.
+	Provenance *results.Provenance `json:"provenance,omitempty"`
 }
 
 // PointEntry is one measured (or failed, or skipped) point of a run.

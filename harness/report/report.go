@@ -186,8 +186,13 @@ func newSection(name string, a *Archive, all []*Group) (*section, error) {
 func pointWarnings(p *Point) []string {
 	var w []string
 	r := p.Result
-	if r.Client.Saturated {
-		w = append(w, fmt.Sprintf("%s: the client was saturated (cpu %.0f%%); its throughput is a lower bound on the server's", p.ID, 100*r.Client.CPUUtilization))
+	if c := r.Client; c != nil && c.Saturated {
+		w = append(w, fmt.Sprintf("%s: the client was saturated (cpu %.0f%%); its throughput is a lower bound on the server's", p.ID, 100*c.CPUUtilization))
+	}
+	if h := r.HostLoad; h != nil {
+		if why := h.Noisy(r.Provenance.CPUs); why != "" {
+			w = append(w, fmt.Sprintf("%s: a noisy machine (%s)", p.ID, why))
+		}
 	}
 	if r.Interrupted {
 		w = append(w, fmt.Sprintf("%s: interrupted after %.1f s of %.1f s", p.ID, r.DurationS, r.Config.DurationS))

@@ -111,6 +111,10 @@ func (r *run) record(a *archRun, g group, i int, rep *loadgen.Report) {
 	rec.writeErr = r.writeInterval(rec, rep)
 	r.mu.Lock()
 	r.records = append(r.records, rec)
+	if rep.HostLoad != nil {
+		r.hostLoad = results.WorstHostLoad(r.hostLoad, rep.HostLoad)
+		r.hostLoads++
+	}
 	r.mu.Unlock()
 }
 
@@ -121,12 +125,15 @@ func (r *run) writeInterval(rec *intervalRecord, rep *loadgen.Report) error {
 		return err
 	}
 	res.Server.Arch = rec.arch
-	res.Provenance.Topology = results.TopologyLocal
+	res.Provenance = r.prov
 	res.Config.Extra["soak_group"] = rec.group
 	res.Config.Extra["soak_interval"] = rec.index
 	res.Config.Extra["soak_seed"] = r.o.Seed
 	// The load generators of every architecture share this process: its
-	// CPU use is the whole soak's, not this interval's.
+	// CPU use is the whole soak's, not this interval's, so the interval
+	// has no client figures; nor is the server's CPU use measured per
+	// interval (the report's samples watch its processes).
+	res.Client = nil
 	res.Config.Extra["client_cpu_shared"] = true
 	return results.Write(rec.path, res)
 }

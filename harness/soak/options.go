@@ -78,6 +78,11 @@ type Options struct {
 	Seed uint64
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Archive is the checkout's results/ directory ("" outside a
+	// checkout): a run whose build is not clean is refused there unless
+	// AllowDirty. Every document of such a run is marked dirty.
+	Archive    string
+	AllowDirty bool
 
 	// Test hooks: onLoad gets the servers' process ids when the load
 	// starts, beforeReport the intervals folder before the read-back;

@@ -35,12 +35,21 @@ type Report struct {
 	Failures []string `json:"failures"`
 	// Findings are the faults' own clients' departures from the expected
 	// behaviour: reported, not failures.
-	Findings []string       `json:"findings"`
-	Archs    []ArchReport   `json:"archs"`
-	Faults   []Fault        `json:"faults"`
-	Results  ResultsCheck   `json:"results"`
-	Dir      string         `json:"output_dir"`
-	byKind   map[string]int // faults per kind, for the table
+	Findings []string     `json:"findings"`
+	Archs    []ArchReport `json:"archs"`
+	Faults   []Fault      `json:"faults"`
+	Results  ResultsCheck `json:"results"`
+	Dir      string       `json:"output_dir"`
+	// Provenance is the run's machine and build, as every interval
+	// document carries it. Optional: reports written before it was added
+	// lack it.
+	Provenance *results.Provenance `json:"provenance,omitempty"`
+	// HostLoad is the intervals' host load at its worst, figure by figure
+	// (results.WorstHostLoad), over HostLoadIntervals intervals; omitted
+	// when none could read it.
+	HostLoad          *results.HostLoad `json:"host_load,omitempty"`
+	HostLoadIntervals int               `json:"host_load_intervals,omitempty"`
+	byKind            map[string]int    // faults per kind, for the table
 }
 
 // FileSetInfo describes the file set every server served.
@@ -85,8 +94,9 @@ type ArchReport struct {
 	FaultsInjected    int                    `json:"faults_injected"`
 	FaultsByKind      map[string]int         `json:"faults_by_kind"`
 	ChildExits        []ChildExit            `json:"child_exits"`
-	Shutdown          *Shutdown              `json:"shutdown"`
-	Log               string                 `json:"log_path"`
+	// Shutdown is omitted when none was made (an interrupted run).
+	Shutdown *Shutdown `json:"shutdown,omitempty"`
+	Log      string    `json:"log_path"`
 }
 
 // ChildExit is a worker or helper that disappeared during the load.
@@ -103,7 +113,7 @@ func (r *run) report(interrupted bool) *Report {
 	rep := &Report{SchemaVersion: SchemaVersion, StartedAt: r.startedAt, DurationS: o.Duration.Seconds(),
 		IntervalS: o.Interval.Seconds(), Seed: o.Seed, Connections: o.Connections,
 		ThinkTimeMS: float64(o.ThinkTime) / float64(time.Millisecond), Interrupted: interrupted,
-		Failures: []string{}, Findings: []string{}, Dir: o.OutDir, byKind: map[string]int{},
+		Failures: []string{}, Findings: []string{}, Archs: []ArchReport{}, Faults: []Fault{}, Dir: o.OutDir, byKind: map[string]int{}, Provenance: &r.prov,
 		FileSet: FileSetInfo{Kind: string(r.root.manifest.Kind), Connections: FileSetConnections,
 			Files: len(r.root.manifest.Files), TotalBytes: r.root.manifest.TotalBytes, Manifest: r.root.manifestPath},
 		Bounds: Bounds{FDSlack: fdSlack, FDsPerOnDemandProc: fdsPerOnDemand, RSSAnonGrowthBytes: rssGrowthBytes,
@@ -119,6 +129,7 @@ func (r *run) report(interrupted bool) *Report {
 			rep.Findings = append(rep.Findings, f.Arch+": "+f.Finding)
 		}
 	}
+	rep.HostLoad, rep.HostLoadIntervals = r.hostLoad, r.hostLoads
 	var lost map[string][]string
 	rep.Results, lost = readBack(r.records)
 	if rep.Results.RequestsReadBack != rep.Results.RequestsCounted {

@@ -23,13 +23,24 @@ type Shutdown struct {
 	Completed int `json:"in_flight_completed"`
 	// Downloads says how each request in flight ended.
 	Downloads []string `json:"in_flight_downloads"`
-	// ExitS is the time from SIGTERM to the exit.
-	ExitS      float64 `json:"exit_s"`
-	ExitStatus int     `json:"exit_status"`
+	// ExitS is the time from SIGTERM to the exit, ExitStatus the exit's
+	// status; both omitted when the server did not exit (it was not
+	// running, or was killed for outliving the shutdown timeout).
+	ExitS      *float64 `json:"exit_s,omitempty"`
+	ExitStatus *int     `json:"exit_status,omitempty"`
 	// Outlived counts the processes of the server's group still alive
 	// after it exited.
 	Outlived int    `json:"outlived_processes"`
 	Error    string `json:"error,omitempty"`
+}
+
+// exit says how the server exited: "exit status 0 after 0.24s", or that
+// it did not.
+func (sh *Shutdown) exit() string {
+	if sh.ExitStatus == nil || sh.ExitS == nil {
+		return "no exit"
+	}
+	return fmt.Sprintf("exit status %d after %.2fs", *sh.ExitStatus, *sh.ExitS)
 }
 
 // shutdownCGISize is the size of the CGI response in flight at SIGTERM.
@@ -50,8 +61,7 @@ func (r *run) shutdownAll(ctx context.Context) {
 		f.DurationS = f.end.Sub(f.start).Seconds()
 		sh := a.shutdown
 		f.TargetPID = a.srv.pid
-		f.Outcome = fmt.Sprintf("%d of %d requests in flight completed; exit status %d after %.2fs",
-			sh.Completed, sh.InFlight, sh.ExitStatus, sh.ExitS)
+		f.Outcome = fmt.Sprintf("%d of %d requests in flight completed; %s", sh.Completed, sh.InFlight, sh.exit())
 		if sh.Error != "" {
 			f.Outcome += "; " + sh.Error
 		}
@@ -77,7 +87,7 @@ type inflight struct {
 // gracefulShutdown starts a static and a CGI download, reads part of
 // each, sends SIGTERM, reads the rest, and waits for the exit.
 func (r *run) gracefulShutdown(ctx context.Context, a *archRun) *Shutdown {
-	sh := &Shutdown{ExitStatus: -1}
+	sh := &Shutdown{Downloads: []string{}}
 	if a.srv.exited() {
 		sh.Error = "the server was not running"
 		return sh
@@ -147,8 +157,7 @@ func (r *run) awaitExit(a *archRun, sh *Shutdown, term time.Time) {
 		a.srv.kill()
 		return
 	}
-	sh.ExitS = a.srv.exitAt.Sub(term).Seconds()
-	sh.ExitStatus = a.srv.exitStatus()
+	sh.ExitS, sh.ExitStatus = new(a.srv.exitAt.Sub(term).Seconds()), new(a.srv.exitStatus())
 	// Pdeathsig and closed pipes end the children a moment after the
 	// server: give them that moment.
 	for start := time.Now(); time.Since(start) < 2*time.Second; time.Sleep(100 * time.Millisecond) {

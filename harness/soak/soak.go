@@ -10,7 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"flashbench/internal/provenance"
 	"flashbench/loadgen"
+	"flashbench/results"
 )
 
 // run is the state of one soak run.
@@ -21,8 +23,10 @@ type run struct {
 	root         *docroot
 	cgiDir       string
 	cgiReqs      []cgiRequest
-	archs        []*archRun
-	startedAt    time.Time
+	// prov is the provenance of the report and of every interval.
+	prov      results.Provenance
+	archs     []*archRun
+	startedAt time.Time
 	// t0 is the start of the load; loadEnd its planned end.
 	t0, loadEnd time.Time
 
@@ -31,6 +35,10 @@ type run struct {
 	faults  []*Fault
 	killed  map[int]bool
 	records []*intervalRecord
+	// hostLoad is the intervals' host load at its worst, over
+	// hostLoads intervals.
+	hostLoad  *results.HostLoad
+	hostLoads int
 }
 
 // archRun is the state of one architecture's server during the run.
@@ -72,10 +80,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	prov, err := runProvenance(o.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := provenance.CheckArchive(prov, o.OutDir, o.Archive, o.AllowDirty); err != nil {
+		return nil, fmt.Errorf("soak: %w", err)
+	}
 	r, err := newRun(o)
 	if err != nil {
 		return nil, err
 	}
+	r.prov = prov
 	defer r.cleanup()
 	if err := r.startServers(ctx); err != nil {
 		return nil, err
@@ -97,6 +113,26 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// runProvenance is what every document of the run says of its machine
+// and build: the harness's, the webserver's and the CGI programs' build
+// information, the sysctls, the local topology.
+func runProvenance(binDir string) (results.Provenance, error) {
+	progs := []string{"webserver"}
+	cgi, err := os.ReadDir(filepath.Join(binDir, "cgi-bin"))
+	if err != nil {
+		return results.Provenance{}, fmt.Errorf("soak: %w", err)
+	}
+	for _, e := range cgi {
+		if !e.IsDir() {
+			progs = append(progs, "cgi-bin/"+e.Name())
+		}
+	}
+	p := provenance.Machine()
+	p.Topology, p.Sysctls = results.TopologyLocal, provenance.Sysctls()
+	provenance.SetBuild(&p, provenance.Binaries("harness", binDir, progs...))
+	return p, nil
 }
 
 // newRun makes the output folders, the docroot and the CGI requests.

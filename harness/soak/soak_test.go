@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"flashbench/results"
+	"flashbench/results/schematest"
 )
 
 // testLog sends a run's progress lines to the test log.
@@ -26,9 +29,11 @@ func (l testLog) Write(p []byte) (int, error) {
 func TestSoakPasses(t *testing.T) {
 	t.Parallel()
 	out := t.TempDir()
+	// The test binary carries no version-control information: the run is
+	// archived as dirty, allowed.
 	rep, err := Run(context.Background(), Options{BinDir: binDir, OutDir: out, FileSetDir: t.TempDir(),
 		Archs: []string{"amped", "prefork", "sped"}, Duration: 20 * time.Second, Interval: 8 * time.Second,
-		Warmup: 2 * time.Second, Seed: 3, Log: testLog{t}})
+		Warmup: 2 * time.Second, Seed: 3, Log: testLog{t}, Archive: out, AllowDirty: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +117,85 @@ func checkFiles(t *testing.T, out string, rep *Report) {
 		t.Errorf("got %d interval files on disk, want %d", len(files), rc.IntervalFiles)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "soak.md"))
-	if err != nil || !strings.Contains(string(md), "| arch | requests | errors by class |") {
-		t.Errorf("soak.md: got %v, want the per-architecture table", err)
+	if err != nil || !strings.Contains(string(md), "| arch | requests | errors by class |") ||
+		!strings.Contains(string(md), "build: unknown, DIRTY: ") || !strings.Contains(string(md), "host: over ") {
+		t.Errorf("soak.md: got %v, want the per-architecture table, the build and the host load\n%s", err, md)
+	}
+	checkSchemas(t, out, files)
+	checkProvenance(t, rep, files)
+}
+
+// checkSchemas validates soak.json, every interval and every server's
+// stats file against their schemas.
+func checkSchemas(t *testing.T, out string, intervals []string) {
+	t.Helper()
+	stats, _ := filepath.Glob(filepath.Join(out, "servers", "*.stats.json"))
+	if len(stats) == 0 {
+		t.Errorf("no server stats file in %s", filepath.Join(out, "servers"))
+	}
+	for _, f := range []struct {
+		schema string
+		paths  []string
+	}{
+		{schematest.Soak, []string{filepath.Join(out, "soak.json")}},
+		{schematest.Result, intervals},
+		{schematest.Stats, stats},
+	} {
+		for _, p := range f.paths {
+			if err := schematest.ValidateFile(f.schema, p); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
+
+// checkProvenance checks that the report and every interval carry the
+// run's provenance, its build marked dirty (the test binary carries no
+// version-control information), and that an interval omits what it did
+// not measure: the server's CPU and memory, the shared client's CPU.
+func checkProvenance(t *testing.T, rep *Report, intervals []string) {
+	t.Helper()
+	p := rep.Provenance
+	if p == nil || p.GitCommit != results.RevisionUnknown || !p.Dirty || p.Topology != results.TopologyLocal || len(p.Sysctls) == 0 {
+		t.Fatalf("soak.json provenance: got %+v, want git_commit unknown, dirty, local, sysctls", p)
+	}
+	for _, name := range []string{"harness", "webserver", "cgi-bin/dyn", "cgi-bin/adrot", "cgi-bin/page"} {
+		if b, ok := p.Binaries[name]; !ok || b.GoVersion == "" {
+			t.Errorf("soak.json provenance: got binary %s %+v (recorded %t), want it with its Go version", name, b, ok)
+		}
+	}
+	if rep.HostLoad == nil || rep.HostLoadIntervals != len(intervals) {
+		t.Errorf("soak.json: got host_load %v over %d intervals, want it over %d", rep.HostLoad, rep.HostLoadIntervals, len(intervals))
+	}
+	for _, path := range intervals {
+		r, err := results.Read(path)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		s := r.Server
+		if r.Provenance.GitCommit != p.GitCommit || !r.Provenance.Dirty || len(r.Provenance.Binaries) != len(p.Binaries) {
+			t.Errorf("%s: got provenance %+v, want the run's", path, r.Provenance)
+		}
+		if s.CPUUserS != nil || s.CPUSystemS != nil || s.PeakRSSBytes != nil || r.Client != nil || r.HostLoad == nil {
+			t.Errorf("%s: got server cpu %v, %v, rss %v, client %v, host_load %v; want the first four omitted, host_load measured",
+				path, s.CPUUserS, s.CPUSystemS, s.PeakRSSBytes, r.Client, r.HostLoad)
+		}
+	}
+}
+
+// TestSoakRefusesDirtyArchive: a run of a build that is not clean (a
+// test binary's) is refused in the archive, before anything starts.
+func TestSoakRefusesDirtyArchive(t *testing.T) {
+	archive := t.TempDir()
+	_, err := Run(context.Background(), Options{BinDir: binDir, OutDir: filepath.Join(archive, "soak", "x"),
+		FileSetDir: t.TempDir(), Archive: archive})
+	if err == nil || !strings.HasPrefix(err.Error(), "soak: refusing to archive into "+archive+" a run whose build is not clean") ||
+		!strings.Contains(err.Error(), "--allow-dirty") {
+		t.Errorf("got %v, want a refusal naming the archive and --allow-dirty", err)
+	}
+	if entries, _ := os.ReadDir(archive); len(entries) != 0 {
+		t.Errorf("archive: got %d entries, want none written", len(entries))
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"flashbench/internal/provenance"
 )
 
 // columns are the per-architecture table's headings.
@@ -44,6 +46,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\n%d faults (%s); results: %d interval files, %d read back, %d requests\n",
 		len(rep.Faults), rep.kindCounts(), rep.Results.IntervalFiles, rep.Results.FilesReadBack, rep.Results.RequestsReadBack)
+	fmt.Fprint(w, provenance.Conditions(rep.Provenance, rep.HostLoad, rep.HostLoadIntervals))
 	for _, f := range rep.Findings {
 		fmt.Fprintln(w, "finding: "+f)
 	}
@@ -78,7 +81,10 @@ func (rep *Report) Markdown() string {
 	fmt.Fprintf(&b, "Started %s; load %.0f s in %.0f-s intervals, %d clients per group, think time %.0f ms, seed %d; whole run %.0f s.\n",
 		rep.StartedAt.UTC().Format("2006-01-02 15:04:05Z"), rep.DurationS, rep.IntervalS, rep.Connections,
 		rep.ThinkTimeMS, rep.Seed, rep.ElapsedS)
-	fmt.Fprintf(&b, "File set: %s, %d files, %d bytes.\n\n", rep.FileSet.Kind, rep.FileSet.Files, rep.FileSet.TotalBytes)
+	fmt.Fprintf(&b, "File set: %s, %d files, %d bytes.\n", rep.FileSet.Kind, rep.FileSet.Files, rep.FileSet.TotalBytes)
+	// One line each, kept apart by Markdown's hard line break.
+	b.WriteString(strings.ReplaceAll(provenance.Conditions(rep.Provenance, rep.HostLoad, rep.HostLoadIntervals), "\n", "  \n"))
+	b.WriteString("\n")
 	mdTable(&b, columns, rep.rows())
 	fmt.Fprintf(&b, "\nResults read back: %d of %d interval files, %d requests (counted %d), %d errors (counted %d).\n",
 		rep.Results.FilesReadBack, rep.Results.IntervalFiles, rep.Results.RequestsReadBack,

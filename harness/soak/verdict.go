@@ -183,8 +183,11 @@ func shutdownProblems(sh *Shutdown) []string {
 	if sh.Error != "" {
 		p = append(p, "graceful shutdown: "+sh.Error)
 	}
-	if sh.ExitStatus != 0 {
-		p = append(p, fmt.Sprintf("graceful shutdown: exit status %d, want 0", sh.ExitStatus))
+	switch {
+	case sh.ExitStatus == nil && sh.Error == "":
+		p = append(p, "graceful shutdown: the server did not exit")
+	case sh.ExitStatus != nil && *sh.ExitStatus != 0:
+		p = append(p, fmt.Sprintf("graceful shutdown: exit status %d, want 0", *sh.ExitStatus))
 	}
 	if sh.Completed < sh.InFlight {
 		p = append(p, fmt.Sprintf("graceful shutdown: %d of %d requests in flight completed (%s)",

@@ -31,12 +31,13 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "trials", Usage: "trials per point instead of the experiment's"},
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "measurement per trial instead of the experiment's"},
 			&cli.DurationFlag{Name: "warmup", Usage: "warm-up per server instead of the experiment's"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "results root `DIR`: the run goes to DIR/<experiment>/<timestamp>"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "results root `DIR`: the run goes to DIR/<experiment>/<timestamp>; the checkout's results/ takes clean builds only (see --allow-dirty)"},
 			&cli.StringFlag{Name: "bin", Value: "", Usage: "`DIR` with webserver, loadgen, fileset and slowdisk (default: build them into the checkout's bin/)"},
 			&cli.StringFlag{Name: "filesets", Value: "/var/tmp/flashbench/filesets", Usage: "`DIR` caching the file sets (readable by www-data)"},
 			&cli.BoolFlag{Name: "allow-saturated-client", Usage: "keep points whose client was saturated (marked) instead of failing them"},
 			&cli.BoolFlag{Name: "quick", Usage: "tiny durations and one trial, for tests"},
 			&cli.BoolFlag{Name: "no-report", Usage: "do not write the report after the run"},
+			allowDirtyFlag(),
 		),
 		Action: runAction,
 	}
@@ -78,7 +79,8 @@ func runAction(c *cli.Context) error {
 	}
 	o := harness.Options{Experiment: e, Topology: topo, BinDir: bin, OutDir: c.String("out"),
 		FileSetDir: c.String("filesets"), Trials: c.Int("trials"), Duration: c.Duration("duration"),
-		Warmup: c.Duration("warmup"), Quick: c.Bool("quick"), AllowSaturatedClient: c.Bool("allow-saturated-client"), Log: c.App.ErrWriter, Hosts: hosts}
+		Warmup: c.Duration("warmup"), Quick: c.Bool("quick"), AllowSaturatedClient: c.Bool("allow-saturated-client"), Log: c.App.ErrWriter, Hosts: hosts,
+		Archive: archiveDir(), AllowDirty: c.Bool("allow-dirty")}
 	if a := c.String("archs"); a != "" {
 		o.Archs = strings.Split(a, ",")
 	}
@@ -158,8 +160,10 @@ func binaries(dir string, stderr io.Writer) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(root, "bin")
-	cmd := exec.Command("go", "build", "-o", bin+"/", "./servers/cmd/webserver", "./loadgen/cmd/loadgen", "./fileset/cmd/fileset",
-		"./servers/bench/slowdisk")
+	// -buildvcs=auto over a GOFLAGS that may turn it off: the documents
+	// take the commit from the programs' build information.
+	cmd := exec.Command("go", "build", "-buildvcs=auto", "-o", bin+"/", "./servers/cmd/webserver", "./loadgen/cmd/loadgen",
+		"./fileset/cmd/fileset", "./servers/bench/slowdisk")
 	cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("harness: build: %w", err)
@@ -183,6 +187,22 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// archiveDir is the checkout's results/ directory, where only clean
+// builds archive their runs unless --allow-dirty; "" outside a checkout.
+func archiveDir() string {
+	root, err := moduleRoot()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(root, "results")
+}
+
+// allowDirtyFlag is --allow-dirty, of run and soak.
+func allowDirtyFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "allow-dirty", Usage: "archive into the checkout's results/ a run whose build is not clean " +
+		"(binaries from a modified tree, from different commits or without version-control information); its documents are marked dirty"}
 }
 
 func isTerminal(w io.Writer) bool {

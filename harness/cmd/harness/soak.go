@@ -21,10 +21,11 @@ func soakCommand() *cli.Command {
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Value: soak.DefaultDuration, Usage: "how long the load runs"},
 			&cli.StringFlag{Name: "archs", Value: strings.Join(soak.Archs, ","), Usage: "comma-separated architectures"},
 			&cli.StringFlag{Name: "bin", Value: "bin", Usage: "`DIR` with webserver and cgi-bin/ (make build)"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output `DIR` (default: results/soak/<UTC timestamp>)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output `DIR` (default: results/soak/<UTC timestamp>; the checkout's results/ takes clean builds only, see --allow-dirty)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the fault schedule, the load and the fault targets"},
 			&cli.DurationFlag{Name: "interval", Value: soak.DefaultInterval, Usage: "length of one load interval (one result document each)"},
 			&cli.StringFlag{Name: "filesets", Value: soak.DefaultFileSetDir, Usage: "`DIR` caching the file set; the run's document root is made there"},
+			allowDirtyFlag(),
 		},
 		Action: soakAction,
 	}
@@ -36,7 +37,8 @@ func soakAction(c *cli.Context) error {
 	}
 	o := soak.Options{BinDir: c.String("bin"), OutDir: c.String("output"), FileSetDir: c.String("filesets"),
 		Archs: strings.Split(c.String("archs"), ","), Duration: c.Duration("duration"),
-		Interval: c.Duration("interval"), Seed: c.Uint64("seed"), Log: c.App.ErrWriter}
+		Interval: c.Duration("interval"), Seed: c.Uint64("seed"), Log: c.App.ErrWriter,
+		Archive: archiveDir(), AllowDirty: c.Bool("allow-dirty")}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	finished := make(chan struct{})

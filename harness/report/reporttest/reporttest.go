@@ -163,8 +163,8 @@ func (s *Spec) result(archIndex int, arch string, v float64, trial int, at time.
 				"point": s.PointID(arch, v, trial), "params": map[string]any(params)},
 		},
 		Provenance: results.Provenance{GoVersion: "go1.26.8", CPUs: 2, Topology: results.TopologyLocal},
-		Server:     results.Server{Arch: arch, CPUUserS: 1, CPUSystemS: 2},
-		Client:     results.Client{CPUUserS: 1, CPUSystemS: 1, CPUUtilization: 0.2},
+		Server:     results.Server{Arch: arch, CPUUserS: new(1.0), CPUSystemS: new(2.0)},
+		Client:     &results.Client{CPUUserS: 1, CPUSystemS: 1, CPUUtilization: 0.2},
 
 		RequestsTotal:   int64(rps * duration),
 		ThroughputRPS:   rps,

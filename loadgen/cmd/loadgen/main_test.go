@@ -17,6 +17,7 @@ import (
 
 	"flashbench/internal/fulldisk"
 	"flashbench/results"
+	"flashbench/results/schematest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -116,7 +117,7 @@ func TestRunWritesOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v (stderr %q)", err, stderr.String())
 	}
-	for _, want := range []string{"Requests/sec:", "Latency", "p99", "Errors: none"} {
+	for _, want := range []string{"Requests/sec:", "Latency", "p99", "Errors: none", "Host: load average (1 min) "} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
 		}
@@ -127,6 +128,19 @@ func TestRunWritesOutputs(t *testing.T) {
 	}
 	if res.RequestsTotal == 0 || res.Interrupted {
 		t.Errorf("result: got %d requests, interrupted %v; want > 0, false", res.RequestsTotal, res.Interrupted)
+	}
+	// A test binary carries no version-control information; the server's
+	// use is not measured by a load generator on its own.
+	p := res.Provenance
+	if b := p.Binaries["loadgen"]; p.GitCommit != results.RevisionUnknown || !p.Dirty || len(p.Binaries) != 1 || b.GoVersion == "" {
+		t.Errorf("provenance: got git_commit %q, dirty %t, binaries %+v; want unknown, dirty, loadgen's alone", p.GitCommit, p.Dirty, p.Binaries)
+	}
+	if res.HostLoad == nil || res.Client == nil || res.Server.CPUUserS != nil || res.Server.PeakRSSBytes != nil {
+		t.Errorf("got host_load %v, client %v, server cpu %v, rss %v; want host_load and client measured, the server's omitted",
+			res.HostLoad, res.Client, res.Server.CPUUserS, res.Server.PeakRSSBytes)
+	}
+	if b, err := os.ReadFile(out); err != nil || schematest.Validate(schematest.Result, b) != nil {
+		t.Errorf("result against its schema: %v, %v", err, schematest.Validate(schematest.Result, b))
 	}
 	merged := filepath.Join(dir, "merged.json")
 	stdout.Reset()

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"flashbench/results/schematest"
 	"flashbench/servers/httpcore/conformance"
 )
 
@@ -129,7 +130,8 @@ func TestShutdownInFlight(t *testing.T) {
 	}
 }
 
-// TestStatsFile sends requests, then SIGUSR1, and checks the counters.
+// TestStatsFile sends requests, then SIGUSR1, and checks the counters
+// and the file against its schema (results.StatsSchema).
 func TestStatsFile(t *testing.T) {
 	root, _ := bigRoot(t, 1<<20)
 	statsFile := filepath.Join(t.TempDir(), "stats.json")
@@ -157,6 +159,9 @@ func TestStatsFile(t *testing.T) {
 		if err == nil {
 			if err := json.Unmarshal(data, &snap); err != nil {
 				t.Fatalf("stats file is not JSON: %v\n%s", err, data)
+			}
+			if err := schematest.Validate(schematest.Stats, data); err != nil {
+				t.Errorf("stats file: %v\n%s", err, data)
 			}
 			break
 		}
