@@ -137,3 +137,22 @@ func needMemoryCgroup(t *testing.T) {
 		t.Fatalf("CgroupVersion: got %d, %v; want %d (the memory controller is mounted at %s)", got, err, want, dir)
 	}
 }
+
+// needFUSE skips the test unless this machine can mount the slowdisk
+// device: root, /dev/fuse, and a kernel that knows the fuse file system.
+func needFUSE(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a FUSE file system")
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skipf("no FUSE: %v", err)
+	}
+	b, err := os.ReadFile("/proc/filesystems")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\tfuse\n") {
+		t.Skip("no FUSE: the kernel lists no fuse file system in /proc/filesystems")
+	}
+}
