@@ -109,11 +109,11 @@ func testCGIConfinement(t *testing.T, e *env) {
 		resp, err := roundTrip(e.addr(), get1(tt.target), false)
 		switch {
 		case err != nil:
-			e.errorf(t, "GET %s: %v, want status %d", tt.target, err, tt.status)
+			t.Errorf("GET %s: %v, want status %d", tt.target, err, tt.status)
 		case strings.Contains(string(resp.Body), "ran outside"):
 			t.Errorf("GET %s: got status %d from the program outside the CGI directory, want %d", tt.target, resp.Status, tt.status)
 		case resp.Status != tt.status:
-			e.errorf(t, "GET %s: got status %d, want %d", tt.target, resp.Status, tt.status)
+			t.Errorf("GET %s: got status %d, want %d", tt.target, resp.Status, tt.status)
 		}
 	}
 	if _, err := os.Stat(marker); err == nil {
