@@ -18,15 +18,11 @@ import (
 // TestMemoryCgroup starts a server under a 64 MiB memory cgroup and checks
 // the bound and the membership, then that Remove leaves nothing.
 func TestMemoryCgroup(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a memory cgroup")
-	}
-	if _, err := harness.CgroupVersion(); err != nil {
-		t.Skip(err)
-	}
+	needMemoryCgroup(t)
+	topo := newLocal(t)
 	cg, err := harness.NewMemoryCgroup("test-"+strconv.Itoa(os.Getpid()), 64<<20)
 	if err != nil {
-		t.Skip(err) // e.g. a cgroup file system mounted read-only
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { cg.Remove() })
 	b, err := os.ReadFile(cg.LimitFile())
@@ -35,10 +31,6 @@ func TestMemoryCgroup(t *testing.T) {
 	}
 	if got := strings.TrimSpace(string(b)); got != strconv.Itoa(64<<20) {
 		t.Errorf("%s: got %s, want %d", cg.LimitFile(), got, 64<<20)
-	}
-	topo, err := harness.NewLocal()
-	if err != nil {
-		t.Skip(err)
 	}
 	p, err := topo.StartServer(harness.Command{Path: filepath.Join(binDir, "webserver"),
 		Args: []string{"--arch", "null", "--listen", "127.0.0.1:0"}, Cgroup: cg})
@@ -81,12 +73,7 @@ func TestMemoryCgroup(t *testing.T) {
 // TestSweepCgroups checks that a cgroup left by a harness process that no
 // longer exists is removed, and one of a live process is kept.
 func TestSweepCgroups(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a memory cgroup")
-	}
-	if _, err := harness.CgroupVersion(); err != nil {
-		t.Skip(err)
-	}
+	needMemoryCgroup(t)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)
@@ -95,7 +82,7 @@ func TestSweepCgroups(t *testing.T) {
 	for _, name := range []string{strconv.Itoa(dead.Process.Pid) + "-0", strconv.Itoa(os.Getpid()) + "-sweeptest"} {
 		cg, err := harness.NewMemoryCgroup(name, 64<<20)
 		if err != nil {
-			t.Skip(err) // e.g. a cgroup file system mounted read-only
+			t.Fatal(err)
 		}
 		t.Cleanup(func() { cg.Remove() })
 		cgs = append(cgs, cg)

@@ -67,11 +67,7 @@ func TestDiskSection(t *testing.T) {
 // TestExecuteDisk runs sped and amped on a set twice their memory cgroup,
 // served from a slowdisk device, on the local topology.
 func TestExecuteDisk(t *testing.T) {
-	topo, err := harness.NewLocal()
-	if err != nil {
-		t.Skip(err)
-	}
-	executeDisk(t, topo)
+	executeDisk(t, newLocal(t))
 }
 
 // TestExecuteDiskNetns runs the same with the server in a network
@@ -89,9 +85,13 @@ func TestExecuteDiskNetns(t *testing.T) {
 // executeDisk runs testdata/disk.toml on topo and checks that each server
 // read its files through the device (the device counted reads during each
 // measurement), that every result records the device's model, and that
-// no mount, mount point or process is left after the run.
+// no mount, mount point or process is left after the run. It skips on a
+// machine without memory cgroups or FUSE; where they exist, the run must
+// not be skipped.
 func executeDisk(t *testing.T, topo harness.Topology) {
 	t.Helper()
+	needMemoryCgroup(t)
+	needFUSE(t)
 	e, err := harness.ReadExperiment(filepath.Join("testdata", "disk.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -99,10 +99,6 @@ func executeDisk(t *testing.T, topo harness.Topology) {
 	var log bytes.Buffer
 	out, err := harness.Execute(context.Background(), harness.Options{Experiment: e, Topology: topo, BinDir: binDir,
 		OutDir: t.TempDir(), FileSetDir: worldReadableTempDir(t), Quick: true, Log: &log})
-	var skip *harness.SkipError
-	if errors.As(err, &skip) {
-		t.Skip(skip.Reason) // no root, no memory cgroup or no /dev/fuse
-	}
 	if err != nil {
 		t.Fatalf("Execute: %v\n%s", err, log.String())
 	}
@@ -172,10 +168,7 @@ func (s remoteStub) TakeServerFile(string) ([]byte, error) { return nil, errors.
 // skipped with one line saying why, before anything is installed or
 // written: the device and the memory cgroup are made on this machine.
 func TestDiskOnRemote(t *testing.T) {
-	local, err := harness.NewLocal()
-	if err != nil {
-		t.Skip(err)
-	}
+	local := newLocal(t)
 	e, err := harness.ReadExperiment(filepath.Join("testdata", "disk.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -217,12 +210,7 @@ func checkNoDevice(t *testing.T) {
 // no longer exists (its device killed outright) and a mount point named
 // after a live one: the sweep removes the first and keeps the second.
 func TestSweepMounts(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a FUSE file system")
-	}
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skipf("no FUSE: %v", err)
-	}
+	needFUSE(t)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)

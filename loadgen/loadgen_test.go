@@ -149,23 +149,54 @@ func TestErrorClasses(t *testing.T) {
 	})
 }
 
-// TestCoordinatedOmission stalls the server once in an open-loop run: the
-// corrected p99 must show the stall, the uncorrected one must not.
+// TestCoordinatedOmission runs an open loop of omissionN requests, one
+// every omissionGap, on one connection to a server that takes omissionSlow
+// over each: a request goes out only once the one before is answered, so
+// the i-th (from 0) is answered at least (i+1)*omissionSlow after the
+// start, while it was due at i*omissionGap. Latency measured from the
+// intended send time must show that growing lateness; the uncorrected
+// latency, from the actual send, must not. The bounds that follow from
+// the schedule and the server's sleep are lower bounds, which a loaded
+// machine (slower answers) only makes easier to meet; the one upper bound,
+// on the uncorrected median, is a third of the corrected one, about ten
+// times the median answer time on an idle machine.
 func TestCoordinatedOmission(t *testing.T) {
-	const stall = 600 * time.Millisecond
-	ts := startServer(t, stall)
-	rep := runLoad(t, loadgen.Config{URL: ts.URL + "/stall", Connections: 1, RequestsPerConn: 0,
-		Rate: 200, Duration: 1500 * time.Millisecond})
-	corrected := time.Duration(rep.Latency.ValueAtQuantile(99)) * time.Microsecond
-	uncorrected := time.Duration(rep.Uncorrected.ValueAtQuantile(99)) * time.Microsecond
-	if corrected < stall*7/10 {
-		t.Errorf("corrected p99: got %v, want >= %v (the stall)", corrected, stall*7/10)
+	const (
+		omissionN    = 25
+		omissionGap  = 10 * time.Millisecond
+		omissionSlow = 40 * time.Millisecond
+	)
+	ts := startServer(t, 0)
+	rep := runLoad(t, loadgen.Config{URL: fmt.Sprintf("%s/slow/%d", ts.URL, omissionSlow.Milliseconds()),
+		Connections: 1, RequestsPerConn: 0, Rate: float64(time.Second / omissionGap), Requests: omissionN})
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	// lower is the least latency, from its intended time, of the i-th
+	// request; 1% off for the histograms' precision.
+	lower := func(i int) time.Duration {
+		return (time.Duration(i+1)*omissionSlow - time.Duration(i)*omissionGap) * 99 / 100
 	}
-	if uncorrected > stall/2 {
-		t.Errorf("uncorrected p99: got %v, want < %v", uncorrected, stall/2)
+	if rep.Requests != omissionN || rep.Latency.TotalCount() != omissionN || rep.Uncorrected.TotalCount() != omissionN {
+		t.Fatalf("got %d requests, %d and %d latency samples; want %d each",
+			rep.Requests, rep.Latency.TotalCount(), rep.Uncorrected.TotalCount(), omissionN)
 	}
-	if rep.Late == 0 {
-		t.Errorf("late sends: got 0, want > 0 after a stall")
+	corrected := []struct {
+		q    float64
+		want time.Duration
+	}{{50, lower(omissionN/2 - 1)}, {100, lower(omissionN - 1)}}
+	for _, c := range corrected {
+		if got := us(rep.Latency.ValueAtQuantile(c.q)); got < c.want {
+			t.Errorf("corrected p%g: got %v, want at least %v (the lateness of the sends behind a slow server)", c.q, got, c.want)
+		}
+	}
+	if fastest := us(rep.Uncorrected.Min()); fastest < omissionSlow*99/100 {
+		t.Errorf("fastest uncorrected answer: got %v, want at least %v (the server's sleep)", fastest, omissionSlow)
+	}
+	if u, c := us(rep.Uncorrected.ValueAtQuantile(50)), us(rep.Latency.ValueAtQuantile(50)); u > c/3 {
+		t.Errorf("uncorrected p50: got %v, want at most %v (a third of the corrected p50 %v: measured from the actual send)", u, c/3, c)
+	}
+	if rep.Late < omissionN-1 {
+		t.Errorf("late sends: got %d, want at least %d (all but the first, each %v later than the one before)",
+			rep.Late, omissionN-1, omissionSlow-omissionGap)
 	}
 	res := checkResult(t, rep)
 	if res.OpenLoop == nil || res.OpenLoop.LateSends != rep.Late {

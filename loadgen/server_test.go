@@ -18,8 +18,9 @@ import (
 )
 
 // testServer is a net/http server on loopback that counts the requests it
-// answers: /size/N answers N bytes, /stall sleeps once for stall, and
-// /close declares a body it never finishes.
+// answers: /size/N answers N bytes, /slow/N sleeps N ms before every
+// answer, /stall sleeps once for stall, and /close declares a body it
+// never finishes.
 type testServer struct {
 	URL      string
 	requests atomic.Int64
@@ -48,6 +49,10 @@ func (ts *testServer) serve(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/size/"))
 		w.Header().Set("Content-Length", strconv.Itoa(n))
 		w.Write(bytes.Repeat([]byte{'x'}, n))
+	case strings.HasPrefix(r.URL.Path, "/slow/"):
+		ms, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/slow/"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		w.Write([]byte("ok"))
 	case r.URL.Path == "/stall":
 		if ts.requests.Load() > 20 && ts.stalled.CompareAndSwap(false, true) {
 			time.Sleep(ts.stall)

@@ -40,7 +40,9 @@ func TestMain(m *testing.M) {
 // FILE and hangs forever, unless FILE exists (so only the first helper
 // hangs), "hangall:MARK" hangs forever in every helper. "start:FILE"
 // exits before reading anything while FILE exists (a helper binary that
-// cannot start).
+// cannot start). "busy:DIR" makes every job slow (a slow disk): the helper
+// creates DIR/PID, sleeps busyFor, then removes it and serves the job, so
+// that a test can see which helpers are in the middle of a job.
 func helperProcess() int {
 	fault := os.Getenv(envFault)
 	if file, ok := strings.CutPrefix(fault, "start:"); ok {
@@ -62,9 +64,21 @@ type faultReader struct {
 	fault string
 }
 
+// busyFor is how long a job takes under the "busy" fault.
+const busyFor = 20 * time.Millisecond
+
 func (r *faultReader) Read(p []byte) (int, error) {
 	n, err := r.f.Read(p)
 	kind, arg, _ := strings.Cut(r.fault, ":")
+	if kind == "busy" {
+		if n > 0 {
+			marker := filepath.Join(arg, strconv.Itoa(os.Getpid()))
+			os.WriteFile(marker, nil, 0o600)
+			time.Sleep(busyFor)
+			os.Remove(marker)
+		}
+		return n, err
+	}
 	mark, file, _ := strings.Cut(arg, ":")
 	if mark == "" || !bytes.Contains(p[:n], []byte(mark)) {
 		return n, err

@@ -3,7 +3,7 @@ package amped_test
 import (
 	"bufio"
 	"errors"
-	"math/rand/v2"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"flashbench/fileset"
+	"flashbench/servers/amped"
 	"flashbench/servers/httpcore"
 	"flashbench/servers/httpcore/conformance"
+	"flashbench/servers/internal/proctree"
 )
 
 // TestLoopNotBlocked: while a helper is stuck on one request (a disk that
@@ -74,40 +76,62 @@ func TestLoopNotBlocked(t *testing.T) {
 	waitNoZombies(t)
 }
 
-// TestKillUnderLoad kills helpers while clients fetch a cold set with the
-// pathname cache off (every request needs a helper): every response is
-// the right file or a 503, dead helpers are replaced, none stays a zombie.
+// Kills under load: they go on until wantMidJob of them have caught a
+// helper in the middle of a job, and fail the test if maxKills are not
+// enough.
+const (
+	wantMidJob = 3
+	maxKills   = 20
+)
+
+// TestKillUnderLoad kills helpers in the middle of a job while clients
+// fetch a cold set with the pathname cache off (every request needs a
+// helper, and each job takes busyFor): every response is the right file
+// or a 503, every kill is counted as a death, a job whose helper died is
+// retried, dead helpers are replaced, none stays a zombie.
 func TestKillUnderLoad(t *testing.T) {
 	dir, m := evictedSet(t, 40, 128<<10)
-	s := startServer(t, httpcore.Config{Root: dir, NoPathCache: true}, "", 4)
-	stop := make(chan struct{})
-	killed := make(chan int)
+	busy := t.TempDir()
+	s := startServer(t, httpcore.Config{Root: dir, NoPathCache: true}, "busy:"+busy, 4)
+	fetchAll(t, s.addr, m, 8, false) // helpers that have served: kills are deaths, not failed starts
+	type outcome struct {
+		kills, midJob int
+		err           error
+	}
+	done := make(chan outcome, 1)
 	go func() {
-		n := 0
-		defer func() { killed <- n }()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			if pids, _ := children(t); len(pids) > 0 && n < 5 {
-				if syscall.Kill(pids[rand.IntN(len(pids))], syscall.SIGKILL) == nil {
-					n++
-				}
-			}
-		}
+		var o outcome
+		o.kills, o.midJob, o.err = killBusyHelpers(busy)
+		done <- o
 	}()
 	unavailable := 0
-	for round := 0; round < 5; round++ {
+	var o outcome
+	for running := true; running; {
 		unavailable += fetchAll(t, s.addr, m, 8, true)
+		select {
+		case o = <-done:
+			running = false
+		default:
+		}
 	}
-	close(stop)
-	kills := <-killed
-	st := s.amped.Stats()
-	t.Logf("kills %d, 503s %d, stats %+v", kills, unavailable, st)
-	if kills > 0 && st.HelperDeaths == 0 {
-		t.Errorf("helper deaths: got 0 after %d kills, want some", kills)
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	var st amped.Stats
+	waitFor(t, func() bool { st = s.amped.Stats(); return st.HelperDeaths >= uint64(o.kills) })
+	t.Logf("kills %d (%d in the middle of a job), 503s %d, stats %+v", o.kills, o.midJob, unavailable, st)
+	if st.HelperDeaths != uint64(o.kills) || st.HelperTimeouts != 0 {
+		t.Errorf("helper deaths: got %d (%d timeouts), want the %d kills", st.HelperDeaths, st.HelperTimeouts, o.kills)
+	}
+	// A job is retried after its first helper died, failed after its
+	// second: each kill in the middle of a job did one or the other, and
+	// the first such kill of a job retried it.
+	if st.JobsRetried == 0 || st.JobsRetried+st.JobsFailed < uint64(o.midJob) {
+		t.Errorf("jobs: got %d retried, %d failed; want at least one retried and %d in all (kills in the middle of a job)",
+			st.JobsRetried, st.JobsFailed, o.midJob)
+	}
+	if st.HelperSpawns <= uint64(o.kills) {
+		t.Errorf("helper spawns: got %d after %d kills, want the dead replaced", st.HelperSpawns, o.kills)
 	}
 	if st.Unavailable != uint64(unavailable) {
 		t.Errorf("503 counter: got %d, want the %d the clients saw", st.Unavailable, unavailable)
@@ -115,6 +139,58 @@ func TestKillUnderLoad(t *testing.T) {
 	waitNoZombies(t)
 	// The pool still works after the kills.
 	fetchAll(t, s.addr, m, 4, false)
+}
+
+// killBusyHelpers kills, one after the other, helpers that have a busy
+// marker in dir (they are in the middle of a job) until wantMidJob of them
+// died before finishing it: their marker is left behind. It returns the
+// kills and those, or an error when maxKills or 30 s were not enough.
+func killBusyHelpers(dir string) (kills, midJob int, err error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for midJob < wantMidJob {
+		if kills >= maxKills || time.Now().After(deadline) {
+			return kills, midJob, fmt.Errorf("%d helpers killed, %d of them in the middle of a job; want %d", kills, midJob, wantMidJob)
+		}
+		ents, _ := os.ReadDir(dir)
+		if len(ents) == 0 {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		pid, err := strconv.Atoi(ents[0].Name())
+		if err != nil {
+			return kills, midJob, fmt.Errorf("busy marker %q: %w", ents[0].Name(), err)
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			return kills, midJob, fmt.Errorf("kill busy helper %d: %w", pid, err)
+		}
+		kills++
+		for !dead(pid) {
+			if time.Now().After(deadline) {
+				return kills, midJob, fmt.Errorf("helper %d still alive after SIGKILL", pid)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if os.Remove(filepath.Join(dir, ents[0].Name())) == nil {
+			midJob++
+		}
+	}
+	return kills, midJob, nil
+}
+
+// dead reports whether pid has exited (a zombie or reaped).
+func dead(pid int) bool {
+	p, err := proctree.Stat(pid)
+	return err != nil || p.State == 'Z'
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return
+		}
+	}
 }
 
 func waitMarker(t *testing.T, name string) int {

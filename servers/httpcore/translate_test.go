@@ -1,10 +1,15 @@
 package httpcore_test
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"flashbench/servers/httpcore"
 )
@@ -138,16 +143,12 @@ func TestTranslate(t *testing.T) {
 		{"symlink dir outside", "/link-dir-out/secret", 403, ""},
 		{"nested symlink outside", "/sub/link-out2", 403, ""},
 		{"fifo", "/fifo", 403, ""},
-		{"unreadable", "/unreadable.txt", 403, ""},
 		{"relative", "a.txt", 400, ""},
 	}
 	for _, cfg := range []httpcore.Config{{Root: root}, {Root: root, NoPathCache: true, NoHeaderCache: true, NoMmapCache: true}} {
 		c := newCore(t, cfg)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if tt.name == "unreadable" && os.Geteuid() == 0 {
-					t.Skip("root reads any file")
-				}
 				for range 2 { // a miss, then a cache hit
 					r := do(t, c, get(tt.path))
 					if r.status != tt.status {
@@ -159,6 +160,63 @@ func TestTranslate(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestTranslateUnreadable: a file the server may not read is 403, from a
+// miss and from the caches. Root reads any file, so as root (CI) the test
+// re-executes itself as nobody, who cannot.
+func TestTranslateUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		runAsNobody(t, "TestTranslateUnreadable")
+		return
+	}
+	root := translationRoot(t)
+	if f, err := os.Open(filepath.Join(root, "unreadable.txt")); !errors.Is(err, os.ErrPermission) {
+		if f != nil {
+			f.Close()
+		}
+		t.Skipf("open of a mode 000 file as uid %d: got %v, want permission denied (a capability overrides file modes)", os.Geteuid(), err)
+	}
+	for _, caches := range []bool{true, false} {
+		c := newCore(t, httpcore.Config{Root: root, NoPathCache: !caches, NoHeaderCache: !caches, NoMmapCache: !caches})
+		for range 2 { // a miss, then a cache hit
+			if r := do(t, c, get("/unreadable.txt")); r.status != 403 {
+				t.Fatalf("GET /unreadable.txt as uid %d, caches %v: got status %d, want 403", os.Geteuid(), caches, r.status)
+			}
+		}
+	}
+}
+
+// nobody is the user and group runAsNobody runs tests as.
+const nobody = 65534
+
+// runAsNobody runs the test named name of this test binary as nobody and
+// fails t unless it ran and passed there. The binary is copied where
+// nobody can run it, with a temporary directory nobody can write.
+func runAsNobody(t *testing.T, name string) {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		must(t, os.Chmod(d, 0o755))
+	}
+	var fs unix.Statfs_t
+	must(t, unix.Statfs(dir, &fs))
+	if fs.Flags&unix.ST_NOEXEC != 0 {
+		t.Skipf("%s is mounted noexec: the test binary cannot run from it as nobody", dir)
+	}
+	bin, tmp := filepath.Join(dir, "httpcore.test"), filepath.Join(dir, "tmp")
+	b, err := os.ReadFile(os.Args[0])
+	must(t, err)
+	must(t, os.WriteFile(bin, b, 0o755))
+	must(t, os.Mkdir(tmp, 0o755))
+	must(t, os.Chmod(tmp, 0o1777))
+	cmd := exec.Command(bin, "-test.run=^"+name+"$", "-test.count=1", "-test.v")
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "TMPDIR="+tmp)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+name+" ") {
+		t.Fatalf("%s as uid %d: got %v, want it run and passed:\n%s", name, nobody, err, out)
 	}
 }
 

@@ -160,14 +160,10 @@ func isPrefix(got, want []byte) (bool, int) {
 	return i == len(got), i
 }
 
-// cpuTicks returns the user plus system CPU time of pid and its
-// descendants, in clock ticks (/proc/PID/stat fields 14 and 15).
-func cpuTicks(t *testing.T, pid int) int64 {
+// cpuTicks returns the user plus system CPU time of the processes pids,
+// in clock ticks (/proc/PID/stat fields 14 and 15).
+func cpuTicks(t *testing.T, pids []int) int64 {
 	t.Helper()
-	pids := []int{pid}
-	for _, k := range descendants(t, pid) {
-		pids = append(pids, k.PID)
-	}
 	var sum int64
 	for _, p := range pids {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")

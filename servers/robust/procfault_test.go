@@ -15,8 +15,8 @@ import (
 // testKillChild kills a child of the server (a prefork worker, an AMPED
 // helper) with SIGKILL while clients load it: service continues (a client
 // may lose the one request the victim held), a replacement appears, no
-// zombie is left and the main process's descriptor count returns to what
-// it was.
+// zombie is left and the main process's descriptors, those that lead to
+// no live child, return to their count.
 func testKillChild(t *testing.T, e *env) {
 	pid := e.srv.Pid()
 	// A prefork pool is full from the start; flashlite spawns helpers on
@@ -29,7 +29,7 @@ func testKillChild(t *testing.T, e *env) {
 	warm := startLoad(e.addr(), 3)
 	kids := waitChildren(t, pid, enough)
 	warm.stop()
-	fdsBefore := fdCount(t, pid)
+	fdsBefore := settledFDs(t, e.root, func() []int { return []int{pid} }, func() []int { return children(t, pid) })
 	load := startLoad(e.addr(), 3)
 	time.Sleep(200 * time.Millisecond)
 	victim := kids[0]
@@ -48,29 +48,8 @@ func testKillChild(t *testing.T, e *env) {
 		z, _ := proctree.Zombies(pid)
 		t.Errorf("got zombies %+v of %d, want none", z, pid)
 	}
-	checkFDs(t, "child", "a leak per killed child process", func() (int, int) { return fdCount(t, pid), len(children(t, pid)) }, len(kids), fdsBefore)
+	checkFDs(t, "a leak per killed child process", func() int { return unpooledFDs(e.root, []int{pid}, children(t, pid)) }, fdsBefore)
 	mustServe(t, e.addr(), "after the kill")
-}
-
-// checkFDs waits until count reports before descriptors again with n
-// processes of a pool alive: each pool process holds descriptors (pipes)
-// in the server, so a pool that changed size is not compared. count
-// returns the descriptor count and the pool size; leak names what an
-// excess would be, for the failure.
-func checkFDs(t *testing.T, pool, leak string, count func() (fds, n int), n, before int) {
-	t.Helper()
-	var fds, got int
-	if waitFor(5*time.Second, func() bool {
-		fds, got = count()
-		return got == n && fds <= before
-	}) {
-		return
-	}
-	if got != n {
-		t.Logf("descriptors: %s went from %d to %d processes; counts %d -> %d not compared", pool, n, got, before, fds)
-		return
-	}
-	t.Errorf("descriptors of the server: got %d, want back to %d (%s)", fds, before, leak)
 }
 
 // children returns the live children of pid, sorted.
@@ -98,16 +77,6 @@ func waitChildren(t *testing.T, pid int, cond func([]int) bool) []int {
 		t.Fatalf("got children %v of %d, want the pool full without the killed one", pids, pid)
 	}
 	return pids
-}
-
-// fdCount counts pid's open descriptors.
-func fdCount(t *testing.T, pid int) int {
-	t.Helper()
-	n, err := proctree.FDs(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // load is clients fetching one target back to back, counting the

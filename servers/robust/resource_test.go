@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -19,10 +20,13 @@ const fdLimit = 64
 // than the server may hold descriptors for.
 const pressureConns = 3 * fdLimit
 
-// maxBusyShare bounds the server's CPU use while its descriptor table is
-// full: a loop that backs off sleeps; one that retries accept spins at a
-// whole core. Generous on purpose: a behaviour check, not a speed test.
-const maxBusyShare = 0.5
+// maxBusyShare bounds the CPU time the server's accepting processes use
+// while its descriptor table is full, as a share of the time: a loop that
+// backs off sleeps between attempts (all the architectures used under 2%
+// of a core here); one that retries accept at once spins, and run at the
+// highest priority it takes a core even on a loaded machine (five
+// spinning at once on this 2-core machine got 34% to 90% each).
+const maxBusyShare = 0.25
 
 // resourceCases are descriptor exhaustion, killed processes and graceful
 // shutdown.
@@ -39,8 +43,10 @@ func resourceCases() []robustCase {
 
 // testFDExhaustion runs the server under prlimit --nofile=64:64, opens
 // more connections than it can hold, checks that it neither dies nor spins
-// (CPU time over one second of pressure), then closes them and checks that
-// it serves again.
+// (the CPU time of its accepting processes over one second of pressure),
+// then closes them and checks that it serves again. As root, the server
+// runs at nice -20, so that a spinning loop gets a CPU however loaded the
+// machine is, and its CPU time shows it.
 func testFDExhaustion(t *testing.T, e *env) {
 	if _, err := exec.LookPath("prlimit"); err != nil {
 		t.Skip("prlimit (util-linux) not installed")
@@ -49,15 +55,20 @@ func testFDExhaustion(t *testing.T, e *env) {
 	// open through the measurement. A forking server gets few children.
 	args := serverArgs(e.arch, e.root, "--header-timeout", "20s", "--idle-timeout", "20s",
 		"--max-children", "16", "--listen", "127.0.0.1:0")
-	s := launch(t, []string{"prlimit", "--nofile=" + itoa(fdLimit) + ":" + itoa(fdLimit), "--"}, args...)
+	wrapper := []string{"prlimit", "--nofile=" + itoa(fdLimit) + ":" + itoa(fdLimit), "--"}
+	if os.Geteuid() == 0 {
+		wrapper = append([]string{"nice", "-n", "-20"}, wrapper...)
+	}
+	s := launch(t, wrapper, args...)
 	mustServe(t, s.addr, "before the pressure")
 	conns := openMany(s.addr, pressureConns)
 	t.Logf("opened %d of %d connections", len(conns), pressureConns)
-	before, start := cpuTicks(t, s.pid), time.Now()
+	acceptors := acceptingProcs(t, e.arch, s.pid)
+	before, start := cpuTicks(t, acceptors), time.Now()
 	time.Sleep(time.Second)
-	used, wall := cpuTicks(t, s.pid)-before, time.Since(start)
+	used, wall := cpuTicks(t, acceptors)-before, time.Since(start)
 	share := float64(used) / clockTicks / wall.Seconds()
-	t.Logf("CPU over %v of pressure: %d ticks (%.0f%% of one core)", wall.Round(time.Millisecond), used, 100*share)
+	t.Logf("CPU of %v over %v of pressure: %d ticks (%.0f%% of one core)", acceptors, wall.Round(time.Millisecond), used, 100*share)
 	if share > maxBusyShare {
 		t.Errorf("CPU while the descriptor table is full: got %.0f%% of one core, want below %.0f%% (spinning on accept?)",
 			100*share, 100*maxBusyShare)
@@ -74,6 +85,16 @@ func testFDExhaustion(t *testing.T, e *env) {
 	if !waitFor(ioTimeout, func() bool { err = fetchOnce(s.addr); return err == nil }) {
 		t.Errorf("after the pressure ended: %v, want it served", err)
 	}
+}
+
+// acceptingProcs returns the processes of a server of arch that accept
+// connections: a prefork server's workers, every other server's main
+// process (a forking server's children only serve theirs).
+func acceptingProcs(t *testing.T, arch string, pid int) []int {
+	if arch == "prefork" {
+		return children(t, pid)
+	}
+	return []int{pid}
 }
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat times (100 on every

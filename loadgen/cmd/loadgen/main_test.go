@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -22,23 +21,34 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// TestHelperProcess is the CLI when the test binary re-executes itself.
-func TestHelperProcess(t *testing.T) {
-	if os.Getenv("LOADGEN_HELPER") != "1" {
-		return
-	}
-	args := os.Args
-	for i, a := range args {
-		if a == "--" {
-			args = append([]string{"loadgen"}, args[i+1:]...)
-			break
+// envCLI, set to 1, makes the test binary the loadgen binary.
+const envCLI = "LOADGEN_HELPER"
+
+// TestMain doubles as the loadgen binary when envCLI is set, so that the
+// tests can signal a real process and check main's exit status and
+// stderr: it runs main on the arguments after "--".
+func TestMain(m *testing.M) {
+	if os.Getenv(envCLI) == "1" {
+		args := os.Args
+		for i, a := range args {
+			if a == "--" {
+				args = args[i+1:]
+				break
+			}
 		}
+		os.Args = append([]string{"loadgen"}, args...)
+		main()
+		os.Exit(0)
 	}
-	if err := run(args, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(0)
+	os.Exit(m.Run())
+}
+
+// cliCommand is the loadgen binary with args: this test binary, run as
+// TestMain says (and running no test should it miss envCLI).
+func cliCommand(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), envCLI+"=1")
+	return cmd
 }
 
 func serve(t *testing.T) (string, *http.Server) {
@@ -262,8 +272,7 @@ func TestServerFailures(t *testing.T) {
 func TestInterrupt(t *testing.T) {
 	url, _ := serve(t)
 	out := filepath.Join(t.TempDir(), "run.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "--", "-c", "4", "-d", "30s", "--warmup", "0s", "-o", out, url)
-	cmd.Env = append(os.Environ(), "LOADGEN_HELPER=1")
+	cmd := cliCommand("-c", "4", "-d", "30s", "--warmup", "0s", "-o", out, url)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -337,8 +346,7 @@ func TestFullDisk(t *testing.T) {
 			})
 			before := snapshot(t, dir)
 			args := []string{"-c", "2", "-d", "100ms", "--warmup", "0s", url, tt.args[0], filepath.Join(dir, tt.args[1])}
-			cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperProcess$", "--"}, args...)...)
-			cmd.Env = append(os.Environ(), "LOADGEN_HELPER=1")
+			cmd := cliCommand(args...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
