@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -16,9 +17,12 @@ import (
 // TestExternalsStartAndAnswer starts every real server with its generated
 // configuration, verifies one file of each class through it and stops it.
 func TestExternalsStartAndAnswer(t *testing.T) {
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("taskset not installed (apt-get install util-linux)")
+	}
 	topo, err := NewLocal()
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	root := t.TempDir()
 	for d := root; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {

@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"flashbench/harness"
+	"flashbench/harness/harnesstest"
 )
 
 // TestMemoryCgroup starts a server under a 64 MiB memory cgroup and checks
 // the bound and the membership, then that Remove leaves nothing.
 func TestMemoryCgroup(t *testing.T) {
-	needMemoryCgroup(t)
-	topo := newLocal(t)
+	harnesstest.NeedMemoryCgroup(t)
+	topo := harnesstest.NewLocal(t)
 	cg, err := harness.NewMemoryCgroup("test-"+strconv.Itoa(os.Getpid()), 64<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +74,7 @@ func TestMemoryCgroup(t *testing.T) {
 // TestSweepCgroups checks that a cgroup left by a harness process that no
 // longer exists is removed, and one of a live process is kept.
 func TestSweepCgroups(t *testing.T) {
-	needMemoryCgroup(t)
+	harnesstest.NeedMemoryCgroup(t)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"flashbench/fileset"
 	"flashbench/harness"
+	"flashbench/harness/harnesstest"
 	"flashbench/results"
 )
 
@@ -67,7 +68,7 @@ func TestDiskSection(t *testing.T) {
 // TestExecuteDisk runs sped and amped on a set twice their memory cgroup,
 // served from a slowdisk device, on the local topology.
 func TestExecuteDisk(t *testing.T) {
-	executeDisk(t, newLocal(t))
+	executeDisk(t, harnesstest.NewLocal(t))
 }
 
 // TestExecuteDiskNetns runs the same with the server in a network
@@ -90,8 +91,8 @@ func TestExecuteDiskNetns(t *testing.T) {
 // not be skipped.
 func executeDisk(t *testing.T, topo harness.Topology) {
 	t.Helper()
-	needMemoryCgroup(t)
-	needFUSE(t)
+	harnesstest.NeedMemoryCgroup(t)
+	harnesstest.NeedFUSE(t)
 	e, err := harness.ReadExperiment(filepath.Join("testdata", "disk.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +169,7 @@ func (s remoteStub) TakeServerFile(string) ([]byte, error) { return nil, errors.
 // skipped with one line saying why, before anything is installed or
 // written: the device and the memory cgroup are made on this machine.
 func TestDiskOnRemote(t *testing.T) {
-	local := newLocal(t)
+	local := harnesstest.NewLocal(t)
 	e, err := harness.ReadExperiment(filepath.Join("testdata", "disk.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +211,7 @@ func checkNoDevice(t *testing.T) {
 // no longer exists (its device killed outright) and a mount point named
 // after a live one: the sweep removes the first and keeps the second.
 func TestSweepMounts(t *testing.T) {
-	needFUSE(t)
+	harnesstest.NeedFUSE(t)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"flashbench/harness"
+	"flashbench/harness/harnesstest"
 	"flashbench/results"
 	"flashbench/results/schematest"
 )
@@ -22,10 +23,7 @@ func execute(t *testing.T, experiment string) (*harness.Outcome, *bytes.Buffer) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo, err := harness.NewLocal()
-	if err != nil {
-		t.Skip(err)
-	}
+	topo := harnesstest.NewLocal(t)
 	var log bytes.Buffer
 	out, err := harness.Execute(context.Background(), harness.Options{Experiment: e, Topology: topo, BinDir: binDir,
 		OutDir: t.TempDir(), FileSetDir: worldReadableTempDir(t), Quick: true, Log: &log})
@@ -247,10 +245,7 @@ allow_saturated_client = true
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo, err := harness.NewLocal()
-	if err != nil {
-		t.Skip(err)
-	}
+	topo := harnesstest.NewLocal(t)
 	killed := make(chan error, 1)
 	go func() { killed <- killServerDuring("sped", "sped-trial=1.json") }()
 	var log bytes.Buffer

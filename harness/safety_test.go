@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"flashbench/harness"
+	"flashbench/harness/harnesstest"
 )
 
 func TestCheckTarget(t *testing.T) {
@@ -131,10 +132,7 @@ func TestTargetsChecked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			local, err := harness.NewLocal()
-			if err != nil {
-				t.Skip(err)
-			}
+			local := harnesstest.NewLocal(t)
 			topo := &fenced{Local: local, addr: netip.MustParseAddr(tt.topo)}
 			outDir := t.TempDir()
 			out, err := harness.Execute(context.Background(), harness.Options{Experiment: e, Topology: topo,

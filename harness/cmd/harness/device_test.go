@@ -10,21 +10,15 @@ import (
 	"time"
 
 	"flashbench/harness"
+	"flashbench/harness/harnesstest"
 )
 
 // TestKilledHarnessDevice kills a harness outright (SIGKILL, no clean-up)
 // while its server reads from a slowdisk device: the device must unmount
 // itself and exit, and the next run must remove the mount point left.
 func TestKilledHarnessDevice(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a memory cgroup and a FUSE mount")
-	}
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skipf("no FUSE: %v", err)
-	}
-	if _, err := harness.CgroupVersion(); err != nil {
-		t.Skip(err)
-	}
+	harnesstest.NeedMemoryCgroup(t)
+	harnesstest.NeedFUSE(t)
 	subreap(t)
 	t.Cleanup(func() { harness.SweepCgroups() }) // runs before subreap's clean-up
 	out, sets := t.TempDir(), t.TempDir()
