@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"flashbench/harness"
+	"flashbench/internal/cliutil"
 	"flashbench/results"
 )
 
@@ -91,6 +92,37 @@ func TestRunErrors(t *testing.T) {
 			err := run(append([]string{"harness"}, tt.args...), &out, &errb)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("harness %v: got error %v, want one containing %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestBadUsage checks that a bad flag is one line and exit status 2 in
+// every subcommand, as at the root, not the command's whole help.
+func TestBadUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"root", []string{"--bogus"}, "harness: bad usage: flag provided but not defined: -bogus (see harness --help)"},
+		{"list", []string{"list", "--bogus"}, "harness: bad usage: flag provided but not defined: -bogus (see harness list --help)"},
+		{"run", []string{"run", "hotos97", "--bogus"}, "harness: bad usage: flag provided but not defined: -bogus (see harness run --help)"},
+		{"run, bad value", []string{"run", "hotos97", "--trials", "x"}, `harness: bad usage: invalid value "x" for flag -trials: parse error (see harness run --help)`},
+		{"report", []string{"report", "--bogus", "dir"}, "harness: bad usage: flag provided but not defined: -bogus (see harness report --help)"},
+		{"compare", []string{"compare", "--bogus", "a", "b"}, "harness: bad usage: flag provided but not defined: -bogus (see harness compare --help)"},
+		{"soak", []string{"soak", "--bogus"}, "harness: bad usage: flag provided but not defined: -bogus (see harness soak --help)"},
+		{"soak, bad value", []string{"soak", "--duration", "long"}, `harness: bad usage: invalid value "long" for flag -duration: parse error (see harness soak --help)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(append([]string{"harness"}, tt.args...), &out, &errb)
+			if got := cliutil.ExitCode(err); got != cliutil.UsageExit || err.Error() != tt.want {
+				t.Errorf("harness %q: got %v (status %d), want %q (status %d)", tt.args, err, got, tt.want, cliutil.UsageExit)
+			}
+			if out.Len() > 0 || errb.Len() > 0 {
+				t.Errorf("harness %q: got stdout %q, stderr %q; want nothing but the error", tt.args, out.String(), errb.String())
 			}
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"flashbench/internal/cliutil"
 	"flashbench/internal/fulldisk"
 	"flashbench/results"
 )
@@ -100,6 +101,32 @@ func TestBadInput(t *testing.T) {
 			msg := err.Error()
 			if !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") {
 				t.Errorf("run(%q): got %q, want one line mentioning %q", tt.args, msg, tt.want)
+			}
+		})
+	}
+}
+
+// TestBadUsage checks that a bad flag is one line and exit status 2, in
+// merge as at the root, not the command's whole help.
+func TestBadUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"--bogus", "http://127.0.0.1:1/"}, "loadgen: bad usage: flag provided but not defined: -bogus (see loadgen --help)"},
+		{"bad value", []string{"--rate", "fast", "http://127.0.0.1:1/"}, `loadgen: bad usage: invalid value "fast" for flag -rate: parse error (see loadgen --help)`},
+		{"merge", []string{"merge", "--bogus", "a.json"}, "loadgen: bad usage: flag provided but not defined: -bogus (see loadgen merge --help)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(append([]string{"loadgen"}, tt.args...), &out, &errOut)
+			if got := cliutil.ExitCode(err); got != cliutil.UsageExit || err.Error() != tt.want {
+				t.Errorf("run(%q): got %v (status %d), want %q (status %d)", tt.args, err, got, tt.want, cliutil.UsageExit)
+			}
+			if out.Len() > 0 || errOut.Len() > 0 {
+				t.Errorf("run(%q): got stdout %q, stderr %q; want nothing but the error", tt.args, out.String(), errOut.String())
 			}
 		})
 	}

@@ -17,17 +17,22 @@ import (
 
 	"flashbench/fileset"
 	"flashbench/internal/atomicfile"
+	"flashbench/internal/cliutil"
 	"flashbench/loadgen"
 	"flashbench/results"
 )
 
 // run is the whole command: args are os.Args, output goes to stdout and
-// stderr, and a non-nil error means exit status 1 with that one line.
+// stderr, and a non-nil error means a non-zero exit status (2 for a bad
+// flag, else 1) with that one line.
 func run(args []string, stdout, stderr io.Writer) error {
 	app := newApp(stdout, stderr)
 	err := app.Run(reorder(app, args))
 	if err == nil {
 		return nil
+	}
+	if cliutil.IsUsage(err) {
+		return fmt.Errorf("loadgen: %w", err)
 	}
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) {
@@ -37,7 +42,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:            "loadgen",
 		Usage:           "closed- and open-loop HTTP load generator with HdrHistogram latencies",
 		UsageText:       "loadgen [options] URL\n   loadgen merge A.json B.json ... -o C.json",
@@ -56,10 +61,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		}},
 		// Errors are returned to main, never turned into os.Exit here.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return cli.Exit(fmt.Errorf("loadgen: %w", err), 1)
-		},
 	}
+	cliutil.OneLineUsage(app) // a bad flag is one line and exit status 2, in merge too
+	return app
 }
 
 // attack runs a load and reports it.
