@@ -85,13 +85,27 @@ func TestRunErrors(t *testing.T) {
 		{"topology", []string{"run", "hotos97", "--topology", "nosuch"}, `topology "nosuch"`},
 		{"ssh without hosts", []string{"run", "hotos97", "--topology", "ssh", "--server-host", "a"}, "needs --server-host and --client-hosts"},
 		{"bad rate", []string{"run", "hotos97", "--topology", "netns", "--rate", "fast"}, "netns topology"},
+		// An experiment that does not exist: the flags are checked first,
+		// and a check that let a value through could run nothing.
+		{"zero trials", []string{"run", "nosuch", "--trials", "0"}, "harness run: --trials 0: must be positive"},
+		{"negative trials", []string{"run", "nosuch", "--trials", "-2"}, "harness run: --trials -2: must be positive"},
+		{"zero duration", []string{"run", "nosuch", "--duration", "0s"}, "harness run: --duration 0s: must be positive"},
+		{"negative duration", []string{"run", "nosuch", "-d", "-1s"}, "harness run: --duration -1s: must be positive"},
+		{"zero warm-up", []string{"run", "nosuch", "--warmup", "0"}, "harness run: --warmup 0s: must be positive"},
+		{"negative warm-up", []string{"run", "nosuch", "--warmup", "-5ms"}, "harness run: --warmup -5ms: must be positive"},
+		// The range is the experiment's (1..100); only architectures that do
+		// not exist, so that a check that let it through would run nothing.
+		{"too many trials", []string{"run", "../../testdata/quick.toml", "--trials", "101", "--archs", "nosucharch",
+			"--bin", binDir, "--out", t.TempDir(), "--filesets", t.TempDir(), "--no-report"}, "trials: 101, want 1..100"},
+		{"soak: zero duration", []string{"soak", "--duration", "0s", "--archs", "nosucharch"}, "harness soak: --duration 0s: must be positive"},
+		{"soak: negative interval", []string{"soak", "--interval", "-1s", "--archs", "nosucharch"}, "harness soak: --interval -1s: must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			err := run(append([]string{"harness"}, tt.args...), &out, &errb)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("harness %v: got error %v, want one containing %q", tt.args, err, tt.want)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("harness %v: got error %v, want one line containing %q", tt.args, err, tt.want)
 			}
 		})
 	}
