@@ -64,14 +64,7 @@ func (r *Report) diagnose() string {
 // attempt counted in its error class, and a note saying so. It lets a
 // caller write a result document for the run all the same.
 func Unreachable(cfg Config, err error) (*Report, error) {
-	t, perr := parseTarget(cfg.URL)
-	if perr != nil {
-		return nil, perr
-	}
-	if cfg.Workload == nil {
-		cfg.Workload = NewSingle(t.path)
-	}
-	cfg, cerr := cfg.withDefaults()
+	cfg, _, cerr := cfg.prepare()
 	if cerr != nil {
 		return nil, cerr
 	}

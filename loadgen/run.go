@@ -51,14 +51,8 @@ type Report struct {
 // Interrupted, with a nil error. Failed requests are counted by class, never
 // returned as an error; an error means the run could not start.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	t, err := parseTarget(cfg.URL)
+	cfg, t, err := cfg.prepare()
 	if err != nil {
-		return nil, err
-	}
-	if cfg.Workload == nil {
-		cfg.Workload = NewSingle(t.path)
-	}
-	if cfg, err = cfg.withDefaults(); err != nil {
 		return nil, err
 	}
 	for _, tg := range cfg.Workload.Targets() {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -129,6 +130,64 @@ func TestBadUsage(t *testing.T) {
 				t.Errorf("run(%q): got stdout %q, stderr %q; want nothing but the error", tt.args, out.String(), errOut.String())
 			}
 		})
+	}
+}
+
+// TestRefusedBeforeRun checks that what would refuse a run, or lose its
+// result once made, is one line before the run starts: nothing on
+// stdout, not one connection to the server, no output file.
+func TestRefusedBeforeRun(t *testing.T) {
+	var conns atomic.Int64
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("hi")) }),
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		},
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	url := "http://" + ln.Addr().String() + "/"
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no", "run.json")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"infinite rate", []string{"--rate", "inf"}, "loadgen: rate must be a finite number of requests/s, got +Inf"},
+		{"minus infinite rate", []string{"--rate", "-Inf"}, "loadgen: rate must be a finite number of requests/s, got -Inf"},
+		{"NaN rate", []string{"--rate", "NaN"}, "loadgen: rate must be a finite number of requests/s, got NaN"},
+		{"output in a missing directory", []string{"-o", missing},
+			"loadgen: --output " + missing + ": cannot create a file in " + filepath.Dir(missing) + ": no such file or directory"},
+		{"output is a directory", []string{"-o", dir}, "loadgen: --output " + dir + ": is a directory"},
+		{"hdr log in a missing directory", []string{"--hdr-log", missing},
+			"loadgen: --hdr-log " + missing + ": cannot create a file in " + filepath.Dir(missing) + ": no such file or directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := conns.Load()
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"loadgen", "-c", "2", "-d", "1s", "--warmup", "0s", url}, tt.args...)
+			err := run(args, &stdout, &stderr)
+			if err == nil || err.Error() != tt.want || cliutil.ExitCode(err) != 1 {
+				t.Errorf("run(%q): got %v (status %d), want %q (status 1)", tt.args, err, cliutil.ExitCode(err), tt.want)
+			}
+			if stdout.Len() > 0 || stderr.Len() > 0 {
+				t.Errorf("run(%q): got stdout %q, stderr %q; want nothing before the error", tt.args, stdout.String(), stderr.String())
+			}
+			if n := conns.Load() - before; n != 0 {
+				t.Errorf("run(%q): the server got %d connections, want none", tt.args, n)
+			}
+		})
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("refused runs left %d files in %s, want none", len(ents), dir)
 	}
 }
 

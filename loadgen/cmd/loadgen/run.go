@@ -75,6 +75,14 @@ func attack(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
+	// Everything that would refuse the run or lose its result is checked
+	// before the run, not after it.
+	if err := cfg.Validate(); err != nil {
+		return cli.Exit(err, 1)
+	}
+	if err := checkOutputs(c); err != nil {
+		return cli.Exit(fmt.Errorf("loadgen: %w", err), 1)
+	}
 	if err := loadgen.Preflight(cfg.URL); err != nil {
 		return unreachable(c, cfg, paths, err)
 	}
@@ -147,6 +155,19 @@ func writeOutputs(c *cli.Context, rep *loadgen.Report, paths loadgen.Paths) erro
 		}
 		if err := atomicfile.WriteFile(out, buf.Bytes()); err != nil {
 			return fmt.Errorf("hdr log %s: %w", out, err)
+		}
+	}
+	return nil
+}
+
+// checkOutputs checks that the outputs asked for can be written where
+// they are to go, so that no run is made whose result could not be kept.
+func checkOutputs(c *cli.Context) error {
+	for _, name := range []string{"output", "hdr-log"} {
+		if out := c.String(name); out != "" {
+			if err := atomicfile.Check(out); err != nil {
+				return fmt.Errorf("--%s %w", name, err)
+			}
 		}
 	}
 	return nil
