@@ -31,6 +31,9 @@ type Report struct {
 	Intervals []Interval
 	// Aborted counts requests still in flight when an interrupted run gave up.
 	Aborted int64
+	// WarmupRequests counts the requests issued during the warm-up, not
+	// measured; with a trace, those of its warm-up pass.
+	WarmupRequests int64
 	// Interrupted reports a run stopped early by its context.
 	Interrupted bool
 	// InterruptedReason says why, for an interrupted run.
@@ -149,6 +152,7 @@ func (r *Report) gather(workers []*worker, end time.Duration) error {
 		r.Histograms.merge(&w.stats.Histograms)
 		r.Counts.add(&w.stats.total)
 		r.Aborted += w.aborted
+		r.WarmupRequests += w.warmupRequests
 		if w.stats.last > 0 {
 			r.LastResponse = max(r.LastResponse, time.Duration(w.stats.last)-r.Config.Warmup)
 		}

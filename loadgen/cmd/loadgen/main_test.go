@@ -269,7 +269,8 @@ func failingServer(t *testing.T, mode string) (string, *http.Server) {
 // TestServerFailures runs the CLI against servers that die, refuse or
 // answer partially: each run ends with a valid result document that
 // counts the errors by class, names the dominant one and says what
-// happened, in the document and in one line on stderr.
+// happened, in the document and in one line on stderr. A run in which no
+// response completed measured nothing: it fails, its note the error line.
 func TestServerFailures(t *testing.T) {
 	tests := []struct {
 		mode      string
@@ -280,10 +281,10 @@ func TestServerFailures(t *testing.T) {
 	}{
 		{"dies mid-run", results.ConnectRefused, true, "", "stopped during the run); the last response completed"},
 		{"refuses at start", results.ConnectRefused, false, "server unreachable", "no request sent"},
-		{"status line", results.ShortBody, false, "", "closed connections in the middle of responses"},
-		{"half body", results.ShortBody, false, "", "closed connections in the middle of responses"},
-		{"no response", results.ReadError, false, "", "without a response"},
-		{"reset", results.Reset, false, "", "the server reset connections"},
+		{"status line", results.ShortBody, false, "no request measured", "closed connections in the middle of responses"},
+		{"half body", results.ShortBody, false, "no request measured", "closed connections in the middle of responses"},
+		{"no response", results.ReadError, false, "no request measured", "without a response"},
+		{"reset", results.Reset, false, "no request measured", "the server reset connections"},
 		{"error status", results.BadStatus, true, "", "error statuses"},
 	}
 	for _, tt := range tests {
@@ -324,6 +325,9 @@ func TestServerFailures(t *testing.T) {
 			}
 			if tt.exitErr == "" && !strings.Contains(stderr.String(), "loadgen: "+res.Note+"\n") {
 				t.Errorf("stderr: got %q, want the note on a line of its own", stderr.String())
+			}
+			if !tt.responses && tt.exitErr != "server unreachable" && err.Error() != "loadgen: "+res.Note {
+				t.Errorf("run: got %q, want the note as the error line, %q", err, "loadgen: "+res.Note)
 			}
 		})
 	}

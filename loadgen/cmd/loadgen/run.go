@@ -110,6 +110,10 @@ func attack(c *cli.Context) error {
 	if err := loadgen.WriteSummary(c.App.Writer, rep); err != nil {
 		return cli.Exit(fmt.Errorf("loadgen: summary: %w", err), 1)
 	}
+	if rep.Requests == 0 {
+		// A run that measured nothing is a failure; its note is the line.
+		return failed(c, rep, paths, errors.New("loadgen: "+rep.Note))
+	}
 	if rep.Note != "" {
 		fmt.Fprintf(c.App.ErrWriter, "loadgen: %s\n", rep.Note)
 	}
@@ -126,11 +130,19 @@ func attack(c *cli.Context) error {
 func unreachable(c *cli.Context, cfg loadgen.Config, paths loadgen.Paths, perr error) error {
 	err := fmt.Errorf("loadgen: server unreachable: %w", perr)
 	rep, rerr := loadgen.Unreachable(cfg, perr)
-	if rerr == nil {
-		rerr = writeOutputs(c, rep, paths)
-	}
 	if rerr != nil {
 		return cli.Exit(fmt.Sprintf("%v; and the outputs: %v", err, rerr), 1)
+	}
+	return failed(c, rep, paths, err)
+}
+
+// failed ends a run that failed with err: the outputs asked for are
+// written all the same, so that a script or the harness keeps a document
+// of what happened, and err is the line (with the outputs' error, if
+// they could not be written).
+func failed(c *cli.Context, rep *loadgen.Report, paths loadgen.Paths, err error) error {
+	if werr := writeOutputs(c, rep, paths); werr != nil {
+		return cli.Exit(fmt.Sprintf("%v; and the outputs: %v", err, werr), 1)
 	}
 	return cli.Exit(err, 1)
 }
