@@ -42,16 +42,56 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-func serve(t *testing.T) (string, *http.Server) {
+// server is a test server that answers every request with a few bytes
+// and counts the connections and requests it got.
+type server struct {
+	url             string
+	conns, requests atomic.Int64
+}
+
+// helperCmd is the CLI with args in a process of its own, the test binary
+// re-executed (TestHelperProcess), its output going to the buffers.
+func helperCmd(args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	cmd = exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperProcess$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), "LOADGEN_HELPER=1")
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd, stdout, stderr
+}
+
+// startHelper starts helperCmd(args...), killed if it is still running
+// when the test ends.
+func startHelper(t *testing.T, args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	cmd, stdout, stderr = helperCmd(args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, stdout, stderr
+}
+
+func serve(t *testing.T) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("hi")) })}
+	s := &server{url: "http://" + ln.Addr().String() + "/"}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			s.requests.Add(1)
+			w.Write([]byte("hi"))
+		}),
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.conns.Add(1)
+			}
+		},
+	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String() + "/", srv
+	return s
 }
 
 func TestHelp(t *testing.T) {
@@ -73,7 +113,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	url, _ := serve(t)
+	url := serve(t).url
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String() + "/"
 	ln.Close()
@@ -137,22 +177,8 @@ func TestBadUsage(t *testing.T) {
 // result once made, is one line before the run starts: nothing on
 // stdout, not one connection to the server, no output file.
 func TestRefusedBeforeRun(t *testing.T) {
-	var conns atomic.Int64
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("hi")) }),
-		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				conns.Add(1)
-			}
-		},
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	url := "http://" + ln.Addr().String() + "/"
+	srv := serve(t)
+	url := srv.url
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "no", "run.json")
 	tests := []struct {
@@ -171,7 +197,7 @@ func TestRefusedBeforeRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := conns.Load()
+			before := srv.conns.Load()
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"loadgen", "-c", "2", "-d", "1s", "--warmup", "0s", url}, tt.args...)
 			err := run(args, &stdout, &stderr)
@@ -181,7 +207,7 @@ func TestRefusedBeforeRun(t *testing.T) {
 			if stdout.Len() > 0 || stderr.Len() > 0 {
 				t.Errorf("run(%q): got stdout %q, stderr %q; want nothing before the error", tt.args, stdout.String(), stderr.String())
 			}
-			if n := conns.Load() - before; n != 0 {
+			if n := srv.conns.Load() - before; n != 0 {
 				t.Errorf("run(%q): the server got %d connections, want none", tt.args, n)
 			}
 		})
@@ -192,7 +218,7 @@ func TestRefusedBeforeRun(t *testing.T) {
 }
 
 func TestRunWritesOutputs(t *testing.T) {
-	url, _ := serve(t)
+	url := serve(t).url
 	dir := t.TempDir()
 	out := filepath.Join(dir, "run.json")
 	hlog := filepath.Join(dir, "run.hlog")
@@ -336,16 +362,9 @@ func TestServerFailures(t *testing.T) {
 // TestInterrupt sends SIGINT to the CLI mid-run: it must stop and leave a
 // valid result marked interrupted.
 func TestInterrupt(t *testing.T) {
-	url, _ := serve(t)
+	url := serve(t).url
 	out := filepath.Join(t.TempDir(), "run.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "--", "-c", "4", "-d", "30s", "--warmup", "0s", "-o", out, url)
-	cmd.Env = append(os.Environ(), "LOADGEN_HELPER=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
+	cmd, _, stderr := startHelper(t, "-c", "4", "-d", "30s", "--warmup", "0s", "-o", out, url)
 	time.Sleep(700 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
@@ -392,7 +411,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // exit non-zero with one clear line, leave no temporary or partial file,
 // and leave the earlier outputs byte for byte.
 func TestFullDisk(t *testing.T) {
-	url, _ := serve(t)
+	url := serve(t).url
 	tests := []struct {
 		name string
 		args []string
@@ -413,10 +432,7 @@ func TestFullDisk(t *testing.T) {
 			})
 			before := snapshot(t, dir)
 			args := []string{"-c", "2", "-d", "100ms", "--warmup", "0s", url, tt.args[0], filepath.Join(dir, tt.args[1])}
-			cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperProcess$", "--"}, args...)...)
-			cmd.Env = append(os.Environ(), "LOADGEN_HELPER=1")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
+			cmd, _, stderr := helperCmd(args...)
 			err := cmd.Run()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() == 0 {

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -18,30 +15,13 @@ import (
 	"flashbench/results"
 )
 
-// countingServer answers every request with a few bytes and counts them;
-// it returns its URL and the counter.
-func countingServer(t *testing.T) (string, *atomic.Int64) {
-	t.Helper()
-	var n atomic.Int64
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		n.Add(1)
-		w.Write([]byte("hi"))
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String() + "/", &n
-}
-
 // TestTraceWarmup replays a trace with the default warm-up, which used to
 // take the whole trace and leave the measurement nothing: the warm-up now
 // makes a pass of its own over the trace's start, and the measurement
 // replays all of the trace, each request once, and says so.
 func TestTraceWarmup(t *testing.T) {
-	url, served := countingServer(t)
+	srv := serve(t)
+	url, served := srv.url, &srv.requests
 	const n = 5000
 	var trace strings.Builder
 	for i := range n {
@@ -81,16 +61,10 @@ func TestTraceWarmup(t *testing.T) {
 // request, so it fails (exit status 1, its note the one line on stderr)
 // with its result document written all the same, marked by the note.
 func TestNothingMeasured(t *testing.T) {
-	url, served := countingServer(t)
+	srv := serve(t)
+	url, served := srv.url, &srv.requests
 	out := filepath.Join(t.TempDir(), "run.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "--", "-c", "2", "-d", "5s", "--warmup", "30s", "-o", out, url)
-	cmd.Env = append(os.Environ(), "LOADGEN_HELPER=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
+	cmd, stdout, stderr := startHelper(t, "-c", "2", "-d", "5s", "--warmup", "30s", "-o", out, url)
 	for deadline := time.Now().Add(10 * time.Second); served.Load() == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the warm-up sent no request in 10s")

@@ -1,15 +1,14 @@
-package cgi
+package cgi_test
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"flashbench/servers/internal/cgi"
 )
 
 // TestSpawnFailureReapsChild makes spawn fail once its child runs (its
@@ -24,58 +23,26 @@ func TestSpawnFailureReapsChild(t *testing.T) {
 	if err := os.WriteFile(prog, cat, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	orig := setNonblock
-	t.Cleanup(func() { setNonblock = orig })
-	setNonblock = func(int, bool) error { return unix.EINVAL }
+	orig := *cgi.SetNonblock
+	t.Cleanup(func() { *cgi.SetNonblock = orig })
+	*cgi.SetNonblock = func(int, bool) error { return unix.EINVAL }
 	fail := func() {
 		t.Helper()
-		if p, err := spawn(prog, t.TempDir(), 4096); p != nil || !errors.Is(err, unix.EINVAL) {
-			t.Fatalf("spawn with SetNonblock failing: got %v, %v; want no process and EINVAL", p, err)
+		if err := cgi.Spawn(prog, 4096); !errors.Is(err, unix.EINVAL) {
+			t.Fatalf("spawn with SetNonblock failing: got %v, want EINVAL", err)
 		}
 	}
 	fail() // the first also opens what the runtime keeps open for good
 	before := openFds(t)
 	fail()
-	if left := children(t, "spawnprobe"); len(left) > 0 {
-		t.Errorf("children left after the failed spawn: %v, want none (a zombie is state Z)", left)
+	for _, p := range childrenOf(t, os.Getpid()) {
+		if p.comm == "spawnprobe" {
+			t.Errorf("child %d left after the failed spawn, state %s; want none (Z is a zombie)", p.pid, p.state)
+		}
 	}
 	if after := openFds(t); after != before {
 		t.Errorf("open descriptors: got %d after the failed spawn, want the %d before", after, before)
 	}
-}
-
-// children returns the processes whose parent is this one and whose
-// command name is comm, with their state.
-func children(t *testing.T, comm string) []string {
-	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue // gone meanwhile
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, not ")".
-		i, j := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-		if i < 0 || j < i {
-			continue
-		}
-		var state string
-		var ppid int
-		if _, err := fmt.Sscan(string(b[j+1:]), &state, &ppid); err != nil {
-			continue
-		}
-		if ppid == os.Getpid() && string(b[i+1:j]) == comm {
-			out = append(out, e.Name()+" "+state)
-		}
-	}
-	return out
 }
 
 // openFds counts this process's open descriptors.
@@ -85,5 +52,5 @@ func openFds(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(ents) - 1 // the one ReadDir itself had open
+	return len(ents)
 }
