@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -158,6 +159,38 @@ func checkBuild(t *testing.T, pv results.Provenance, what string) {
 		if b, ok := pv.Binaries[name]; !ok || b.Path != filepath.Join(binDir, name) || b.GoVersion == "" || b.VCSRevision == "" {
 			t.Errorf("%s: got binary %s %+v (recorded %t), want %s with a Go version and a revision", what, name, b, ok, filepath.Join(binDir, name))
 		}
+	}
+}
+
+// TestExecuteBadOverrides checks that overrides out of range are refused
+// before anything runs or is written, not ignored.
+func TestExecuteBadOverrides(t *testing.T) {
+	topo := harnesstest.NewLocal(t)
+	tests := []struct {
+		name string
+		set  func(o *harness.Options)
+		want string
+	}{
+		{"negative trials", func(o *harness.Options) { o.Trials = -1 }, "want none negative"},
+		{"negative duration", func(o *harness.Options) { o.Duration = -time.Second }, "want none negative"},
+		{"negative warm-up", func(o *harness.Options) { o.Warmup = -time.Millisecond }, "want none negative"},
+		{"too many trials", func(o *harness.Options) { o.Trials = 101 }, "trials: 101, want 1..100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Only an architecture that does not exist: a check that let the
+			// value through would run nothing.
+			o := harness.Options{Experiment: quickExperiment(t), Topology: topo, BinDir: binDir, OutDir: t.TempDir(),
+				FileSetDir: t.TempDir(), Archs: []string{"nosucharch"}}
+			tt.set(&o)
+			out, err := harness.Execute(context.Background(), o)
+			if out != nil || err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Execute: got %v, %v; want no outcome and an error containing %q", out, err, tt.want)
+			}
+			if ents, _ := os.ReadDir(o.OutDir); len(ents) > 0 {
+				t.Errorf("Execute: wrote %d entries into the results root, want none", len(ents))
+			}
+		})
 	}
 }
 

@@ -32,7 +32,8 @@ type Options struct {
 	FileSetDir string
 	// Archs, when set, replaces the experiment's architectures.
 	Archs []string
-	// Trials, Duration and Warmup, when positive, override the experiment's.
+	// Trials, Duration and Warmup, when positive, override the experiment's;
+	// zero leaves the experiment's, and a negative one is an error.
 	Trials           int
 	Duration, Warmup time.Duration
 	// AllowSaturatedClient keeps points whose client was saturated.
@@ -157,7 +158,13 @@ func newRunner(o Options) (*runner, error) {
 	if err := CheckTarget(o.Topology.ServerAddr(), o.Hosts); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
+	if o.Trials < 0 || o.Duration < 0 || o.Warmup < 0 {
+		return nil, fmt.Errorf("run: trials %d, duration %v, warmup %v: want none negative", o.Trials, o.Duration, o.Warmup)
+	}
 	r := &runner{o: o, e: o.Experiment, load: effectiveLoad(o), manifests: map[string]*fileset.Manifest{}}
+	if err := r.load.validate(); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
 	r.prov = Provenance(o.Topology, o.BinDir, r.archs())
 	if err := provenance.CheckArchive(r.prov, o.OutDir, o.Archive, o.AllowDirty); err != nil {
 		return nil, fmt.Errorf("run: %w", err)

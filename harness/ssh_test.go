@@ -1,6 +1,7 @@
 package harness_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -271,4 +272,107 @@ func processesMatching(t *testing.T, s string) []int {
 		}
 	}
 	return pids
+}
+
+// TestSSHResultKeptUntilLocalCopy runs a client whose result cannot be
+// written here (its directory does not exist on this machine): the run
+// fails, and the client's result stays on its host. Once the directory
+// exists, the same run writes the result here, and only then is the
+// remote copy removed.
+func TestSSHResultKeptUntilLocalCopy(t *testing.T) {
+	lab := newSSHLab(t)
+	topo, err := harness.NewSSH(harness.SSHOptions{ServerHost: "fbsrv", ClientHosts: []string{"fbcli"}, ConfigFile: lab.config})
+	if topo != nil {
+		t.Cleanup(func() { topo.Close() })
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := topo.Install(binDir); err != nil {
+		t.Fatal(err)
+	}
+	url := startSSHServer(t, topo)
+	out := filepath.Join(t.TempDir(), "gone", "run.json")
+	remote := func() string {
+		t.Helper()
+		m, err := filepath.Glob(filepath.Join("/tmp/fb-remote-*", "root", out)) // the hosts are on this machine
+		if err != nil || len(m) > 1 {
+			t.Fatalf("remote copies of %s: got %v, %v; want at most one", out, m, err)
+		}
+		if len(m) == 0 {
+			return ""
+		}
+		return m[0]
+	}
+	client := func() error {
+		t.Helper()
+		p, err := topo.StartClient(harness.Command{Path: filepath.Join(binDir, "loadgen"),
+			Args: []string{url, "--connections", "2", "--duration", "300ms", "--warmup", "0s", "--output", out}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-p.Done():
+		case <-time.After(60 * time.Second):
+			p.Kill()
+			t.Fatal("client still running after 60s")
+		}
+		return p.Err()
+	}
+	err = client()
+	if err == nil || !strings.Contains(err.Error(), "no such file or directory") {
+		t.Fatalf("client with no local directory: got %v, want the local write's error", err)
+	}
+	kept := remote()
+	if kept == "" {
+		t.Fatalf("after a failed local write: the remote result of %s is gone, want it kept", out)
+	}
+	if r, err := results.Read(kept); err != nil || r.RequestsTotal == 0 {
+		t.Errorf("remote result kept: got %v, %v; want a result with requests", r, err)
+	}
+	if err := os.Mkdir(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := client(); err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	if r, err := results.Read(out); err != nil || r.RequestsTotal == 0 {
+		t.Errorf("local result: got %v, %v; want a result with requests", r, err)
+	}
+	if left := remote(); left != "" {
+		t.Errorf("after the local write: remote result %s left, want it removed", left)
+	}
+}
+
+// startSSHServer starts the null server on the server host and returns
+// its URL once it listens; it is killed when the test ends.
+func startSSHServer(t *testing.T, topo *harness.SSH) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() }) // after the server is killed
+	addr := topo.ServerAddr().String() + ":8080"
+	p, err := topo.StartServer(harness.Command{Path: filepath.Join(binDir, "webserver"),
+		Args: []string{"--arch", "null", "--listen", addr}, Stdout: w, Stderr: os.Stderr})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Kill() })
+	ready := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		ready <- line
+	}()
+	select {
+	case line := <-ready:
+		if !strings.Contains(line, "listening on "+addr) {
+			t.Fatalf("server: got %q, want it listening on %s", line, addr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("server not listening after 30s")
+	}
+	return "http://" + addr + "/"
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"flashbench/internal/atomicfile"
 )
 
 // remoteWrapper runs a command on a host as a process the harness can
@@ -315,7 +317,10 @@ func (g *clientGroup) wait() {
 	}
 }
 
-// collect fetches each client's result and merges them into g.output.
+// collect fetches each client's result and merges them into g.output. A
+// client's result is removed from its host only once g.output is in
+// place, written atomically: a local write that fails (a full disk, a
+// missing directory) leaves every remote result as it was.
 func (g *clientGroup) collect() error {
 	var parts []string
 	defer func() {
@@ -323,27 +328,35 @@ func (g *clientGroup) collect() error {
 			os.Remove(f)
 		}
 	}()
+	remotes := make([]string, len(g.procs))
 	for i, p := range g.procs {
-		remote := g.s.remotePath(p.host, g.output)
-		data, err := g.s.run(p.host, fmt.Sprintf("cat %s && rm -f %s", quote(remote), quote(remote)), nil)
+		remotes[i] = g.s.remotePath(p.host, g.output)
+		data, err := g.s.run(p.host, "cat "+quote(remotes[i]), nil)
 		if err != nil {
 			return fmt.Errorf("fetch result: %w", err)
 		}
-		part := fmt.Sprintf("%s.client%d.json", strings.TrimSuffix(g.output, ".json"), i)
-		if err := os.WriteFile(part, data, 0o644); err != nil {
+		local := g.output
+		if len(g.procs) > 1 {
+			local = fmt.Sprintf("%s.client%d.json", strings.TrimSuffix(g.output, ".json"), i)
+		}
+		if err := atomicfile.WriteFile(local, data); err != nil {
 			return fmt.Errorf("fetch result: %w", err)
 		}
-		parts = append(parts, part)
-	}
-	if len(parts) == 1 {
-		if err := os.Rename(parts[0], g.output); err != nil {
-			return fmt.Errorf("fetch result: %w", err)
+		if local != g.output {
+			parts = append(parts, local)
 		}
-		return nil
 	}
-	args := append(append([]string{"merge"}, parts...), "--output", g.output)
-	if out, err := exec.Command(g.merger, args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("loadgen merge: %w: %s", err, strings.TrimSpace(string(out)))
+	if len(parts) > 1 {
+		args := append(append([]string{"merge"}, parts...), "--output", g.output)
+		if out, err := exec.Command(g.merger, args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("loadgen merge: %w: %s", err, strings.TrimSpace(string(out)))
+		}
+	}
+	// The result is kept here: a remote copy the removal misses is never
+	// fetched again (a client that fails is not collected, one that
+	// succeeds writes anew) and goes with its directory at Close.
+	for i, p := range g.procs {
+		g.s.run(p.host, "rm -f "+quote(remotes[i]), nil)
 	}
 	return nil
 }

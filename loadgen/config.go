@@ -3,6 +3,7 @@ package loadgen
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"net/url"
 	"runtime"
@@ -126,6 +127,28 @@ func parseTarget(raw string) (target, error) {
 	return target{host: u.Host, path: path, addr: netip.AddrPortFrom(ip.Unmap(), uint16(port))}, nil
 }
 
+// Validate reports what Run would refuse cfg for, without running
+// anything: a caller checks its input with it before it says a run starts.
+func (cfg Config) Validate() error {
+	_, _, err := cfg.prepare()
+	return err
+}
+
+// prepare is what Run does before it sends anything: it parses the URL,
+// gives cfg its default workload (the URL's path) and its defaults, and
+// validates the whole.
+func (cfg Config) prepare() (Config, target, error) {
+	t, err := parseTarget(cfg.URL)
+	if err != nil {
+		return cfg, t, err
+	}
+	if cfg.Workload == nil {
+		cfg.Workload = NewSingle(t.path)
+	}
+	cfg, err = cfg.withDefaults()
+	return cfg, t, err
+}
+
 // withDefaults validates c and fills in its defaults.
 func (c Config) withDefaults() (Config, error) {
 	if c.Threads == 0 {
@@ -171,6 +194,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("pipeline must be at least 1, got %d", c.Pipeline)
 	case c.Pipeline > 1 && c.RequestsPerConn == 1:
 		return errors.New("pipelining needs more than one request per connection")
+	case math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
+		// A result document cannot hold one (JSON has no NaN or Inf), and
+		// no pacer can send at it.
+		return fmt.Errorf("rate must be a finite number of requests/s, got %g", c.Rate)
 	case c.Arrival != ArrivalClosed && c.Arrival != ArrivalConstant && c.Arrival != ArrivalPoisson:
 		return fmt.Errorf("unknown arrival model %q", c.Arrival)
 	case c.Arrival != ArrivalClosed && c.Rate <= 0:

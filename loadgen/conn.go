@@ -15,6 +15,9 @@ type request struct {
 	start     int64 // when it started: connect or write
 	sent      int64 // when its bytes were handed to the socket
 	firstByte int64
+	// warm marks a request of a warm-up pass of its own (Warmer): never
+	// measured, even when its response comes after the warm-up.
+	warm bool
 }
 
 // conn is one connection slot: a state machine that connects, writes its
@@ -46,6 +49,18 @@ func (c *conn) init(cfg *Config) {
 		c.hash = sha256.New()
 		c.parser.Body = c.hash
 	}
+}
+
+// measuredInFlight counts the requests in flight on c that a measurement
+// counts: all but those of a warm-up pass of their own.
+func (c *conn) measuredInFlight() int {
+	n := 0
+	for k := 0; k < c.n; k++ {
+		if !c.inflight[(c.head+k)%len(c.inflight)].warm {
+			n++
+		}
+	}
+	return n
 }
 
 // queue appends request bytes to what the connection still has to write,
@@ -88,12 +103,14 @@ func (w *worker) issue(i int32, now int64) {
 			intended = w.nextArrival
 			w.nextArrival = int64(w.pacer.Next())
 		}
-		t := w.src.Next()
+		t, warm := w.nextTarget(now)
 		if t == nil {
 			w.exhausted = true
 			break
 		}
-		if w.measuring(now) {
+		if !w.measuring(now) {
+			w.warmupRequests++
+		} else {
 			if w.budget > 0 {
 				w.budget--
 			}
@@ -102,7 +119,7 @@ func (w *worker) issue(i int32, now int64) {
 				w.stats.interval.Late++
 			}
 		}
-		c.inflight[(c.head+c.n)%len(c.inflight)] = request{t: t, intended: intended, start: now, sent: now}
+		c.inflight[(c.head+c.n)%len(c.inflight)] = request{t: t, intended: intended, start: now, sent: now, warm: warm}
 		if c.n++; c.n == 1 {
 			c.deadline = now + int64(w.cfg.Timeout)
 		}
@@ -122,6 +139,15 @@ func (w *worker) issue(i int32, now int64) {
 	case !c.connecting:
 		w.flush(i)
 	}
+}
+
+// nextTarget draws the next request from the source: during the warm-up
+// from its warm-up pass, when it keeps one apart (Warmer).
+func (w *worker) nextTarget(now int64) (t *Target, warm bool) {
+	if wu, ok := w.src.(Warmer); ok && !w.measuring(now) {
+		return wu.NextWarmup(), true
+	}
+	return w.src.Next(), false
 }
 
 // connect opens a new socket for slot i; its queued requests go out once
@@ -174,7 +200,9 @@ func (w *worker) register(i int32, now int64) bool {
 func (w *worker) connected(i int32, now int64) {
 	c := &w.conns[i]
 	c.connecting = false
-	if w.measuring(now) {
+	// A connection made for warm-up requests of a pass of their own is
+	// the warm-up's, like them.
+	if w.measuring(now) && (c.n == 0 || c.measuredInFlight() > 0) {
 		record(w.stats.Connect, now-c.connStart)
 		w.stats.total.Connections++
 		w.stats.interval.Connections++
@@ -320,7 +348,7 @@ func (w *worker) complete(i int32, now int64) bool {
 func (w *worker) record(c *conn, req *request, now int64) {
 	p := &c.parser
 	w.done.Add(1)
-	if !w.measuring(now) {
+	if !w.measuring(now) || req.warm {
 		return
 	}
 	s := &w.stats
@@ -384,7 +412,11 @@ func (w *worker) next(i int32, now int64) {
 // of class, closes the connection, and lets the slot start over.
 func (w *worker) fail(i int32, class ErrorClass, now int64) {
 	c := &w.conns[i]
-	w.countError(class, now, int64(max(c.n, 1)))
+	n := c.measuredInFlight()
+	if c.n == 0 {
+		n = 1 // a connection that failed before it carried a request
+	}
+	w.countError(class, now, int64(n))
 	c.n = 0
 	w.closeConn(c)
 	if w.pacer != nil && !w.stopping {

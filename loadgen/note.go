@@ -35,19 +35,27 @@ func (e *Errors) Dominant() (class ErrorClass, ok bool) {
 	return class, ok
 }
 
-// diagnose says in one line what went wrong in the run, "" when no
-// request failed: how many failed, the dominant class and what it
-// suggests, and when the last response came if none came in the last
-// tenth of the run.
+// nothingMeasured begins the note of a run that measured no request: no
+// response completed in its measurement, whatever else happened.
+const nothingMeasured = "no request measured"
+
+// diagnose says in one line what went wrong in the run, "" when nothing
+// did: that no request was measured, how many failed, the dominant class
+// and what it suggests, and when the last response came if none came in
+// the last tenth of the run.
 func (r *Report) diagnose() string {
 	class, ok := r.Errors.Dominant()
 	if !ok {
+		if r.Requests == 0 {
+			return fmt.Sprintf("%s: no response completed in the %s measurement%s", nothingMeasured,
+				r.Elapsed.Round(time.Millisecond), r.inFlight())
+		}
 		return ""
 	}
 	total := r.Errors.Total()
 	s := fmt.Sprintf("%d errors, %d responses completed", total, r.Requests)
 	if r.Requests == 0 {
-		s = fmt.Sprintf("%d errors, no response completed", total)
+		s = fmt.Sprintf("%s: %d errors, no response completed", nothingMeasured, total)
 	}
 	s += fmt.Sprintf(", mostly %s (%d): %s", class, r.Errors[class], explanations[class])
 	// A response-less tail of a tenth of the run or more is the sign of
@@ -59,19 +67,20 @@ func (r *Report) diagnose() string {
 	return s
 }
 
+// inFlight says how many requests were abandoned in flight, if any.
+func (r *Report) inFlight() string {
+	if r.Aborted == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d requests abandoned in flight)", r.Aborted)
+}
+
 // Unreachable returns the report of a run that could not start because
 // Preflight failed with err: no request sent, the failed connection
 // attempt counted in its error class, and a note saying so. It lets a
 // caller write a result document for the run all the same.
 func Unreachable(cfg Config, err error) (*Report, error) {
-	t, perr := parseTarget(cfg.URL)
-	if perr != nil {
-		return nil, perr
-	}
-	if cfg.Workload == nil {
-		cfg.Workload = NewSingle(t.path)
-	}
-	cfg, cerr := cfg.withDefaults()
+	cfg, _, cerr := cfg.prepare()
 	if cerr != nil {
 		return nil, cerr
 	}

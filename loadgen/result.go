@@ -113,6 +113,10 @@ func (r *Report) extra() results.Object {
 		"connect_attempts":   r.ConnectAttempt,
 		"client_cores":       r.CPU.Cores,
 		"requests_requested": c.Requests,
+		"warmup_requests":    r.WarmupRequests,
+	}
+	if tr, ok := c.Workload.(*Trace); ok {
+		x["trace_requests"] = tr.Len()
 	}
 	if len(c.Sources) > 0 {
 		src := make([]string, len(c.Sources))

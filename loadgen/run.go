@@ -34,6 +34,9 @@ type Report struct {
 	Intervals []Interval
 	// Aborted counts requests still in flight when an interrupted run gave up.
 	Aborted int64
+	// WarmupRequests counts the requests issued during the warm-up, not
+	// measured; with a trace, those of its warm-up pass.
+	WarmupRequests int64
 	// Interrupted reports a run stopped early by its context.
 	Interrupted bool
 	// InterruptedReason says why, for an interrupted run.
@@ -57,14 +60,8 @@ type Report struct {
 // Interrupted, with a nil error. Failed requests are counted by class, never
 // returned as an error; an error means the run could not start.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	t, err := parseTarget(cfg.URL)
+	cfg, t, err := cfg.prepare()
 	if err != nil {
-		return nil, err
-	}
-	if cfg.Workload == nil {
-		cfg.Workload = NewSingle(t.path)
-	}
-	if cfg, err = cfg.withDefaults(); err != nil {
 		return nil, err
 	}
 	for _, tg := range cfg.Workload.Targets() {
@@ -163,6 +160,7 @@ func (r *Report) gather(workers []*worker, end time.Duration) error {
 		r.Histograms.merge(&w.stats.Histograms)
 		r.Counts.add(&w.stats.total)
 		r.Aborted += w.aborted
+		r.WarmupRequests += w.warmupRequests
 		if w.stats.last > 0 {
 			r.LastResponse = max(r.LastResponse, time.Duration(w.stats.last)-r.Config.Warmup)
 		}

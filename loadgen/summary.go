@@ -47,6 +47,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "S-Client: offered %.2f conn/s, achieved %.2f conn/s, %d attempts aborted\n",
 			perSecond(r.ConnectAttempt, r.Elapsed), perSecond(r.Connections, r.Elapsed), r.AbortedConnects)
 	}
+	if tr, ok := c.Workload.(*Trace); ok {
+		b.WriteString(traceLine(tr, r) + "\n")
+	}
 	b.WriteString("Errors: " + errorLine(&r.Errors) + "\n")
 	sat := ""
 	if r.CPU.Saturated {
@@ -121,4 +124,14 @@ func size(n float64) string {
 		i++
 	}
 	return fmt.Sprintf("%.2f%s", n, units[i])
+}
+
+// traceLine says how much of a trace the measurement sent and what the
+// warm-up took: a pass of its own, never a part of the measured trace.
+func traceLine(tr *Trace, r *Report) string {
+	s := fmt.Sprintf("Trace: %d of its %d requests sent in the measurement, from its start; ", tr.Sent(), tr.Len())
+	if r.Config.Warmup == 0 {
+		return s + "no warm-up"
+	}
+	return s + fmt.Sprintf("the warm-up made a pass of its own (%d requests from the start, not measured)", r.WarmupRequests)
 }

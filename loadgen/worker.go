@@ -48,6 +48,8 @@ type worker struct {
 	exhausted    bool
 	aborted      int64
 	drainUntil   int64
+	// warmupRequests counts the requests issued during the warm-up.
+	warmupRequests int64
 
 	stop     *atomic.Bool
 	done     atomic.Int64
@@ -240,7 +242,7 @@ func (w *worker) drained(now int64) bool {
 	}
 	for i := range w.conns {
 		c := &w.conns[i]
-		w.aborted += int64(c.n)
+		w.aborted += int64(c.measuredInFlight())
 		c.n = 0
 		w.closeConn(c)
 	}

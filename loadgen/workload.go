@@ -59,6 +59,17 @@ type Workload interface {
 	NewSource(i, n int, seed uint64) Source
 }
 
+// Warmer is a Source that keeps the warm-up's requests apart from the
+// measurement's: the warm-up draws from NextWarmup, the measurement from
+// Next, so that a finite workload (a trace) is measured whole, from its
+// start, however much the warm-up took. A request drawn from NextWarmup
+// is never measured, even when its response comes after the warm-up.
+type Warmer interface {
+	Source
+	// NextWarmup returns the warm-up's next target, never nil.
+	NextWarmup() *Target
+}
+
 // Single is the workload of one URL path.
 type Single struct{ T Target }
 
@@ -207,11 +218,15 @@ type manifestSource struct {
 func (s *manifestSource) Next() *Target { return s.w.byFile[s.s.Next()] }
 
 // Trace replays a list of paths in order, once, shared by all workers: the
-// run ends when the trace does (or earlier, at its duration).
+// run ends when the trace does (or earlier, at its duration). The warm-up
+// makes a pass of its own over the trace from its start, as many times
+// round as it lasts, and the measurement then replays the whole trace
+// from its first request (its sources are Warmers).
 type Trace struct {
 	targets []*Target
 	seq     []*Target
 	next    atomic.Int64
+	warm    atomic.Int64
 }
 
 // ReadTrace reads a trace file: one URL path per line, '#' comment lines.
@@ -249,6 +264,10 @@ func ReadTrace(path string) (*Trace, error) {
 // Len returns the number of requests in the trace.
 func (tr *Trace) Len() int { return len(tr.seq) }
 
+// Sent returns the number of the trace's requests the measurement has
+// sent so far, from its start.
+func (tr *Trace) Sent() int { return int(min(tr.next.Load(), int64(len(tr.seq)))) }
+
 // Targets implements Workload.
 func (tr *Trace) Targets() []*Target { return tr.targets }
 
@@ -269,6 +288,13 @@ func (s traceSource) Next() *Target {
 		return nil
 	}
 	return s.tr.seq[i]
+}
+
+// NextWarmup implements Warmer: the warm-up's pass, round the trace again
+// when it reaches the end.
+func (s traceSource) NextWarmup() *Target {
+	i := s.tr.warm.Add(1) - 1
+	return s.tr.seq[i%int64(len(s.tr.seq))]
 }
 
 // eachLine calls fn with every non-blank, non-comment line and its number.

@@ -5,6 +5,8 @@ package atomicfile
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -24,7 +26,7 @@ func WriteFile(path string, data []byte) error {
 // at path is left as it was; the error is write's own, or the failed step's.
 func Write(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := createTemp(path)
 	if err != nil {
 		return err
 	}
@@ -56,4 +58,29 @@ func Write(path string, write func(io.Writer) error) (err error) {
 	defer d.Close()
 	d.Sync()
 	return nil
+}
+
+// Check reports whether Write could replace path now: path is not a
+// directory and its directory takes a new file. A program checks its
+// output paths with it before work whose result it could not keep.
+func Check(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s: is a directory", path)
+	}
+	f, err := createTemp(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the temporary name would only confuse
+		}
+		return fmt.Errorf("%s: cannot create a file in %s: %w", path, filepath.Dir(path), err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// createTemp creates the temporary file of a write of path, in its
+// directory.
+func createTemp(path string) (*os.File, error) {
+	return os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"flashbench/internal/atomicfile"
@@ -62,4 +63,43 @@ func temps(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	return m
+}
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	earlier := filepath.Join(dir, "earlier.json")
+	if err := atomicfile.WriteFile(earlier, []byte("kept\n")); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path string
+		want       string // "" for no error
+	}{
+		{"new file", filepath.Join(dir, "new.json"), ""},
+		{"over an earlier file", earlier, ""},
+		{"missing directory", filepath.Join(dir, "no", "doc.json"), "cannot create a file in " + filepath.Join(dir, "no") + ": no such file or directory"},
+		{"under a file", filepath.Join(plain, "doc.json"), "cannot create a file in " + plain + ": not a directory"},
+		{"a directory", dir, dir + ": is a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := atomicfile.Check(tt.path)
+			if (err == nil) != (tt.want == "") || (err != nil && !strings.HasSuffix(err.Error(), tt.want)) {
+				t.Errorf("Check(%s): got %v, want %q", tt.path, err, tt.want)
+			}
+		})
+	}
+	if got, _ := os.ReadFile(earlier); string(got) != "kept\n" {
+		t.Errorf("after Check: got %q, want the earlier file as it was", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.json")); !os.IsNotExist(err) {
+		t.Errorf("Check(new.json) made the file: %v", err)
+	}
+	if left := temps(t, dir); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
 }

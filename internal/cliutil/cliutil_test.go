@@ -21,6 +21,8 @@ func TestExitCode(t *testing.T) {
 		{"exit coder", cli.Exit("bad flag", 3), 3},
 		{"wrapped exit coder", fmt.Errorf("run: %w", cli.Exit("x", 2)), 2},
 		{"exit coder with code 0", cli.Exit("odd", 0), 1},
+		{"usage error", cliutil.UsageError(nil, errors.New("flag provided but not defined: -x"), false), cliutil.UsageExit},
+		{"wrapped usage error", fmt.Errorf("webserver: %w", cliutil.UsageError(nil, errors.New("bad"), false)), cliutil.UsageExit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

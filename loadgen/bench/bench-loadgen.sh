@@ -13,6 +13,20 @@
 # Needs: nginx, wrk, taskset (util-linux), /usr/bin/time (Debian: time), go.
 # Knobs: CONNS (default 64), DURATION in seconds (default 5), IDLE_CONNS (10000).
 set -euo pipefail
+
+# Settings are environment variables (above); --help prints this header.
+if [ $# -gt 0 ]; then
+	case $1 in
+	-h | --help | -help)
+		sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+		exit 0
+		;;
+	*)
+		echo "bench-loadgen: bad usage: unexpected argument '$1': settings are environment variables (see bench-loadgen.sh --help)" >&2
+		exit 2
+		;;
+	esac
+fi
 cd "$(dirname "$0")/../.."
 
 CONNS=${CONNS:-64}

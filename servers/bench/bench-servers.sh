@@ -55,6 +55,20 @@
 # (0), CLIENT_CPU (1; the device model runs there too), WORKDIR, SERVERS
 # (the cached cases' servers, space separated, nginx first).
 set -euo pipefail
+
+# Settings are environment variables (above); --help prints this header.
+if [ $# -gt 0 ]; then
+	case $1 in
+	-h | --help | -help)
+		sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+		exit 0
+		;;
+	*)
+		echo "bench-servers: bad usage: unexpected argument '$1': settings are environment variables (see bench-servers.sh --help)" >&2
+		exit 2
+		;;
+	esac
+fi
 cd "$(dirname "$0")/../.."
 
 ROUNDS=${ROUNDS:-3}

@@ -14,10 +14,21 @@ import (
 	"os"
 	"strconv"
 
+	"flashbench/cgi-apps/app"
 	"flashbench/cgi-apps/content"
 )
 
+const usage = `Usage: classic
+
+classic is a CGI/1.1 program (RFC 3875): webserver --cgi-classic runs it
+once per request, the request in its environment (REQUEST_METHOD,
+QUERY_STRING, CONTENT_LENGTH) and the body on its standard input;
+classic?size=N answers N bytes of text, a POST its own body. It takes no
+arguments.
+`
+
 func main() {
+	app.Args(usage)
 	if err := run(os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "classic: %v\n", err)
 		os.Exit(1)

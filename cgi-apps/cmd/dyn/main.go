@@ -17,7 +17,17 @@ import (
 	"flashbench/cgi-apps/content"
 )
 
-func main() { app.Main(serve) }
+const usage = `Usage: dyn
+
+dyn is a persistent CGI program: webserver starts it (from --cgi-dir) and
+hands it requests as frames on its standard input; dyn?size=N answers N
+bytes of text, a POST its own body. It takes no arguments.
+`
+
+func main() {
+	app.Args(usage)
+	app.Main(serve)
+}
 
 func serve(req *app.Request, resp *app.Response) {
 	if string(req.Method) == "POST" {

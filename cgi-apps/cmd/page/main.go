@@ -18,7 +18,16 @@ import (
 // EnvRoot names the directory page serves files from.
 const EnvRoot = "FLASHBENCH_CGI_ROOT"
 
+const usage = `Usage: FLASHBENCH_CGI_ROOT=DIR page
+
+page is a persistent CGI program: webserver starts it (from --cgi-dir) with
+its document root in FLASHBENCH_CGI_ROOT and hands it requests as frames on
+its standard input; page?file=NAME answers the file NAME of that directory
+wrapped in an HTML page. It takes no arguments.
+`
+
 func main() {
+	app.Args(usage)
 	root, err := os.OpenRoot(os.Getenv(EnvRoot))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "page: %s: %v\n", EnvRoot, err)

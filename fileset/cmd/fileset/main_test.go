@@ -13,6 +13,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
+
+	"flashbench/internal/cliutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -127,31 +129,33 @@ func TestErrors(t *testing.T) {
 		name string
 		args []string
 		want string
+		code int // the exit status
 	}{
-		{"no command", nil, "fileset: no command given (see fileset --help)"},
-		{"unknown command", []string{"serve"}, `fileset: unknown command "serve" (see fileset --help)`},
-		{"unknown flag", []string{"generate", "--bogus"}, "fileset generate: flag provided but not defined: -bogus (see fileset generate --help)"},
-		{"missing flags", []string{"generate", "--kind", "fixed"}, "fileset generate: --kind and --dir are required"},
-		{"unknown kind", []string{"generate", "--kind", "specweb2005", "--dir", set}, `fileset: unknown kind "specweb2005" (want specweb99, specweb96, fixed or single)`},
-		{"zero size", []string{"generate", "--kind", "single", "--size", "0", "--dir", set}, "fileset: single needs a positive size, got 0 bytes"},
-		{"negative size", []string{"generate", "--kind", "fixed", "--size", "-5", "--count", "2", "--dir", set}, "fileset: fixed needs a positive size, got -5 bytes"},
-		{"no connections", []string{"generate", "--kind", "specweb99", "--dir", set}, "fileset: specweb99 needs a positive connection count, got 0"},
-		{"unwritable dir", []string{"generate", "--kind", "single", "--size", "1", "--dir", filepath.Join(plain, "set")}, "fileset: create directory: mkdir " + plain + ": not a directory"},
-		{"stray argument", []string{"generate", "--kind", "single", "--size", "1", "--dir", set, "extra"}, `fileset generate: unexpected argument "extra"`},
-		{"malformed log", []string{"trace", "--from-log", badLog}, "fileset: access log line 17: malformed request field"},
-		{"missing log", []string{"trace", "--from-log", filepath.Join(tmp, "none.log")}, "fileset: open access log: open " + filepath.Join(tmp, "none.log") + ": no such file or directory"},
-		{"trace without source", []string{"trace", "-n", "5"}, "fileset trace: give exactly one of --manifest and --from-log"},
-		{"trace without requests", []string{"trace", "-m", badManifest}, "fileset trace: --requests must be positive, got 0"},
-		{"malformed manifest", []string{"trace", "-m", badManifest, "-n", "5"}, "fileset: manifest " + badManifest + ": malformed json: unexpected end of JSON input"},
-		{"missing manifest", []string{"resident", "-m", filepath.Join(tmp, "none.json")}, "fileset: read manifest: open " + filepath.Join(tmp, "none.json") + ": no such file or directory"},
-		{"evict without manifest", []string{"evict"}, "fileset evict: --manifest is required"},
+		{"unknown flag", []string{"--bogus"}, "fileset: bad usage: flag provided but not defined: -bogus (see fileset --help)", 2},
+		{"unknown flag of a command", []string{"generate", "--bogus"}, "fileset: bad usage: flag provided but not defined: -bogus (see fileset generate --help)", 2},
+		{"bad flag value", []string{"trace", "-n", "many"}, `fileset: bad usage: invalid value "many" for flag -n: parse error (see fileset trace --help)`, 2},
+		{"no command", nil, "fileset: no command given (see fileset --help)", 1},
+		{"unknown command", []string{"serve"}, `fileset: unknown command "serve" (see fileset --help)`, 1},
+		{"missing flags", []string{"generate", "--kind", "fixed"}, "fileset generate: --kind and --dir are required", 1},
+		{"unknown kind", []string{"generate", "--kind", "specweb2005", "--dir", set}, `fileset: unknown kind "specweb2005" (want specweb99, specweb96, fixed or single)`, 1},
+		{"zero size", []string{"generate", "--kind", "single", "--size", "0", "--dir", set}, "fileset: single needs a positive size, got 0 bytes", 1},
+		{"negative size", []string{"generate", "--kind", "fixed", "--size", "-5", "--count", "2", "--dir", set}, "fileset: fixed needs a positive size, got -5 bytes", 1},
+		{"no connections", []string{"generate", "--kind", "specweb99", "--dir", set}, "fileset: specweb99 needs a positive connection count, got 0", 1},
+		{"unwritable dir", []string{"generate", "--kind", "single", "--size", "1", "--dir", filepath.Join(plain, "set")}, "fileset: create directory: mkdir " + plain + ": not a directory", 1},
+		{"stray argument", []string{"generate", "--kind", "single", "--size", "1", "--dir", set, "extra"}, `fileset generate: unexpected argument "extra"`, 1},
+		{"malformed log", []string{"trace", "--from-log", badLog}, "fileset: access log line 17: malformed request field", 1},
+		{"missing log", []string{"trace", "--from-log", filepath.Join(tmp, "none.log")}, "fileset: open access log: open " + filepath.Join(tmp, "none.log") + ": no such file or directory", 1},
+		{"trace without source", []string{"trace", "-n", "5"}, "fileset trace: give exactly one of --manifest and --from-log", 1},
+		{"trace without requests", []string{"trace", "-m", badManifest}, "fileset trace: --requests must be positive, got 0", 1},
+		{"malformed manifest", []string{"trace", "-m", badManifest, "-n", "5"}, "fileset: manifest " + badManifest + ": malformed json: unexpected end of JSON input", 1},
+		{"missing manifest", []string{"resident", "-m", filepath.Join(tmp, "none.json")}, "fileset: read manifest: open " + filepath.Join(tmp, "none.json") + ": no such file or directory", 1},
+		{"evict without manifest", []string{"evict"}, "fileset evict: --manifest is required", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			stdout, stderr, err := runCLI(t, tt.args...)
-			var ec cli.ExitCoder
-			if !errors.As(err, &ec) || ec.ExitCode() != 1 {
-				t.Fatalf("fileset %q: got %v, want an exit error with status 1", tt.args, err)
+			if got := cliutil.ExitCode(err); err == nil || got != tt.code {
+				t.Fatalf("fileset %q: got %v, status %d; want an error with status %d", tt.args, err, got, tt.code)
 			}
 			if err.Error() != tt.want {
 				t.Errorf("fileset %q:\ngot  %s\nwant %s", tt.args, err, tt.want)

@@ -10,6 +10,7 @@ import (
 
 	"flashbench/fileset"
 	"flashbench/internal/atomicfile"
+	"flashbench/internal/cliutil"
 
 	"github.com/urfave/cli/v2"
 )
@@ -27,7 +28,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 		HideHelpCommand: true,
 		Commands:        []*cli.Command{generateCommand(), traceCommand(), evictCommand(), residentCommand()},
 		ExitErrHandler:  func(*cli.Context, error) {}, // run returns errors; main exits
-		OnUsageError:    usageError,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return failf("fileset: unknown command %q (see fileset --help)", c.Args().First())
@@ -36,15 +36,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		},
 	}
 	for _, cmd := range app.Commands {
-		cmd.OnUsageError = usageError
 		cmd.HideHelpCommand = true
 	}
-	return app.Run(args)
-}
-
-// usageError turns a flag parsing error into the one-line exit error.
-func usageError(c *cli.Context, err error, _ bool) error {
-	return failf("fileset %s: %v (see %s --help)", c.Command.Name, err, c.Command.HelpName)
+	cliutil.OneLineUsage(app) // a bad flag is one line and exit status 2
+	err := app.Run(args)
+	if cliutil.IsUsage(err) {
+		return fmt.Errorf("fileset: %w", err)
+	}
+	return err
 }
 
 // fail and failf make the error a user sees: one line, exit status 1.

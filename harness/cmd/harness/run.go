@@ -8,10 +8,12 @@ import (
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
+
+	"flashbench/internal/cliutil"
 )
 
 // run is the whole command: args are os.Args, and a non-nil error means a
-// non-zero exit status with that one line.
+// non-zero exit status (2 for a bad flag) with that one line.
 func run(args []string, stdout, stderr io.Writer) error {
 	app := &cli.App{
 		Name:            "harness",
@@ -21,13 +23,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		HideHelpCommand: true,
 		Commands:        []*cli.Command{listCommand(), runCommand(), reportCommand(), compareCommand(), soakCommand()},
 		ExitErrHandler:  func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return cli.Exit(fmt.Errorf("harness: %w", err), 1)
-		},
 	}
+	cliutil.OneLineUsage(app) // a bad flag is one line and exit status 2, in every subcommand too
 	err := app.Run(reorder(args, runCommand()))
 	if err == nil {
 		return nil
+	}
+	if cliutil.IsUsage(err) {
+		return fmt.Errorf("harness: %w", err)
 	}
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) {

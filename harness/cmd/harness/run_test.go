@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"flashbench/harness"
+	"flashbench/internal/cliutil"
 	"flashbench/results"
 )
 
@@ -84,13 +85,58 @@ func TestRunErrors(t *testing.T) {
 		{"topology", []string{"run", "hotos97", "--topology", "nosuch"}, `topology "nosuch"`},
 		{"ssh without hosts", []string{"run", "hotos97", "--topology", "ssh", "--server-host", "a"}, "needs --server-host and --client-hosts"},
 		{"bad rate", []string{"run", "hotos97", "--topology", "netns", "--rate", "fast"}, "netns topology"},
+		// An experiment that does not exist: the flags are checked first,
+		// and a check that let a value through could run nothing.
+		{"zero trials", []string{"run", "nosuch", "--trials", "0"}, "harness run: --trials 0: must be positive"},
+		{"negative trials", []string{"run", "nosuch", "--trials", "-2"}, "harness run: --trials -2: must be positive"},
+		{"zero duration", []string{"run", "nosuch", "--duration", "0s"}, "harness run: --duration 0s: must be positive"},
+		{"negative duration", []string{"run", "nosuch", "-d", "-1s"}, "harness run: --duration -1s: must be positive"},
+		{"zero warm-up", []string{"run", "nosuch", "--warmup", "0"}, "harness run: --warmup 0s: must be positive"},
+		{"negative warm-up", []string{"run", "nosuch", "--warmup", "-5ms"}, "harness run: --warmup -5ms: must be positive"},
+		// The range is the experiment's (1..100); only architectures that do
+		// not exist, so that a check that let it through would run nothing.
+		{"too many trials", []string{"run", "../../testdata/quick.toml", "--trials", "101", "--archs", "nosucharch",
+			"--bin", binDir, "--out", t.TempDir(), "--filesets", t.TempDir(), "--no-report"}, "trials: 101, want 1..100"},
+		{"soak: zero duration", []string{"soak", "--duration", "0s", "--archs", "nosucharch"}, "harness soak: --duration 0s: must be positive"},
+		{"soak: negative interval", []string{"soak", "--interval", "-1s", "--archs", "nosucharch"}, "harness soak: --interval -1s: must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			err := run(append([]string{"harness"}, tt.args...), &out, &errb)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("harness %v: got error %v, want one containing %q", tt.args, err, tt.want)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("harness %v: got error %v, want one line containing %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestBadUsage checks that a bad flag is one line and exit status 2 in
+// every subcommand, as at the root, not the command's whole help.
+func TestBadUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"root", []string{"--bogus"}, "harness: bad usage: flag provided but not defined: -bogus (see harness --help)"},
+		{"list", []string{"list", "--bogus"}, "harness: bad usage: flag provided but not defined: -bogus (see harness list --help)"},
+		{"run", []string{"run", "hotos97", "--bogus"}, "harness: bad usage: flag provided but not defined: -bogus (see harness run --help)"},
+		{"run, bad value", []string{"run", "hotos97", "--trials", "x"}, `harness: bad usage: invalid value "x" for flag -trials: parse error (see harness run --help)`},
+		{"report", []string{"report", "--bogus", "dir"}, "harness: bad usage: flag provided but not defined: -bogus (see harness report --help)"},
+		{"compare", []string{"compare", "--bogus", "a", "b"}, "harness: bad usage: flag provided but not defined: -bogus (see harness compare --help)"},
+		{"soak", []string{"soak", "--bogus"}, "harness: bad usage: flag provided but not defined: -bogus (see harness soak --help)"},
+		{"soak, bad value", []string{"soak", "--duration", "long"}, `harness: bad usage: invalid value "long" for flag -duration: parse error (see harness soak --help)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(append([]string{"harness"}, tt.args...), &out, &errb)
+			if got := cliutil.ExitCode(err); got != cliutil.UsageExit || err.Error() != tt.want {
+				t.Errorf("harness %q: got %v (status %d), want %q (status %d)", tt.args, err, got, tt.want, cliutil.UsageExit)
+			}
+			if out.Len() > 0 || errb.Len() > 0 {
+				t.Errorf("harness %q: got stdout %q, stderr %q; want nothing but the error", tt.args, out.String(), errb.String())
 			}
 		})
 	}

@@ -28,9 +28,9 @@ func runCommand() *cli.Command {
 		ArgsUsage: "EXPERIMENT",
 		Flags: append(topologyFlags(),
 			&cli.StringFlag{Name: "archs", Usage: "comma-separated architectures instead of the experiment's"},
-			&cli.IntFlag{Name: "trials", Usage: "trials per point instead of the experiment's"},
-			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "measurement per trial instead of the experiment's"},
-			&cli.DurationFlag{Name: "warmup", Usage: "warm-up per server instead of the experiment's"},
+			&cli.IntFlag{Name: "trials", Usage: "trials per point, 1 to 100", DefaultText: "the experiment's"},
+			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "measurement per trial, positive", DefaultText: "the experiment's"},
+			&cli.DurationFlag{Name: "warmup", Usage: "warm-up per server, positive", DefaultText: "the experiment's"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "results root `DIR`: the run goes to DIR/<experiment>/<timestamp>; the checkout's results/ takes clean builds only (see --allow-dirty)"},
 			&cli.StringFlag{Name: "bin", Value: "", Usage: "`DIR` with webserver, loadgen, fileset and slowdisk (default: build them into the checkout's bin/)"},
 			&cli.StringFlag{Name: "filesets", Value: "/var/tmp/flashbench/filesets", Usage: "`DIR` caching the file sets (readable by www-data)"},
@@ -46,6 +46,9 @@ func runCommand() *cli.Command {
 func runAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return cli.Exit(fmt.Sprintf("harness run: want one experiment, got %d (see harness list)", c.NArg()), 1)
+	}
+	if err := positiveFlags(c, "trials", "duration", "warmup"); err != nil {
+		return cli.Exit(err, 1)
 	}
 	e, err := harness.LookupExperiment(c.Args().First())
 	if err != nil {
@@ -98,6 +101,28 @@ func runAction(c *cli.Context) error {
 		return cli.Exit(err, 1)
 	}
 	return finish(c, e, out, err, time.Since(start))
+}
+
+// positiveFlags refuses an explicit value of 0 or less for the named int
+// or duration flags, whose zero value means "the default" to the library:
+// left out, they take the default; given, they must be positive.
+func positiveFlags(c *cli.Context, names ...string) error {
+	for _, n := range names {
+		if !c.IsSet(n) {
+			continue
+		}
+		switch v := c.Value(n).(type) {
+		case int:
+			if v <= 0 {
+				return fmt.Errorf("%s: --%s %d: must be positive", c.Command.HelpName, n, v)
+			}
+		case time.Duration:
+			if v <= 0 {
+				return fmt.Errorf("%s: --%s %v: must be positive", c.Command.HelpName, n, v)
+			}
+		}
+	}
+	return nil
 }
 
 // catchInterrupt returns a context the first Ctrl-C or SIGTERM cancels,

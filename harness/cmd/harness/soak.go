@@ -35,6 +35,9 @@ func soakAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return cli.Exit(fmt.Sprintf("harness soak: unexpected arguments %q", c.Args().Slice()), 1)
 	}
+	if err := positiveFlags(c, "duration", "interval"); err != nil {
+		return cli.Exit(err, 1)
+	}
 	o := soak.Options{BinDir: c.String("bin"), OutDir: c.String("output"), FileSetDir: c.String("filesets"),
 		Archs: strings.Split(c.String("archs"), ","), Duration: c.Duration("duration"),
 		Interval: c.Duration("interval"), Seed: c.Uint64("seed"), Log: c.App.ErrWriter,

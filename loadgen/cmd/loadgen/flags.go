@@ -24,7 +24,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "sclient", Usage: "S-Client mode: abort and re-issue connection attempts not established within --connect-timeout"},
 		&cli.StringFlag{Name: "manifest", Usage: "request a file set's files (`FILE` manifest.json) in SPECweb99 proportions"},
 		&cli.StringFlag{Name: "urls", Usage: "request the paths of `FILE`, one per line, optional weight after each"},
-		&cli.StringFlag{Name: "trace", Usage: "replay the paths of trace `FILE` in order"},
+		&cli.StringFlag{Name: "trace", Usage: "replay the paths of trace `FILE` in order, once; the warm-up makes a pass of its own over its start"},
 		&cli.BoolFlag{Name: "verify", Usage: "check bodies against the manifest checksums"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the result document to `FILE`.json (atomically)"},
 		&cli.StringFlag{Name: "hdr-log", Usage: "write an HdrHistogram interval log to `FILE`"},

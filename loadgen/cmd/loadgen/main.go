@@ -11,7 +11,9 @@
 // class; when there are any, one line on stderr (and the result's note
 // and dominant_error) says what they suggest. A server unreachable from
 // the start is an error (exit status 1), and the outputs asked for are
-// written all the same, counting the failed connection attempt.
+// written all the same, counting the failed connection attempt; so is a
+// run that measured no request (no response completed), its note the
+// error line.
 package main
 
 import "flashbench/internal/cliutil"

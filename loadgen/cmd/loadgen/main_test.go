@@ -10,10 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"flashbench/internal/cliutil"
 	"flashbench/internal/fulldisk"
 	"flashbench/results"
 	"flashbench/results/schematest"
@@ -51,16 +53,54 @@ func cliCommand(args ...string) *exec.Cmd {
 	return cmd
 }
 
-func serve(t *testing.T) (string, *http.Server) {
+// server is a test server that answers every request with a few bytes
+// and counts the connections and requests it got.
+type server struct {
+	url             string
+	conns, requests atomic.Int64
+}
+
+// helperCmd is cliCommand(args...) with its output going to the buffers.
+func helperCmd(args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	cmd = cliCommand(args...)
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd, stdout, stderr
+}
+
+// startHelper starts helperCmd(args...), killed if it is still running
+// when the test ends.
+func startHelper(t *testing.T, args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	cmd, stdout, stderr = helperCmd(args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, stdout, stderr
+}
+
+func serve(t *testing.T) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("hi")) })}
+	s := &server{url: "http://" + ln.Addr().String() + "/"}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			s.requests.Add(1)
+			w.Write([]byte("hi"))
+		}),
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.conns.Add(1)
+			}
+		},
+	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String() + "/", srv
+	return s
 }
 
 func TestHelp(t *testing.T) {
@@ -82,7 +122,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	url, _ := serve(t)
+	url := serve(t).url
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String() + "/"
 	ln.Close()
@@ -116,8 +156,78 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestBadUsage checks that a bad flag is one line and exit status 2, in
+// merge as at the root, not the command's whole help.
+func TestBadUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"--bogus", "http://127.0.0.1:1/"}, "loadgen: bad usage: flag provided but not defined: -bogus (see loadgen --help)"},
+		{"bad value", []string{"--rate", "fast", "http://127.0.0.1:1/"}, `loadgen: bad usage: invalid value "fast" for flag -rate: parse error (see loadgen --help)`},
+		{"merge", []string{"merge", "--bogus", "a.json"}, "loadgen: bad usage: flag provided but not defined: -bogus (see loadgen merge --help)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(append([]string{"loadgen"}, tt.args...), &out, &errOut)
+			if got := cliutil.ExitCode(err); got != cliutil.UsageExit || err.Error() != tt.want {
+				t.Errorf("run(%q): got %v (status %d), want %q (status %d)", tt.args, err, got, tt.want, cliutil.UsageExit)
+			}
+			if out.Len() > 0 || errOut.Len() > 0 {
+				t.Errorf("run(%q): got stdout %q, stderr %q; want nothing but the error", tt.args, out.String(), errOut.String())
+			}
+		})
+	}
+}
+
+// TestRefusedBeforeRun checks that what would refuse a run, or lose its
+// result once made, is one line before the run starts: nothing on
+// stdout, not one connection to the server, no output file.
+func TestRefusedBeforeRun(t *testing.T) {
+	srv := serve(t)
+	url := srv.url
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no", "run.json")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"infinite rate", []string{"--rate", "inf"}, "loadgen: rate must be a finite number of requests/s, got +Inf"},
+		{"minus infinite rate", []string{"--rate", "-Inf"}, "loadgen: rate must be a finite number of requests/s, got -Inf"},
+		{"NaN rate", []string{"--rate", "NaN"}, "loadgen: rate must be a finite number of requests/s, got NaN"},
+		{"output in a missing directory", []string{"-o", missing},
+			"loadgen: --output " + missing + ": cannot create a file in " + filepath.Dir(missing) + ": no such file or directory"},
+		{"output is a directory", []string{"-o", dir}, "loadgen: --output " + dir + ": is a directory"},
+		{"hdr log in a missing directory", []string{"--hdr-log", missing},
+			"loadgen: --hdr-log " + missing + ": cannot create a file in " + filepath.Dir(missing) + ": no such file or directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := srv.conns.Load()
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"loadgen", "-c", "2", "-d", "1s", "--warmup", "0s", url}, tt.args...)
+			err := run(args, &stdout, &stderr)
+			if err == nil || err.Error() != tt.want || cliutil.ExitCode(err) != 1 {
+				t.Errorf("run(%q): got %v (status %d), want %q (status 1)", tt.args, err, cliutil.ExitCode(err), tt.want)
+			}
+			if stdout.Len() > 0 || stderr.Len() > 0 {
+				t.Errorf("run(%q): got stdout %q, stderr %q; want nothing before the error", tt.args, stdout.String(), stderr.String())
+			}
+			if n := srv.conns.Load() - before; n != 0 {
+				t.Errorf("run(%q): the server got %d connections, want none", tt.args, n)
+			}
+		})
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("refused runs left %d files in %s, want none", len(ents), dir)
+	}
+}
+
 func TestRunWritesOutputs(t *testing.T) {
-	url, _ := serve(t)
+	url := serve(t).url
 	dir := t.TempDir()
 	out := filepath.Join(dir, "run.json")
 	hlog := filepath.Join(dir, "run.hlog")
@@ -207,7 +317,8 @@ func failingServer(t *testing.T, mode string) (string, *http.Server) {
 // TestServerFailures runs the CLI against servers that die, refuse or
 // answer partially: each run ends with a valid result document that
 // counts the errors by class, names the dominant one and says what
-// happened, in the document and in one line on stderr.
+// happened, in the document and in one line on stderr. A run in which no
+// response completed measured nothing: it fails, its note the error line.
 func TestServerFailures(t *testing.T) {
 	tests := []struct {
 		mode      string
@@ -218,10 +329,10 @@ func TestServerFailures(t *testing.T) {
 	}{
 		{"dies mid-run", results.ConnectRefused, true, "", "stopped during the run); the last response completed"},
 		{"refuses at start", results.ConnectRefused, false, "server unreachable", "no request sent"},
-		{"status line", results.ShortBody, false, "", "closed connections in the middle of responses"},
-		{"half body", results.ShortBody, false, "", "closed connections in the middle of responses"},
-		{"no response", results.ReadError, false, "", "without a response"},
-		{"reset", results.Reset, false, "", "the server reset connections"},
+		{"status line", results.ShortBody, false, "no request measured", "closed connections in the middle of responses"},
+		{"half body", results.ShortBody, false, "no request measured", "closed connections in the middle of responses"},
+		{"no response", results.ReadError, false, "no request measured", "without a response"},
+		{"reset", results.Reset, false, "no request measured", "the server reset connections"},
 		{"error status", results.BadStatus, true, "", "error statuses"},
 	}
 	for _, tt := range tests {
@@ -263,6 +374,9 @@ func TestServerFailures(t *testing.T) {
 			if tt.exitErr == "" && !strings.Contains(stderr.String(), "loadgen: "+res.Note+"\n") {
 				t.Errorf("stderr: got %q, want the note on a line of its own", stderr.String())
 			}
+			if !tt.responses && tt.exitErr != "server unreachable" && err.Error() != "loadgen: "+res.Note {
+				t.Errorf("run: got %q, want the note as the error line, %q", err, "loadgen: "+res.Note)
+			}
 		})
 	}
 }
@@ -270,15 +384,9 @@ func TestServerFailures(t *testing.T) {
 // TestInterrupt sends SIGINT to the CLI mid-run: it must stop and leave a
 // valid result marked interrupted.
 func TestInterrupt(t *testing.T) {
-	url, _ := serve(t)
+	url := serve(t).url
 	out := filepath.Join(t.TempDir(), "run.json")
-	cmd := cliCommand("-c", "4", "-d", "30s", "--warmup", "0s", "-o", out, url)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
+	cmd, _, stderr := startHelper(t, "-c", "4", "-d", "30s", "--warmup", "0s", "-o", out, url)
 	time.Sleep(700 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
@@ -325,7 +433,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // exit non-zero with one clear line, leave no temporary or partial file,
 // and leave the earlier outputs byte for byte.
 func TestFullDisk(t *testing.T) {
-	url, _ := serve(t)
+	url := serve(t).url
 	tests := []struct {
 		name string
 		args []string
@@ -346,9 +454,7 @@ func TestFullDisk(t *testing.T) {
 			})
 			before := snapshot(t, dir)
 			args := []string{"-c", "2", "-d", "100ms", "--warmup", "0s", url, tt.args[0], filepath.Join(dir, tt.args[1])}
-			cmd := cliCommand(args...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
+			cmd, _, stderr := helperCmd(args...)
 			err := cmd.Run()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() == 0 {

@@ -17,17 +17,22 @@ import (
 
 	"flashbench/fileset"
 	"flashbench/internal/atomicfile"
+	"flashbench/internal/cliutil"
 	"flashbench/loadgen"
 	"flashbench/results"
 )
 
 // run is the whole command: args are os.Args, output goes to stdout and
-// stderr, and a non-nil error means exit status 1 with that one line.
+// stderr, and a non-nil error means a non-zero exit status (2 for a bad
+// flag, else 1) with that one line.
 func run(args []string, stdout, stderr io.Writer) error {
 	app := newApp(stdout, stderr)
 	err := app.Run(reorder(app, args))
 	if err == nil {
 		return nil
+	}
+	if cliutil.IsUsage(err) {
+		return fmt.Errorf("loadgen: %w", err)
 	}
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) {
@@ -37,7 +42,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:            "loadgen",
 		Usage:           "closed- and open-loop HTTP load generator with HdrHistogram latencies",
 		UsageText:       "loadgen [options] URL\n   loadgen merge A.json B.json ... -o C.json",
@@ -56,10 +61,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		}},
 		// Errors are returned to main, never turned into os.Exit here.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return cli.Exit(fmt.Errorf("loadgen: %w", err), 1)
-		},
 	}
+	cliutil.OneLineUsage(app) // a bad flag is one line and exit status 2, in merge too
+	return app
 }
 
 // attack runs a load and reports it.
@@ -70,6 +74,14 @@ func attack(c *cli.Context) error {
 	cfg, paths, err := config(c)
 	if err != nil {
 		return cli.Exit(err, 1)
+	}
+	// Everything that would refuse the run or lose its result is checked
+	// before the run, not after it.
+	if err := cfg.Validate(); err != nil {
+		return cli.Exit(err, 1)
+	}
+	if err := checkOutputs(c); err != nil {
+		return cli.Exit(fmt.Errorf("loadgen: %w", err), 1)
 	}
 	if err := loadgen.Preflight(cfg.URL); err != nil {
 		return unreachable(c, cfg, paths, err)
@@ -98,6 +110,10 @@ func attack(c *cli.Context) error {
 	if err := loadgen.WriteSummary(c.App.Writer, rep); err != nil {
 		return cli.Exit(fmt.Errorf("loadgen: summary: %w", err), 1)
 	}
+	if rep.Requests == 0 {
+		// A run that measured nothing is a failure; its note is the line.
+		return failed(c, rep, paths, errors.New("loadgen: "+rep.Note))
+	}
 	if rep.Note != "" {
 		fmt.Fprintf(c.App.ErrWriter, "loadgen: %s\n", rep.Note)
 	}
@@ -114,11 +130,19 @@ func attack(c *cli.Context) error {
 func unreachable(c *cli.Context, cfg loadgen.Config, paths loadgen.Paths, perr error) error {
 	err := fmt.Errorf("loadgen: server unreachable: %w", perr)
 	rep, rerr := loadgen.Unreachable(cfg, perr)
-	if rerr == nil {
-		rerr = writeOutputs(c, rep, paths)
-	}
 	if rerr != nil {
 		return cli.Exit(fmt.Sprintf("%v; and the outputs: %v", err, rerr), 1)
+	}
+	return failed(c, rep, paths, err)
+}
+
+// failed ends a run that failed with err: the outputs asked for are
+// written all the same, so that a script or the harness keeps a document
+// of what happened, and err is the line (with the outputs' error, if
+// they could not be written).
+func failed(c *cli.Context, rep *loadgen.Report, paths loadgen.Paths, err error) error {
+	if werr := writeOutputs(c, rep, paths); werr != nil {
+		return cli.Exit(fmt.Sprintf("%v; and the outputs: %v", err, werr), 1)
 	}
 	return cli.Exit(err, 1)
 }
@@ -143,6 +167,19 @@ func writeOutputs(c *cli.Context, rep *loadgen.Report, paths loadgen.Paths) erro
 		}
 		if err := atomicfile.WriteFile(out, buf.Bytes()); err != nil {
 			return fmt.Errorf("hdr log %s: %w", out, err)
+		}
+	}
+	return nil
+}
+
+// checkOutputs checks that the outputs asked for can be written where
+// they are to go, so that no run is made whose result could not be kept.
+func checkOutputs(c *cli.Context) error {
+	for _, name := range []string{"output", "hdr-log"} {
+		if out := c.String(name); out != "" {
+			if err := atomicfile.Check(out); err != nil {
+				return fmt.Errorf("--%s %w", name, err)
+			}
 		}
 	}
 	return nil

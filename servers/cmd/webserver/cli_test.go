@@ -51,6 +51,9 @@ func TestBadInput(t *testing.T) {
 	root := t.TempDir()
 	file := filepath.Join(root, "f")
 	os.WriteFile(file, []byte("x"), 0o644)
+	// The timeouts' rows listen on a port in use: a check that let the
+	// value through ends with that error, not with a server running on.
+	inUse := busy.Addr().String()
 	tests := []struct {
 		name string
 		args []string
@@ -67,6 +70,12 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", []string{"--arch", "sped", "--bogus"}, "bad usage"},
 		{"negative max-conns", []string{"--arch", "sped", "--root", root, "--max-conns", "-1"}, "must not be negative"},
 		{"negative helper-timeout", []string{"--arch", "amped", "--root", root, "--helper-timeout", "-1s"}, "--helper-timeout -1s: must not be negative"},
+		{"zero header-timeout", []string{"--arch", "sped", "--root", root, "--header-timeout", "0s", "--listen", inUse}, "--header-timeout 0s: must be positive"},
+		{"negative header-timeout", []string{"--arch", "threaded", "--root", root, "--header-timeout", "-1s", "--listen", inUse}, "--header-timeout -1s: must be positive"},
+		{"zero idle-timeout", []string{"--arch", "amped", "--root", root, "--idle-timeout", "0", "--listen", inUse}, "--idle-timeout 0s: must be positive"},
+		{"negative idle-timeout", []string{"--arch", "prefork", "--root", root, "--idle-timeout", "-5ms", "--listen", inUse}, "--idle-timeout -5ms: must be positive"},
+		{"zero write-timeout", []string{"--arch", "nethttp", "--root", root, "--write-timeout", "0s", "--listen", inUse}, "--write-timeout 0s: must be positive"},
+		{"negative write-timeout", []string{"--arch", "null", "--write-timeout", "-1ms", "--listen", inUse}, "--write-timeout -1ms: must be positive"},
 		{"bad helper-timeout", []string{"--arch", "amped", "--root", root, "--helper-timeout", "soon"}, "bad usage"},
 		{"stray argument", []string{"--arch", "sped", "--root", root, "extra"}, "unexpected argument"},
 	}

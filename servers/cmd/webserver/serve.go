@@ -170,6 +170,12 @@ func (o *options) validate() (*Arch, error) {
 		return nil, fmt.Errorf("--helper-timeout %v: must not be negative", o.helperTimeout)
 	case o.shutdownTimeout <= 0:
 		return nil, fmt.Errorf("--shutdown-timeout %v: must be positive", o.shutdownTimeout)
+	case o.headerTimeout <= 0:
+		return nil, fmt.Errorf("--header-timeout %v: must be positive", o.headerTimeout)
+	case o.idleTimeout <= 0:
+		return nil, fmt.Errorf("--idle-timeout %v: must be positive", o.idleTimeout)
+	case o.writeTimeout <= 0:
+		return nil, fmt.Errorf("--write-timeout %v: must be positive", o.writeTimeout)
 	}
 	return a, nil
 }

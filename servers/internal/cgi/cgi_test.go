@@ -177,7 +177,7 @@ func TestKillUnderLoad(t *testing.T) {
 			deadline := time.Now().Add(10 * time.Second)
 			for kills < 3 && time.Now().Before(deadline) {
 				time.Sleep(100 * time.Millisecond)
-				pids := children(s.Pid(), "cgi.test")
+				pids := children(t, s.Pid(), "cgi.test")
 				if len(pids) == 0 {
 					continue
 				}

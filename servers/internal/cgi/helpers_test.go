@@ -148,24 +148,47 @@ func do(addr, method, target string, body []byte, extra string) (response, error
 	return response{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
 
-// zombies lists the zombie children of pid.
-func zombies(t *testing.T, pid int) []string {
+// proc is a process as /proc/PID/stat shows it.
+type proc struct {
+	pid         int
+	comm, state string
+}
+
+// childrenOf lists pid's child processes, zombies included.
+func childrenOf(t *testing.T, pid int) []proc {
 	t.Helper()
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	var out []proc
 	for _, e := range ents {
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid ...
+		// pid (comm) state ppid ...: comm may hold spaces, not ")".
 		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 1 && f[0] == "Z" && f[1] == strconv.Itoa(pid) {
-			out = append(out, e.Name())
+		i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if i < 0 || j < i {
+			continue
+		}
+		f := strings.Fields(s[j+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			n, _ := strconv.Atoi(e.Name())
+			out = append(out, proc{pid: n, comm: s[i+1 : j], state: f[0]})
+		}
+	}
+	return out
+}
+
+// zombies lists the zombie children of pid.
+func zombies(t *testing.T, pid int) []string {
+	t.Helper()
+	var out []string
+	for _, p := range childrenOf(t, pid) {
+		if p.state == "Z" {
+			out = append(out, strconv.Itoa(p.pid))
 		}
 	}
 	return out
@@ -173,23 +196,13 @@ func zombies(t *testing.T, pid int) []string {
 
 // children lists the pids of pid's children whose command line contains
 // word.
-func children(pid int, word string) []int {
-	ents, _ := os.ReadDir("/proc")
+func children(t *testing.T, pid int, word string) []int {
+	t.Helper()
 	var out []int
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
-			continue
-		}
-		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+	for _, p := range childrenOf(t, pid) {
+		cmd, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p.pid), "cmdline"))
 		if bytes.Contains(cmd, []byte(word)) {
-			n, _ := strconv.Atoi(e.Name())
-			out = append(out, n)
+			out = append(out, p.pid)
 		}
 	}
 	return out

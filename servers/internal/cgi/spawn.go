@@ -22,6 +22,10 @@ type proc struct {
 	done     chan struct{} // closed once the process is reaped
 }
 
+// setNonblock is unix.SetNonblock; a test replaces it to make spawn fail
+// once its child runs.
+var setNonblock = unix.SetNonblock
+
 // pipeSize is asked for the response pipe, so that a large response
 // needs fewer round trips between program and server (the kernel may cap
 // it at /proc/sys/fs/pipe-max-size).
@@ -72,8 +76,9 @@ func spawn(path, root string, poolSize int) (*proc, error) {
 		return nil, errorf("spawn %s: %w", path, err)
 	}
 	for _, fd := range []int{p.rfd, p.wfd} {
-		if err := unix.SetNonblock(fd, true); err != nil {
+		if err := setNonblock(fd, true); err != nil {
 			cmd.Process.Kill()
+			cmd.Wait() // reap it: no zombie
 			p.closeFds()
 			return nil, errorf("spawn %s: %w", path, os.NewSyscallError("fcntl", err))
 		}
