@@ -17,6 +17,7 @@ type serverConfig struct {
 	args                          []string
 	log                           *os.File
 	cgroup                        *Cgroup
+	cpu                           *CPUCgroup
 	maxConns                      int
 	startTimeout                  time.Duration
 }
@@ -31,7 +32,9 @@ type cellRun struct {
 	target string
 	srv    *server
 	// dev is the slow device serving the file set ([disk]), or nil.
-	dev    *device
+	dev *device
+	// cpu is the server's CPU cgroup, nil when the run is unbudgeted.
+	cpu    *CPUCgroup
 	conns  int
 	warmup time.Duration
 	// diedIn is the trial during which the server exited, 0 if none did.
@@ -141,6 +144,13 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 		} else if err := fileset.Evict(cr.manifest, docroot); err != nil {
 			return cleanup, err
 		}
+	}
+	if sc.cpu, err = r.newCPUCgroup(cr.idx); err != nil {
+		return cleanup, err
+	}
+	if sc.cpu != nil {
+		undo = append(undo, func() { sc.cpu.Remove() })
+		cr.cpu = sc.cpu
 	}
 	if cr.srv, err = r.startServer(ctx, sc); err != nil {
 		return cleanup, err

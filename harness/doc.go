@@ -28,6 +28,7 @@
 //	duration = "2s"                  # per trial
 //	warmup = "1s"                    # once per server, before its trials
 //	trials = 3
+//	server_cpu = 0.3                 # the server's CPU budget, in cores
 //	# threads, think_time, timeout, rate_per_conn_rps, max_error_ratio,
 //	# allow_saturated_client
 //
@@ -103,6 +104,25 @@
 // runs that no longer exist (killed before they could clean up) are swept
 // when a run next makes one, their slowdisk mount points (a device killed
 // outright leaves a dead mount) at the start of the next run as root.
+//
+// # CPU budget
+//
+// The papers' testbeds had one server CPU and client machines that
+// outran it. On one machine the harness gets the same by holding the
+// server to a CPU budget while the client has a core of its own: each
+// cell's server runs with its whole process tree (workers, helpers,
+// forked children, CGI programs) in a CPU cgroup flashbench-PID-CELL with
+// a quota of server_cpu cores (DefaultServerCPU when absent; 1: no quota,
+// the cgroup then only accounts) per CPUPeriod of 10 ms, so that a
+// throttled server waits at most a few milliseconds. cgroup v2 (cpu.max)
+// and v1 (cpu.cfs_period_us and cpu.cfs_quota_us, usage from cpuacct,
+// mounted together with cpu or apart) are found by probing CgroupRoot.
+// The server joins the cgroup (one per v1 hierarchy) before it is exec'd,
+// as with the memory cgroup, for the local and netns topologies and for
+// the real servers alike. Without a writable CPU controller (not root, no
+// controller, a read-only mount) and on the ssh topology the run goes on
+// unbudgeted: one line says why, and every result's budget section says
+// so (unbudgeted_reason).
 //
 // # Topologies
 //

@@ -77,6 +77,11 @@ type Load struct {
 	// in the summary) instead of failing them: for machines too small to
 	// saturate the server from one client core, and for tests.
 	AllowSaturatedClient bool `toml:"allow_saturated_client"`
+	// ServerCPU is the server's CPU budget in cores (0.3: 30% of one core;
+	// DefaultServerCPU when absent; 1: no quota): a cgroup quota on its
+	// whole process tree, so that the server, not the client, bounds
+	// throughput, as on the papers' testbeds.
+	ServerCPU float64 `toml:"server_cpu"`
 }
 
 // Server holds options passed to every `webserver` architecture.
@@ -186,6 +191,9 @@ func (e *Experiment) setDefaults() {
 	}
 	if l.MaxErrorRatio == 0 {
 		l.MaxErrorRatio = 0.01
+	}
+	if l.ServerCPU == 0 {
+		l.ServerCPU = DefaultServerCPU
 	}
 	if e.FileSet.Seed == 0 {
 		e.FileSet.Seed = 1
@@ -339,6 +347,8 @@ func (l *Load) validate() error {
 		return errors.New("rate_per_conn_rps and think_time: choose one")
 	case l.MaxErrorRatio < 0 || l.MaxErrorRatio > 1:
 		return fmt.Errorf("max_error_ratio: %v, want 0..1", l.MaxErrorRatio)
+	case !(l.ServerCPU >= MinServerCPU && l.ServerCPU <= 1):
+		return fmt.Errorf("server_cpu: %v, want %v..1 (cores; 1: no quota)", l.ServerCPU, MinServerCPU)
 	}
 	return nil
 }

@@ -36,6 +36,9 @@ type Options struct {
 	Duration, Warmup time.Duration
 	// AllowSaturatedClient keeps points whose client was saturated.
 	AllowSaturatedClient bool
+	// ServerCPU, when positive, overrides the experiment's server_cpu:
+	// the server's CPU budget in cores (MinServerCPU..1; 1: no quota).
+	ServerCPU float64
 	// Quick shrinks durations to a fraction of a second and trials to one
 	// (for tests), unless set explicitly.
 	Quick bool
@@ -74,6 +77,7 @@ type runner struct {
 	manifests map[string]*fileset.Manifest
 	ix        *Index
 	out       *Outcome
+	budget    budget
 	bar       *progressbar.ProgressBar
 	done      int
 	total     int
@@ -149,6 +153,9 @@ func newRunner(o Options) (*runner, error) {
 	if err := CheckTarget(o.Topology.ServerAddr(), o.Hosts); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
+	if o.ServerCPU != 0 && !(o.ServerCPU >= MinServerCPU && o.ServerCPU <= 1) {
+		return nil, fmt.Errorf("run: server CPU budget %v, want %v..1 (cores; 1: no quota)", o.ServerCPU, MinServerCPU)
+	}
 	r := &runner{o: o, e: o.Experiment, load: effectiveLoad(o), manifests: map[string]*fileset.Manifest{}}
 	if _, remote := o.Topology.(Remote); remote && r.e.Memory != nil {
 		what := "memory cgroups need"
@@ -164,6 +171,9 @@ func newRunner(o Options) (*runner, error) {
 			}
 			return nil, &SkipError{Reason: fmt.Sprintf("%s: skipped: %v", r.e.Name, err)}
 		}
+	}
+	r.setBudget()
+	if r.e.Memory != nil || r.budget.off == "" {
 		if _, err := SweepCgroups(); err != nil {
 			return nil, fmt.Errorf("run: %w", err)
 		}
@@ -218,6 +228,9 @@ func effectiveLoad(o Options) Load {
 	}
 	if o.Warmup > 0 {
 		l.Warmup.Duration = o.Warmup
+	}
+	if o.ServerCPU > 0 {
+		l.ServerCPU = o.ServerCPU
 	}
 	return l
 }

@@ -57,6 +57,7 @@ func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
 		err = cr.dev.measure(res, devBefore)
 	}
 	r.annotate(res, cr, t, p.ID)
+	res.Budget = r.budgetOf()
 	switch {
 	case gone != "":
 		cr.diedIn = t

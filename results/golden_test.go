@@ -48,9 +48,9 @@ func TestGoldenV1(t *testing.T) {
 	}
 	checkValues(t, checks)
 	if r.AbortedRequests != 0 || r.SClient != nil || r.Histograms[results.HistogramUncorrected] != "" ||
-		r.DominantError != "" || r.Note != "" || r.Disk != nil {
-		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q, disk %+v; want none",
-			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note, r.Disk)
+		r.DominantError != "" || r.Note != "" || r.Disk != nil || r.Budget != nil {
+		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q, disk %+v, budget %+v; want none",
+			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note, r.Disk, r.Budget)
 	}
 	total, err := r.Histogram(results.HistogramTotal)
 	if err != nil {
@@ -66,7 +66,7 @@ func TestGoldenV1(t *testing.T) {
 
 // TestGoldenV1Optional reads a version 1 document that carries the
 // optional keys added within version 1: aborted_requests, dominant_error,
-// note, sclient, disk and the uncorrected histogram.
+// note, sclient, disk, budget and the uncorrected histogram.
 func TestGoldenV1Optional(t *testing.T) {
 	r, err := results.Read(goldenV1Optional)
 	if err != nil {
@@ -86,6 +86,9 @@ func TestGoldenV1Optional(t *testing.T) {
 		{"disk.reads", r.Disk.Reads, int64(1020)},
 		{"disk.mean_in_flight", r.Disk.MeanInFlight, 4.75},
 		{"disk.max_in_flight", r.Disk.MaxInFlight, 6},
+		{"budget.server_cpu_cores", r.Budget.ServerCPUCores, 0.3},
+		{"budget.period_us", r.Budget.PeriodUS, int64(10000)},
+		{"budget.cgroup_version", r.Budget.CgroupVersion, 2},
 		{"open_loop.uncorrected_latency_us.max", r.OpenLoop.UncorrectedLatencyUS.Max, int64(14999)},
 	}
 	checkValues(t, checks)

@@ -111,8 +111,8 @@ func sampleResultV1(t testing.TB) *results.Result {
 
 // sampleResult is sampleResultV1 with the optional keys added within
 // version 1 set as well: an interrupted open-loop S-Client run that abandoned
-// requests in flight, kept its uncorrected histogram, says what failed and
-// had its files on a slow-disk model.
+// requests in flight, kept its uncorrected histogram, says what failed,
+// had its files on a slow-disk model and its server on a CPU budget.
 // testdata/result_v1_optional.json is its encoding.
 func sampleResult(t testing.TB) *results.Result {
 	t.Helper()
@@ -128,6 +128,7 @@ func sampleResult(t testing.TB) *results.Result {
 	r.SClient = &results.SClient{OfferedConnPerS: 640.5, AchievedConnPerS: 533.3333333333334, AbortedConnects: 805}
 	r.Disk = &results.Disk{Model: "slowdisk", LatencyUS: 5000, Channels: 8, Reads: 1020, ReadBytes: 66846720,
 		BusyS: 5.25, MeanInFlight: 4.75, MaxInFlight: 6}
+	r.Budget = &results.Budget{ServerCPUCores: 0.3, PeriodUS: 10000, CgroupVersion: 2}
 	return r
 }
 

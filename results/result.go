@@ -18,8 +18,8 @@ const SchemaVersion = 1
 
 // Result is one run's document. Every key is required except the optional
 // ones (interrupted_reason, aborted_requests, dominant_error, note,
-// open_loop, sclient, disk, each added within schema version 1 and omitted
-// when unused); Decode rejects documents with missing or unknown keys.
+// open_loop, sclient, disk, budget, each added within schema
+// version 1 and omitted when unused); Decode rejects documents with missing or unknown keys.
 type Result struct {
 	SchemaVersion int        `json:"schema_version"`
 	Tool          string     `json:"tool"`
@@ -68,6 +68,8 @@ type Result struct {
 	// Disk is set when the file set was served from a model of a slow
 	// storage device (a disk-bound harness experiment).
 	Disk *Disk `json:"disk,omitempty"`
+	// Budget is the server's CPU budget (budget.go); the harness sets it.
+	Budget *Budget `json:"budget,omitempty"`
 }
 
 // Config is everything needed to rerun the measurement. Parameters the fixed

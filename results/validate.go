@@ -13,7 +13,7 @@ import (
 // sum of errors, percentiles that are not monotone, a client utilisation
 // outside 0..1, a dominant_error that is not a largest error class, a
 // series whose times do not increase, a disk without a model or channels,
-// and histograms with a bad name or that do not decode. Write refuses a
+// a budget above one core, and histograms with a bad name or that do not decode. Write refuses a
 // Result that fails it.
 func (r *Result) Validate() error {
 	if err := r.validate(); err != nil {
@@ -63,6 +63,9 @@ func (r *Result) validate() error {
 	}
 	if d := r.Disk; d != nil {
 		c.disk(d)
+	}
+	if b := r.Budget; b != nil {
+		c.budget(b)
 	}
 	if o := r.OpenLoop; o != nil {
 		c.nonNegative("open_loop.offered_rps", o.OfferedRPS)
