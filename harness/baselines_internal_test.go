@@ -6,15 +6,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"flashbench/fileset"
 )
 
 // TestExternalsStartAndAnswer starts every real server with its generated
-// configuration, verifies one file of each class through it and stops it.
+// configuration, in a CPU cgroup when the machine has a CPU controller,
+// checks that its whole process tree is in the cgroup, verifies one file
+// of each class through it and stops it.
 func TestExternalsStartAndAnswer(t *testing.T) {
 	topo, err := NewLocal()
 	if err != nil {
@@ -47,9 +53,18 @@ func TestExternalsStartAndAnswer(t *testing.T) {
 			}
 			defer log.Close()
 			sc := serverConfig{arch: arch, docroot: filepath.Join(root, "set"), dir: dir, log: log, maxConns: 64, startTimeout: 20 * time.Second}
+			if _, err := CPUControllerVersion(); err == nil {
+				if sc.cpu, err = NewCPUCgroup(fmt.Sprintf("%d-ext-%s", os.Getpid(), arch), 0.5); err != nil {
+					t.Fatal(err)
+				}
+				defer sc.cpu.Remove()
+			}
 			s, err := startExternal(context.Background(), topo, prog, sc)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if sc.cpu != nil {
+				checkSessionIn(t, s.proc.PID(), sc.cpu)
 			}
 			verr := VerifyFiles(fmt.Sprintf("http://%s", s.addr), m, true)
 			if err := s.stop(10 * time.Second); err != nil {
@@ -84,5 +99,32 @@ func TestCheckReadable(t *testing.T) {
 	os.Chmod(filepath.Join(root, "set", filepath.FromSlash(m.Files[1].Path)), 0o600)
 	if err := CheckReadable(filepath.Join(root, "set"), m); err == nil {
 		t.Errorf("CheckReadable with a 0600 file: got nil, want an error")
+	}
+}
+
+// checkSessionIn checks that every process of session sid is in cg.
+func checkSessionIn(t *testing.T, sid int, cg *CPUCgroup) {
+	t.Helper()
+	procs, err := cg.Procs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir("/proc")
+	n := 0
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if s, err := unix.Getsid(pid); err != nil || s != sid {
+			continue
+		}
+		n++
+		if !slices.Contains(procs, pid) {
+			t.Errorf("process %d of the server's session is not in its CPU cgroup %v", pid, procs)
+		}
+	}
+	if n == 0 {
+		t.Errorf("got no process in session %d", sid)
 	}
 }
