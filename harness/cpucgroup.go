@@ -150,7 +150,9 @@ func NewCPUCgroup(name string, cores float64) (*CPUCgroup, error) {
 }
 
 // setQuota writes the quota: the period first, as v1 checks the quota
-// against it.
+// against it. A quota also gets the highest weight: the quota caps the
+// server, and the weight gives it its budget even when other tasks want
+// its CPU (a shared machine), so that the budget is what it gets.
 func (c *CPUCgroup) setQuota() error {
 	period := CPUPeriod.Microseconds()
 	quota := "max"
@@ -158,7 +160,10 @@ func (c *CPUCgroup) setQuota() error {
 		quota = strconv.FormatInt(int64(math.Round(c.Cores*float64(period))), 10)
 	}
 	if c.Version == 2 {
-		return writeFile(filepath.Join(c.Dir, "cpu.max"), quota+" "+strconv.FormatInt(period, 10))
+		if err := writeFile(filepath.Join(c.Dir, "cpu.max"), quota+" "+strconv.FormatInt(period, 10)); err != nil || quota == "max" {
+			return err
+		}
+		return writeFile(filepath.Join(c.Dir, "cpu.weight"), "10000")
 	}
 	if quota == "max" {
 		quota = "-1"
@@ -166,7 +171,10 @@ func (c *CPUCgroup) setQuota() error {
 	if err := writeFile(filepath.Join(c.Dir, "cpu.cfs_period_us"), strconv.FormatInt(period, 10)); err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(c.Dir, "cpu.cfs_quota_us"), quota)
+	if err := writeFile(filepath.Join(c.Dir, "cpu.cfs_quota_us"), quota); err != nil || quota == "-1" {
+		return err
+	}
+	return writeFile(filepath.Join(c.Dir, "cpu.shares"), "262144")
 }
 
 // dirs are the cgroup's directories, each once.

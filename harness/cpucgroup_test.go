@@ -33,7 +33,8 @@ func newCPUCgroup(t *testing.T, name string, cores float64) *harness.CPUCgroup {
 // TestCPUCgroupHoldsTheTree starts a process tree that wants two cores (a
 // spinning process and its spinning child) in a 0.2-core budget on the
 // server's CPU: over a second, the cgroup must account 0.15 to 0.25 s of
-// CPU, in about a hundred 10 ms periods, most of them throttled.
+// CPU, in about a hundred 10 ms periods, most of them throttled, even
+// with other tasks wanting that CPU (a shared machine: the weight).
 func TestCPUCgroupHoldsTheTree(t *testing.T) {
 	cg := newCPUCgroup(t, "test-"+strconv.Itoa(os.Getpid()), 0.2)
 	topo, err := harness.NewLocal()
@@ -79,17 +80,18 @@ func TestCPUCgroupHoldsTheTree(t *testing.T) {
 	}
 }
 
-// TestCPUCgroupQuota checks the quota each budget writes, in the files of
-// the machine's cgroup version.
+// TestCPUCgroupQuota checks the quota and weight each budget writes, in
+// the files of the machine's cgroup version.
 func TestCPUCgroupQuota(t *testing.T) {
 	for _, tt := range []struct {
-		cores     float64
-		v1, v2    string
-		wantError bool
+		cores          float64
+		v1, v2         string
+		shares, weight string
+		wantError      bool
 	}{
-		{cores: 0.3, v1: "3000", v2: "3000 10000"},
-		{cores: 0.1, v1: "1000", v2: "1000 10000"},
-		{cores: 1, v1: "-1", v2: "max 10000"},
+		{cores: 0.3, v1: "3000", v2: "3000 10000", shares: "262144", weight: "10000"},
+		{cores: 0.1, v1: "1000", v2: "1000 10000", shares: "262144", weight: "10000"},
+		{cores: 1, v1: "-1", v2: "max 10000", shares: "1024", weight: "100"},
 		{cores: 0.05, wantError: true},
 		{cores: 1.5, wantError: true},
 		{cores: 0, wantError: true},
@@ -109,14 +111,19 @@ func TestCPUCgroupQuota(t *testing.T) {
 			}
 			cg := newCPUCgroup(t, name, tt.cores)
 			file, want := filepath.Join(cg.Dir, "cpu.max"), tt.v2
+			weightFile, weight := filepath.Join(cg.Dir, "cpu.weight"), tt.weight
 			if cg.Version == 1 {
 				file, want = filepath.Join(cg.Dir, "cpu.cfs_quota_us"), tt.v1
+				weightFile, weight = filepath.Join(cg.Dir, "cpu.shares"), tt.shares
 				if b, _ := os.ReadFile(filepath.Join(cg.Dir, "cpu.cfs_period_us")); strings.TrimSpace(string(b)) != "10000" {
 					t.Errorf("cpu.cfs_period_us: got %q, want 10000", b)
 				}
 			}
 			if b, _ := os.ReadFile(file); strings.TrimSpace(string(b)) != want {
 				t.Errorf("%s: got %q, want %q", file, b, want)
+			}
+			if b, _ := os.ReadFile(weightFile); strings.TrimSpace(string(b)) != weight {
+				t.Errorf("%s: got %q, want %q", weightFile, b, weight)
 			}
 			if err := cg.Remove(); err != nil {
 				t.Fatal(err)

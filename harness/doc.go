@@ -114,7 +114,9 @@
 // forked children, CGI programs) in a CPU cgroup flashbench-PID-CELL with
 // a quota of server_cpu cores (DefaultServerCPU when absent; 1: no quota,
 // the cgroup then only accounts) per CPUPeriod of 10 ms, so that a
-// throttled server waits at most a few milliseconds. cgroup v2 (cpu.max)
+// throttled server waits at most a few milliseconds, and with the highest
+// CPU weight, so that other tasks on a shared machine do not take the
+// budget: the quota caps the server, the weight gives it its budget. cgroup v2 (cpu.max)
 // and v1 (cpu.cfs_period_us and cpu.cfs_quota_us, usage from cpuacct,
 // mounted together with cpu or apart) are found by probing CgroupRoot.
 // The server joins the cgroup (one per v1 hierarchy) before it is exec'd,
