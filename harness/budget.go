@@ -2,7 +2,9 @@ package harness
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"time"
 
 	"flashbench/results"
 )
@@ -53,14 +55,125 @@ func (r *runner) newCPUCgroup(idx int) (*CPUCgroup, error) {
 	return NewCPUCgroup(fmt.Sprintf("%d-%d", os.Getpid(), idx), r.budget.cores)
 }
 
-// budgetOf is the result's budget section for a trial.
-func (r *runner) budgetOf() *results.Budget {
-	if r.budget.off != "" {
-		return &results.Budget{UnbudgetedReason: r.budget.off}
+// budgetOf is a trial's budget section: the budget, and what the server
+// used of it in the client's measurement window (res.started_at for
+// res.duration_s), from the samples of its CPU cgroup; when unbudgeted,
+// from the /proc usage setUsage put in res.Server.
+func (r *runner) budgetOf(res *results.Result, samples []cpuSample) *results.Budget {
+	b := &results.Budget{UnbudgetedReason: r.budget.off}
+	capacity := float64(len(r.o.Topology.Pinning().ServerCPUs))
+	if r.budget.off == "" {
+		b.ServerCPUCores, b.CgroupVersion = r.budget.cores, r.budget.version
+		if r.budget.cores < 1 {
+			b.PeriodUS, capacity = CPUPeriod.Microseconds(), r.budget.cores
+		}
+		from := res.StartedAt
+		if a, ok := windowAccount(samples, from, from.Add(time.Duration(res.DurationS*float64(time.Second)))); ok {
+			b.ServerCPUS, b.ThrottledS = a.Usage.Seconds(), a.ThrottledTime.Seconds()
+			b.Periods, b.ThrottledPeriods = a.Periods, min(a.Throttled, a.Periods)
+		}
+	} else {
+		b.ServerCPUS = res.Server.CPUUserS + res.Server.CPUSystemS
 	}
-	b := &results.Budget{ServerCPUCores: r.budget.cores, CgroupVersion: r.budget.version}
-	if r.budget.cores < 1 {
-		b.PeriodUS = CPUPeriod.Microseconds()
+	if res.RequestsTotal > 0 {
+		b.ServerCPUPerRequestUS = b.ServerCPUS * 1e6 / float64(res.RequestsTotal)
+	}
+	if res.DurationS > 0 && capacity > 0 {
+		b.ServerUtilization = b.ServerCPUS / (capacity * res.DurationS)
 	}
 	return b
+}
+
+// cpuSampleEvery is how often a trial reads its server's CPU cgroup: the
+// usage in the client's measurement window is interpolated between reads.
+const cpuSampleEvery = 50 * time.Millisecond
+
+// cpuSample is a CPU cgroup's counters at one moment.
+type cpuSample struct {
+	at time.Time
+	a  CPUAccount
+}
+
+// cpuSampler reads a CPU cgroup's counters while a trial runs.
+type cpuSampler struct {
+	cg      *CPUCgroup
+	stopc   chan struct{}
+	done    chan struct{}
+	samples []cpuSample
+}
+
+// startCPUSampler starts reading cg (nil: an unbudgeted run, nothing to
+// read) now and every cpuSampleEvery.
+func startCPUSampler(cg *CPUCgroup) *cpuSampler {
+	s := &cpuSampler{cg: cg, stopc: make(chan struct{}), done: make(chan struct{})}
+	if cg == nil {
+		close(s.done)
+		return s
+	}
+	s.take()
+	go func() {
+		defer close(s.done)
+		tick := time.NewTicker(cpuSampleEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.stopc:
+				return
+			case <-tick.C:
+				s.take()
+			}
+		}
+	}()
+	return s
+}
+
+func (s *cpuSampler) take() {
+	if a, err := s.cg.Account(); err == nil {
+		s.samples = append(s.samples, cpuSample{at: time.Now(), a: a})
+	}
+}
+
+// stop takes a last reading and returns them all, in time order.
+func (s *cpuSampler) stop() []cpuSample {
+	if s.cg == nil {
+		return nil
+	}
+	close(s.stopc)
+	<-s.done
+	s.take()
+	return s.samples
+}
+
+// windowAccount returns what the counters grew by from from to to,
+// interpolated linearly between the samples around each end (clamped to
+// the first and last), or false with fewer than two samples.
+func windowAccount(samples []cpuSample, from, to time.Time) (CPUAccount, bool) {
+	if len(samples) < 2 || !to.After(from) {
+		return CPUAccount{}, false
+	}
+	a, b := accountAt(samples, from), accountAt(samples, to)
+	return CPUAccount{Usage: time.Duration(b[0] - a[0]), Periods: int64(math.Round(b[1] - a[1])),
+		Throttled: int64(math.Round(b[2] - a[2])), ThrottledTime: time.Duration(b[3] - a[3])}, true
+}
+
+// accountAt interpolates the counters (usage, periods, throttled periods,
+// throttled time) at t.
+func accountAt(samples []cpuSample, t time.Time) [4]float64 {
+	vec := func(a CPUAccount) [4]float64 {
+		return [4]float64{float64(a.Usage), float64(a.Periods), float64(a.Throttled), float64(a.ThrottledTime)}
+	}
+	if !t.After(samples[0].at) {
+		return vec(samples[0].a)
+	}
+	for i := 1; i < len(samples); i++ {
+		if s0, s1 := samples[i-1], samples[i]; !t.After(s1.at) {
+			f := float64(t.Sub(s0.at)) / float64(s1.at.Sub(s0.at))
+			v0, v1 := vec(s0.a), vec(s1.a)
+			for k := range v0 {
+				v0[k] += f * (v1[k] - v0[k])
+			}
+			return v0
+		}
+	}
+	return vec(samples[len(samples)-1].a)
 }

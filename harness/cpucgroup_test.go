@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -197,5 +198,60 @@ func TestExecuteUnbudgeted(t *testing.T) {
 	}
 	if ok == 0 {
 		t.Errorf("got no measured point, want the run to go on unbudgeted:\n%s", log)
+	}
+}
+
+// TestExecuteAtBudget runs forking held to a tenth of a core against
+// eight connections of one request each, far more than it can serve (and
+// so little for the client that a loaded machine cannot starve it): the
+// result must show the server at its budget, measured by its cgroup over
+// the client's window. forking's parent only accepts: its budget is spent
+// by a process per connection, each gone a moment later, which the
+// cgroup's usage counts.
+func TestExecuteAtBudget(t *testing.T) {
+	if _, err := harness.CPUControllerVersion(); err != nil {
+		t.Skip(err)
+	}
+	e, err := harness.ParseExperiment("atbudget.toml", []byte(`name = "atbudget"
+description = "forking at a tenth of a core"
+archs = ["forking"]
+[fileset]
+kind = "fixed"
+count = 4
+size_bytes = 500
+[load]
+connections = 8
+requests_per_conn = 1
+duration = "1s"
+warmup = "200ms"
+server_cpu = 0.1
+allow_saturated_client = true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := harness.NewLocal()
+	if err != nil {
+		t.Skip(err)
+	}
+	var log strings.Builder
+	out, err := harness.Execute(context.Background(), harness.Options{Experiment: e, Topology: topo, BinDir: binDir,
+		OutDir: t.TempDir(), FileSetDir: worldReadableTempDir(t), Log: &log})
+	if err != nil {
+		t.Fatalf("Execute: %v\n%s", err, log.String())
+	}
+	r := out.Results["forking-trial=1"]
+	if r == nil || r.Budget == nil {
+		t.Fatalf("got no result with a budget:\n%s", log.String())
+	}
+	b := r.Budget
+	if b.ServerCPUCores != 0.1 || b.ServerUtilization < 0.8 || b.ServerUtilization > 1.1 {
+		t.Errorf("got %v cores used at %.2f (%.3f s in %.2f s), want 0.1 used at 0.8..1.1", b.ServerCPUCores, b.ServerUtilization, b.ServerCPUS, r.DurationS)
+	}
+	if b.Periods < 50 || b.ThrottledPeriods < b.Periods/2 || b.ThrottledS <= 0 {
+		t.Errorf("got %d periods, %d throttled (%.3f s); want about 100 a second, most throttled", b.Periods, b.ThrottledPeriods, b.ThrottledS)
+	}
+	if want := b.ServerCPUS * 1e6 / float64(r.RequestsTotal); r.RequestsTotal == 0 || b.ServerCPUPerRequestUS != want {
+		t.Errorf("got %.1f µs per request for %d requests, want %.1f", b.ServerCPUPerRequestUS, r.RequestsTotal, want)
 	}
 }

@@ -85,9 +85,12 @@
 // (GOMAXPROCS set to their number), verified (one file of each class, by
 // sha256; for cgi, one response), warmed up, and measured Trials times by
 // bin/loadgen run as a child process on the client CPUs. The server's CPU time is read from
-// /proc for its whole process tree before and after each trial, its peak
-// memory (the tree's summed VmHWM) sampled during it, and its stats file
-// read after it. A point fails, with its reason, when the server does not
+// its CPU cgroup every 50 ms during each trial and interpolated at the ends
+// of the client's measurement window (result key budget: CPU time, CPU per
+// request, use of the budget, throttled periods), and from /proc for its
+// process tree before and after the trial (server.cpu_user_s and
+// cpu_system_s); its peak memory (the tree's summed VmHWM) is sampled
+// during it, and its stats file read after it. A point fails, with its reason, when the server does not
 // start, verification fails, errors exceed max_error_ratio, or the client
 // was saturated; the run goes on. A server that exits during a trial fails
 // that point, whose document is archived all the same (the client's errors

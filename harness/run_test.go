@@ -113,8 +113,8 @@ func checkPointResult(t *testing.T, dir string, p harness.PointEntry) {
 	if b := r.Budget; b == nil {
 		t.Errorf("point %s: got no budget section", p.ID)
 	} else if _, err := harness.CPUControllerVersion(); err == nil && (b.ServerCPUCores != harness.DefaultServerCPU ||
-		b.PeriodUS != 10000 || b.CgroupVersion == 0 || b.UnbudgetedReason != "") {
-		t.Errorf("point %s: got budget %+v, want %v cores, a 10 ms period, a cgroup version, no reason", p.ID, *b, harness.DefaultServerCPU)
+		b.PeriodUS != 10000 || b.CgroupVersion == 0 || b.UnbudgetedReason != "" || b.ServerCPUS <= 0 || b.ServerCPUPerRequestUS <= 0 || b.Periods <= 0) {
+		t.Errorf("point %s: got budget %+v, want %v cores, a 10 ms period, a cgroup version, no reason, CPU time and periods", p.ID, *b, harness.DefaultServerCPU)
 	}
 	pv := r.Provenance
 	if pv.Topology != "local" || len(pv.CorePinning.ServerCPUs) == 0 || pv.GitCommit == "" || len(pv.Sysctls) == 0 {

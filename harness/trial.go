@@ -15,8 +15,9 @@ import (
 )
 
 // trial measures trial t of a cell: the server's CPU time is taken from
-// /proc before and after the client's run, its peak memory sampled while
-// it runs, its stats file read after it. A trial whose server exited is
+// its CPU cgroup (budget.go) and from /proc before and after the client's
+// run, its peak memory sampled while it runs, its stats file read after
+// it. A trial whose server exited is
 // archived all the same, failed, with what the client saw; the cell's
 // later trials are not run.
 func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
@@ -41,9 +42,10 @@ func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
 			return p
 		}
 	}
-	peak := startPeakSampler(cr.srv.proc, before)
+	peak, cpu := startPeakSampler(cr.srv.proc, before), startCPUSampler(cr.cpu)
 	res, err := r.runClient(ctx, cr, r.load.Duration.Duration, p.ID)
 	hwm, last := peak.stop()
+	samples := cpu.stop()
 	if ctx.Err() != nil {
 		p.Reason = "run interrupted"
 		return p
@@ -57,7 +59,7 @@ func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
 		err = cr.dev.measure(res, devBefore)
 	}
 	r.annotate(res, cr, t, p.ID)
-	res.Budget = r.budgetOf()
+	res.Budget = r.budgetOf(res, samples)
 	switch {
 	case gone != "":
 		cr.diedIn = t

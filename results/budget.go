@@ -1,8 +1,10 @@
 package results
 
-// Budget is the server's CPU budget during a harness run: a cgroup CPU
-// quota on the server's whole process tree, so that the server, not the
-// client, bounds throughput, as on the papers' testbeds. Optional (added within version 1): tools outside the harness
+// Budget is the server's CPU budget during a harness run and what the
+// server used of it in the measurement window (started_at to started_at +
+// duration_s): a cgroup CPU quota on the server's whole process tree, so
+// that the server, not the client, bounds throughput, as on the papers'
+// testbeds. Optional (added within version 1): tools outside the harness
 // leave it out.
 type Budget struct {
 	// ServerCPUCores is the quota in cores (0.3: 30% of one core); 1 means
@@ -17,6 +19,25 @@ type Budget struct {
 	// writable CPU controller, the ssh topology). Optional; only when
 	// server_cpu_cores is 0.
 	UnbudgetedReason string `json:"unbudgeted_reason,omitempty"`
+	// ServerCPUS is the server tree's CPU time in the window: from the
+	// cgroup's usage counter, which includes helpers, forked children and
+	// CGI programs that came and went; when unbudgeted, from /proc (the
+	// live processes and their reaped children, before and after).
+	ServerCPUS float64 `json:"server_cpu_s"`
+	// ServerCPUPerRequestUS is ServerCPUS per completed request: the
+	// server's cost, which does not depend on the client.
+	ServerCPUPerRequestUS float64 `json:"server_cpu_per_request_us"`
+	// ServerUtilization is ServerCPUS over what the budget allowed in the
+	// window (server_cpu_cores x duration_s; one core per server CPU when
+	// unbudgeted): about 1 when the server used all of its budget. It may
+	// pass 1 by a little: the window's ends are interpolated.
+	ServerUtilization float64 `json:"server_utilization"`
+	// Periods counts the quota periods in which the server ran,
+	// ThrottledPeriods those that ended with it throttled, ThrottledS the
+	// time it spent throttled. Zero without a quota.
+	Periods          int64   `json:"periods"`
+	ThrottledPeriods int64   `json:"throttled_periods"`
+	ThrottledS       float64 `json:"throttled_s"`
 }
 
 func (c *checker) budget(b *Budget) {
@@ -31,4 +52,13 @@ func (c *checker) budget(b *Budget) {
 	if b.UnbudgetedReason != "" && b.ServerCPUCores != 0 {
 		c.fail("budget.unbudgeted_reason: set, but server_cpu_cores is %v", b.ServerCPUCores)
 	}
+	c.nonNegative("budget.server_cpu_s", b.ServerCPUS)
+	c.nonNegative("budget.server_cpu_per_request_us", b.ServerCPUPerRequestUS)
+	c.nonNegative("budget.server_utilization", b.ServerUtilization)
+	c.count("budget.periods", b.Periods)
+	c.count("budget.throttled_periods", b.ThrottledPeriods)
+	if b.ThrottledPeriods > b.Periods {
+		c.fail("budget.throttled_periods: %d, more than the %d periods", b.ThrottledPeriods, b.Periods)
+	}
+	c.nonNegative("budget.throttled_s", b.ThrottledS)
 }

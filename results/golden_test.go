@@ -89,6 +89,8 @@ func TestGoldenV1Optional(t *testing.T) {
 		{"budget.server_cpu_cores", r.Budget.ServerCPUCores, 0.3},
 		{"budget.period_us", r.Budget.PeriodUS, int64(10000)},
 		{"budget.cgroup_version", r.Budget.CgroupVersion, 2},
+		{"budget.server_cpu_per_request_us", r.Budget.ServerCPUPerRequestUS, 556.875},
+		{"budget.throttled_periods", r.Budget.ThrottledPeriods, int64(731)},
 		{"open_loop.uncorrected_latency_us.max", r.OpenLoop.UncorrectedLatencyUS.Max, int64(14999)},
 	}
 	checkValues(t, checks)

@@ -128,7 +128,8 @@ func sampleResult(t testing.TB) *results.Result {
 	r.SClient = &results.SClient{OfferedConnPerS: 640.5, AchievedConnPerS: 533.3333333333334, AbortedConnects: 805}
 	r.Disk = &results.Disk{Model: "slowdisk", LatencyUS: 5000, Channels: 8, Reads: 1020, ReadBytes: 66846720,
 		BusyS: 5.25, MeanInFlight: 4.75, MaxInFlight: 6}
-	r.Budget = &results.Budget{ServerCPUCores: 0.3, PeriodUS: 10000, CgroupVersion: 2}
+	r.Budget = &results.Budget{ServerCPUCores: 0.3, PeriodUS: 10000, CgroupVersion: 2, ServerCPUS: 2.2275,
+		ServerCPUPerRequestUS: 556.875, ServerUtilization: 0.99, Periods: 750, ThrottledPeriods: 731, ThrottledS: 5.1}
 	return r
 }
 
