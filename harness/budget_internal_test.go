@@ -41,3 +41,17 @@ func TestWindowAccount(t *testing.T) {
 		t.Errorf("windowAccount with one sample: got ok, want false")
 	}
 }
+
+func TestRateBits(t *testing.T) {
+	for _, tt := range []struct {
+		rate string
+		want float64
+	}{
+		{"100mbit", 100e6}, {"1gbit", 1e9}, {"512kbit", 512e3}, {"12.5mbps", 100e6}, {"800bit", 800}, {"1000bps", 8000},
+		{"", 0}, {"fast", 0}, {"xmbit", 0},
+	} {
+		if got := rateBits(tt.rate); got != tt.want {
+			t.Errorf("rateBits(%q): got %v, want %v", tt.rate, got, tt.want)
+		}
+	}
+}

@@ -199,6 +199,13 @@ func TestExecuteUnbudgeted(t *testing.T) {
 	if ok == 0 {
 		t.Errorf("got no measured point, want the run to go on unbudgeted:\n%s", log)
 	}
+	var sum strings.Builder
+	if err := harness.WriteSummary(&sum, quickExperiment(t), out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sum.String(), "*unbudgeted") || !strings.Contains(sum.String(), "unbudgeted: cgroup: no CPU controller") {
+		t.Errorf("summary does not mark the points unbudgeted:\n%s", sum.String())
+	}
 }
 
 // TestExecuteAtBudget runs forking held to a tenth of a core against

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -76,7 +77,11 @@ func TestExecuteQuick(t *testing.T) {
 	if err := harness.WriteSummary(&sum, quickExperiment(t), out); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"file_size_bytes=500", "file_size_bytes=2000", "sped", "nosucharch", "skipped"} {
+	lines := []string{"file_size_bytes=500", "file_size_bytes=2000", "sped", "nosucharch", "skipped", "srv µs/req", "cli %", "bound"}
+	if _, err := harness.CPUControllerVersion(); err == nil {
+		lines = append(lines, "server CPU budget 0.3 cores per 10 ms period: a request may wait up to 7.0 ms")
+	}
+	for _, s := range lines {
 		if !strings.Contains(sum.String(), s) {
 			t.Errorf("summary lacks %q:\n%s", s, sum.String())
 		}
@@ -115,6 +120,9 @@ func checkPointResult(t *testing.T, dir string, p harness.PointEntry) {
 	} else if _, err := harness.CPUControllerVersion(); err == nil && (b.ServerCPUCores != harness.DefaultServerCPU ||
 		b.PeriodUS != 10000 || b.CgroupVersion == 0 || b.UnbudgetedReason != "" || b.ServerCPUS <= 0 || b.ServerCPUPerRequestUS <= 0 || b.Periods <= 0) {
 		t.Errorf("point %s: got budget %+v, want %v cores, a 10 ms period, a cgroup version, no reason, CPU time and periods", p.ID, *b, harness.DefaultServerCPU)
+	}
+	if r.Bound == nil || !slices.Contains(results.BoundVerdicts, r.Bound.Verdict) || r.Bound.Reason == "" {
+		t.Errorf("point %s: got bound %+v, want a verdict and its reason", p.ID, r.Bound)
 	}
 	pv := r.Provenance
 	if pv.Topology != "local" || len(pv.CorePinning.ServerCPUs) == 0 || pv.GitCommit == "" || len(pv.Sysctls) == 0 {

@@ -60,6 +60,8 @@ func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
 	}
 	r.annotate(res, cr, t, p.ID)
 	res.Budget = r.budgetOf(res, samples)
+	bound := BoundOf(res, linkRate(r.o.Topology))
+	res.Bound = &bound
 	switch {
 	case gone != "":
 		cr.diedIn = t

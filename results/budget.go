@@ -1,5 +1,7 @@
 package results
 
+import "slices"
+
 // Budget is the server's CPU budget during a harness run and what the
 // server used of it in the measurement window (started_at to started_at +
 // duration_s): a cgroup CPU quota on the server's whole process tree, so
@@ -40,6 +42,32 @@ type Budget struct {
 	ThrottledS       float64 `json:"throttled_s"`
 }
 
+// Bound verdicts: what bounded a point's throughput.
+const (
+	// BoundServer: the server used at least 90% of its budget and the
+	// client less than 70% of its cores. Only such points answer the
+	// papers' questions.
+	BoundServer = "server"
+	// BoundClient: the client used at least 90% of its cores.
+	BoundClient = "client"
+	// BoundNetwork: the link carried at least 90% of its tbf rate.
+	BoundNetwork = "network"
+	// BoundUndecided: none of the above.
+	BoundUndecided = "undecided"
+)
+
+// BoundVerdicts are the verdicts a Bound may hold.
+var BoundVerdicts = []string{BoundServer, BoundClient, BoundNetwork, BoundUndecided}
+
+// Bound is what bounded a point's throughput, by the harness's rules, and
+// the figures that decided it. Optional (added within version 1).
+type Bound struct {
+	Verdict string `json:"verdict"`
+	// Reason gives the figures in one line: "server at 97% of its
+	// 0.3-core budget, client at 41%".
+	Reason string `json:"reason"`
+}
+
 func (c *checker) budget(b *Budget) {
 	c.nonNegative("budget.server_cpu_cores", b.ServerCPUCores)
 	if b.ServerCPUCores > 1 {
@@ -61,4 +89,13 @@ func (c *checker) budget(b *Budget) {
 		c.fail("budget.throttled_periods: %d, more than the %d periods", b.ThrottledPeriods, b.Periods)
 	}
 	c.nonNegative("budget.throttled_s", b.ThrottledS)
+}
+
+func (c *checker) bound(b *Bound) {
+	if !slices.Contains(BoundVerdicts, b.Verdict) {
+		c.fail("bound.verdict: %q, want server, client, network or undecided", b.Verdict)
+	}
+	if b.Reason == "" {
+		c.fail("bound.reason: empty")
+	}
 }

@@ -48,9 +48,9 @@ func TestGoldenV1(t *testing.T) {
 	}
 	checkValues(t, checks)
 	if r.AbortedRequests != 0 || r.SClient != nil || r.Histograms[results.HistogramUncorrected] != "" ||
-		r.DominantError != "" || r.Note != "" || r.Disk != nil || r.Budget != nil {
-		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q, disk %+v, budget %+v; want none",
-			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note, r.Disk, r.Budget)
+		r.DominantError != "" || r.Note != "" || r.Disk != nil || r.Budget != nil || r.Bound != nil {
+		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q, disk %+v, budget %+v, bound %+v; want none",
+			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note, r.Disk, r.Budget, r.Bound)
 	}
 	total, err := r.Histogram(results.HistogramTotal)
 	if err != nil {
@@ -66,7 +66,7 @@ func TestGoldenV1(t *testing.T) {
 
 // TestGoldenV1Optional reads a version 1 document that carries the
 // optional keys added within version 1: aborted_requests, dominant_error,
-// note, sclient, disk, budget and the uncorrected histogram.
+// note, sclient, disk, budget, bound and the uncorrected histogram.
 func TestGoldenV1Optional(t *testing.T) {
 	r, err := results.Read(goldenV1Optional)
 	if err != nil {
@@ -91,6 +91,7 @@ func TestGoldenV1Optional(t *testing.T) {
 		{"budget.cgroup_version", r.Budget.CgroupVersion, 2},
 		{"budget.server_cpu_per_request_us", r.Budget.ServerCPUPerRequestUS, 556.875},
 		{"budget.throttled_periods", r.Budget.ThrottledPeriods, int64(731)},
+		{"bound.verdict", r.Bound.Verdict, results.BoundServer},
 		{"open_loop.uncorrected_latency_us.max", r.OpenLoop.UncorrectedLatencyUS.Max, int64(14999)},
 	}
 	checkValues(t, checks)

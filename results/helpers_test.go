@@ -130,6 +130,7 @@ func sampleResult(t testing.TB) *results.Result {
 		BusyS: 5.25, MeanInFlight: 4.75, MaxInFlight: 6}
 	r.Budget = &results.Budget{ServerCPUCores: 0.3, PeriodUS: 10000, CgroupVersion: 2, ServerCPUS: 2.2275,
 		ServerCPUPerRequestUS: 556.875, ServerUtilization: 0.99, Periods: 750, ThrottledPeriods: 731, ThrottledS: 5.1}
+	r.Bound = &results.Bound{Verdict: results.BoundServer, Reason: "server at 99% of its 0.3-core budget, client at 30%"}
 	return r
 }
 

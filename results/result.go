@@ -18,7 +18,7 @@ const SchemaVersion = 1
 
 // Result is one run's document. Every key is required except the optional
 // ones (interrupted_reason, aborted_requests, dominant_error, note,
-// open_loop, sclient, disk, budget, each added within schema
+// open_loop, sclient, disk, budget, bound, each added within schema
 // version 1 and omitted when unused); Decode rejects documents with missing or unknown keys.
 type Result struct {
 	SchemaVersion int        `json:"schema_version"`
@@ -68,8 +68,10 @@ type Result struct {
 	// Disk is set when the file set was served from a model of a slow
 	// storage device (a disk-bound harness experiment).
 	Disk *Disk `json:"disk,omitempty"`
-	// Budget is the server's CPU budget (budget.go); the harness sets it.
+	// Budget is the server's CPU budget and its use of it, and Bound what
+	// bounded the point (budget.go); the harness sets both.
 	Budget *Budget `json:"budget,omitempty"`
+	Bound  *Bound  `json:"bound,omitempty"`
 }
 
 // Config is everything needed to rerun the measurement. Parameters the fixed

@@ -13,7 +13,8 @@ import (
 // sum of errors, percentiles that are not monotone, a client utilisation
 // outside 0..1, a dominant_error that is not a largest error class, a
 // series whose times do not increase, a disk without a model or channels,
-// a budget above one core, and histograms with a bad name or that do not decode. Write refuses a
+// a budget above one core or throttled more often than it ran, a bound
+// verdict that is not one of BoundVerdicts, and histograms with a bad name or that do not decode. Write refuses a
 // Result that fails it.
 func (r *Result) Validate() error {
 	if err := r.validate(); err != nil {
@@ -66,6 +67,9 @@ func (r *Result) validate() error {
 	}
 	if b := r.Budget; b != nil {
 		c.budget(b)
+	}
+	if b := r.Bound; b != nil {
+		c.bound(b)
 	}
 	if o := r.OpenLoop; o != nil {
 		c.nonNegative("open_loop.offered_rps", o.OfferedRPS)

@@ -28,13 +28,15 @@ description = "One file requested over and over, size swept."
 `
 
 // hotosSpec is a hotos97-like run: 3 archs x 2 sizes x 2 trials, one point
-// failed and one skipped (12 points, 10 measured).
+// failed and one skipped (12 points, 10 measured), under a 0.3-core budget,
+// one point client-bound.
 func hotosSpec() reporttest.Spec {
 	s := reporttest.Spec{Experiment: "hotos97", ExperimentFile: hotosFile,
 		Archs: []string{"amped", "sped", "threaded"}, Param: "file_size_bytes", Values: []float64{500, 51200},
-		Trials: 2, Seed: 1}
+		Trials: 2, Seed: 1, Budget: 0.3}
 	s.Failed = map[string]string{s.PointID("threaded", 51200, 2): "server exited: signal: killed"}
 	s.Skipped = map[string]string{s.PointID("sped", 51200, 2): "arch not built on this kernel"}
+	s.Bounds = map[string]string{s.PointID("sped", 500, 2): results.BoundClient}
 	return s
 }
 
@@ -60,6 +62,17 @@ func writeRun(t testing.TB, spec reporttest.Spec) string {
 // here rather than by the package under test.
 func medianOf(t testing.TB, dir string, spec reporttest.Spec, arch string, value float64, get func(*results.Result) float64) float64 {
 	t.Helper()
+	return median(t, dir, spec, arch, value, get, false)
+}
+
+// serverBoundMedianOf is medianOf over the server-bound points only.
+func serverBoundMedianOf(t testing.TB, dir string, spec reporttest.Spec, arch string, value float64, get func(*results.Result) float64) float64 {
+	t.Helper()
+	return median(t, dir, spec, arch, value, get, true)
+}
+
+func median(t testing.TB, dir string, spec reporttest.Spec, arch string, value float64, get func(*results.Result) float64, serverBound bool) float64 {
+	t.Helper()
 	var v []float64
 	for trial := 1; trial <= spec.Trials; trial++ {
 		id := spec.PointID(arch, value, trial)
@@ -67,6 +80,9 @@ func medianOf(t testing.TB, dir string, spec reporttest.Spec, arch string, value
 			continue
 		}
 		if _, skipped := spec.Skipped[id]; skipped {
+			continue
+		}
+		if b, ok := spec.Bounds[id]; serverBound && ok && b != results.BoundServer {
 			continue
 		}
 		r, err := results.Read(filepath.Join(dir, id+".json"))

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -33,6 +34,7 @@ func (s *section) results() table {
 	for _, m := range Metrics {
 		t.Header = append(t.Header, m.Label+" ("+m.Unit+")")
 	}
+	t.Header = append(t.Header, "server CPU (µs/req)", "client CPU (%)", "bound")
 	for _, g := range s.Groups {
 		row := []string{g.Arch}
 		for _, k := range s.ParamKeys {
@@ -47,6 +49,8 @@ func (s *section) results() table {
 		for _, m := range Metrics {
 			row = append(row, Cell(Summarize(g.Values(m))))
 		}
+		perRequest, client := g.budgetValues()
+		row = append(row, Cell(Summarize(perRequest)), Cell(Summarize(client)), BoundCell(g.Verdicts()))
 		t.Rows = append(t.Rows, row)
 	}
 	return t
@@ -55,7 +59,7 @@ func (s *section) results() table {
 // ratios is the paper-ratio table, or an empty table when the experiment
 // file gives no ratios.
 func (s *section) ratios() table {
-	t := table{Header: []string{"ratio", "setting", "paper", "measured"}}
+	t := table{Header: []string{"ratio", "setting", "paper", "measured", "left out"}}
 	for _, r := range s.Ratios {
 		paper, measured := "–", "not measured"
 		if r.HasPaper {
@@ -68,9 +72,34 @@ func (s *section) ratios() table {
 		if setting == "" {
 			setting = "all"
 		}
-		t.Rows = append(t.Rows, []string{r.Ratio, setting, paper, measured})
+		t.Rows = append(t.Rows, []string{r.Ratio, setting, paper, measured, strconv.Itoa(len(r.Left))})
 	}
 	return t
+}
+
+// tableNote says how to read the tables.
+const tableNote = "Each cell is the median of the trials, (min–max) when they differ. " +
+	"Absolute numbers depend on the machine; compare architectures by their ratios within one run. " +
+	"Server CPU per request comes from the server's CPU cgroup; bound says what bounded each trial: " +
+	"server (the server at 90% or more of its CPU budget, the client below 70% of its cores), " +
+	"client (the client at 90% or more), network (the link at 90% or more of its rate) or undecided."
+
+// ratioNote says which trials the paper ratios use.
+const ratioNote = "Measured ratios use server-bound trials only: the others measure the client or the link."
+
+// LeftOut lists, once each and sorted, the trials the section's ratios
+// left out, with why.
+func (s *section) LeftOut() []string {
+	var out []string
+	for _, r := range s.Ratios {
+		for _, l := range r.Left {
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // problems is the table of failed and skipped points.
@@ -100,8 +129,7 @@ func (d *document) markdown() []byte {
 		fmt.Fprintf(&b, "- `%s`: %s, topology %s, started %s, %d of %d points measured\n", r.Dir,
 			r.Run.Experiment, orDash(r.Run.Topology), r.Run.StartedAt.UTC().Format("2006-01-02 15:04:05Z"), r.Measured, r.Total)
 	}
-	b.WriteString("\nEach cell is the median of the trials, (min–max) when they differ. " +
-		"Absolute numbers depend on the machine; compare architectures by their ratios within one run.\n")
+	b.WriteString("\n" + tableNote + "\n")
 	for _, s := range d.Sections {
 		s.markdown(&b)
 	}
@@ -121,13 +149,23 @@ func (s *section) markdown(b *strings.Builder) {
 		b.WriteString("No point was measured.\n\n")
 	} else {
 		writeMarkdownTable(b, s.results())
+		if n := latencyNote(s.Groups); n != "" {
+			fmt.Fprintf(b, "\n%s\n", n)
+		}
 	}
 	if len(s.Ratios) > 0 {
 		fmt.Fprintf(b, "\n### Paper ratios (%s)\n\n", s.RatioMetric.Label)
 		if s.Exp.Paper.Note != "" {
 			fmt.Fprintf(b, "%s\n\n", strings.TrimSpace(s.Exp.Paper.Note))
 		}
+		b.WriteString(ratioNote + "\n\n")
 		writeMarkdownTable(b, s.ratios())
+		if left := s.LeftOut(); len(left) > 0 {
+			b.WriteString("\nLeft out of the ratios (not server-bound):\n\n")
+			for _, l := range left {
+				fmt.Fprintf(b, "- %s\n", l)
+			}
+		}
 	}
 	if len(s.Plots) > 0 {
 		b.WriteString("\n### Plots\n\n")

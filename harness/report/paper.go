@@ -50,22 +50,41 @@ type RatioRow struct {
 	// none for this setting.
 	Paper    float64
 	HasPaper bool
-	// Measured is the ratio of the two architectures' medians; HasMeasured
-	// is false when either was not measured at this setting.
+	// Measured is the ratio of the two architectures' medians over their
+	// server-bound trials; HasMeasured is false when either has none at
+	// this setting.
 	Measured    float64
 	HasMeasured bool
+	// Left are the trials of the two sides left out, each "ID: why" (not
+	// server-bound: client, network, undecided, or no verdict at all).
+	Left []string
 }
 
 // ratioRows compares the paper's ratios with the measured ones for one
 // experiment's groups. A ratio of two architectures ("amped/sped") is
 // measured at every setting; a ratio of two values of a parameter
 // ("path+header+mmap/none" for caches) is measured for every architecture.
+// Only server-bound trials count: the others measure the client or the
+// link, not the servers the ratio compares; each row lists those it left
+// out.
 func ratioRows(p Paper, m Metric, groups []*Group) (rows []RatioRow, warnings []string) {
-	median := map[string]float64{} // arch + "\x00" + key -> median
+	median := map[string]float64{} // arch + "\x00" + key -> median of the server-bound trials
+	left := map[string][]string{}  // arch + "\x00" + key -> the trials left out
 	var settings []*Group
 	var archs []string
 	for _, g := range groups {
-		median[g.Arch+"\x00"+g.Key] = Summarize(g.Values(m)).Median
+		k := g.Arch + "\x00" + g.Key
+		var v []float64
+		for i, pt := range g.Points {
+			if ok, why := serverBound(pt); ok {
+				v = append(v, m.Value(g.Results[i]))
+			} else {
+				left[k] = append(left[k], pt.ID+": "+why)
+			}
+		}
+		if len(v) > 0 {
+			median[k] = Summarize(v).Median
+		}
 		if !slices.ContainsFunc(settings, func(s *Group) bool { return s.Key == g.Key }) {
 			settings = append(settings, g)
 		}
@@ -80,14 +99,18 @@ func ratioRows(p Paper, m Metric, groups []*Group) (rows []RatioRow, warnings []
 			for _, s := range settings {
 				r := RatioRow{Ratio: name, Setting: s.Key}
 				r.Paper, r.HasPaper = paperRatio(p.Ratios[name], s.Params, s.Key)
-				r.Measured, r.HasMeasured = ratio(median, num+"\x00"+s.Key, den+"\x00"+s.Key)
+				a, b := num+"\x00"+s.Key, den+"\x00"+s.Key
+				r.Measured, r.HasMeasured = ratio(median, a, b)
+				r.Left = append(slices.Clone(left[a]), left[b]...)
 				rows = append(rows, r)
 			}
 		case settingOf(settings, num) != "" && settingOf(settings, den) != "":
 			for _, arch := range archs {
 				r := RatioRow{Ratio: name, Setting: "arch=" + arch}
 				r.Paper, r.HasPaper = paperRatio(p.Ratios[name], nil, "")
-				r.Measured, r.HasMeasured = ratio(median, arch+"\x00"+settingOf(settings, num), arch+"\x00"+settingOf(settings, den))
+				a, b := arch+"\x00"+settingOf(settings, num), arch+"\x00"+settingOf(settings, den)
+				r.Measured, r.HasMeasured = ratio(median, a, b)
+				r.Left = append(slices.Clone(left[a]), left[b]...)
 				rows = append(rows, r)
 			}
 		default:
