@@ -41,45 +41,6 @@ type cellRun struct {
 	diedIn int
 }
 
-// runCell starts the cell's server, verifies and warms it up, and measures
-// its trials, recording each trial's point as soon as it is known.
-func (r *runner) runCell(ctx context.Context, idx int, c Cell) {
-	all := func(status, reason string, n int) {
-		for i := range n {
-			r.record(PointEntry{ID: c.PointID(i + 1), Arch: c.Arch, Params: c.Params(), Trial: i + 1, Status: status, Reason: reason})
-		}
-	}
-	if reason := r.cgiUnavailable(c.Arch); reason != "" {
-		all(StatusSkipped, reason, r.load.Trials)
-		return
-	}
-	if reason := r.unavailable(c.Arch); reason != "" {
-		all(StatusSkipped, reason, r.load.Trials)
-		return
-	}
-	cr := &cellRun{c: c, idx: idx, conns: r.e.cellConnections(c), warmup: r.load.Warmup.Duration}
-	if need := uint64(cr.conns) + 64; need > noFileLimit() {
-		all(StatusFailed, fmt.Sprintf("needs %d file descriptors, the limit is %d (raise it with ulimit -n)", need, noFileLimit()), r.load.Trials)
-		return
-	}
-	cleanup, err := r.prepareCell(ctx, cr)
-	defer cleanup()
-	if err != nil {
-		if ctx.Err() != nil {
-			all(StatusFailed, "run interrupted", 1)
-			return
-		}
-		all(StatusFailed, err.Error(), r.load.Trials)
-		return
-	}
-	for t := 1; t <= r.load.Trials; t++ {
-		if ctx.Err() != nil || r.stopped != nil {
-			break
-		}
-		r.record(r.trial(ctx, cr, t))
-	}
-}
-
 // unavailable says why arch cannot run here, or "".
 func (r *runner) unavailable(arch string) string {
 	if IsExternal(arch) {
@@ -228,7 +189,9 @@ func (r *runner) logFile(c Cell) (*os.File, error) {
 	if c.Param != "" {
 		name += fmt.Sprintf("-%s=%v", c.Param, c.Value)
 	}
-	f, err := os.Create(filepath.Join(dir, name+".log"))
+	// Appended to: a cell restarted every round (memory and disk
+	// experiments) keeps one log.
+	f, err := os.OpenFile(filepath.Join(dir, name+".log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("cell: %w", err)
 	}

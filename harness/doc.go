@@ -26,7 +26,7 @@
 //	connections = 32
 //	requests_per_conn = 1            # 1: one request per connection; 0: keep-alive
 //	duration = "2s"                  # per trial
-//	warmup = "1s"                    # once per server, before its trials
+//	warmup = "1s"                    # once per server start, before trials
 //	trials = 3
 //	server_cpu = 0.3                 # the server's CPU budget, in cores
 //	# threads, think_time, timeout, rate_per_conn_rps, max_error_ratio,
@@ -81,10 +81,15 @@
 // # Runs
 //
 // For each cell (an architecture at one sweep value) the server is started
-// once, in its own session, under taskset on the topology's server CPUs
+// in its own session, under taskset on the topology's server CPUs
 // (GOMAXPROCS set to their number), verified (one file of each class, by
 // sha256; for cgi, one response), warmed up, and measured Trials times by
-// bin/loadgen run as a child process on the client CPUs. The server's CPU time is read from
+// bin/loadgen run as a child process on the client CPUs. The trials run
+// in interleaved rounds (rounds.go): round r measures every architecture
+// of a sweep value once (every cell, with one architecture or no sweep),
+// in an order shuffled from the file set's seed and rotated by r-1, before
+// round r+1; servers stay up across rounds, started once, except with
+// [memory] or [disk], where each trial starts its server afresh. The server's CPU time is read from
 // its CPU cgroup every 50 ms during each trial and interpolated at the ends
 // of the client's measurement window (result key budget: CPU time, CPU per
 // request, use of the budget, throttled periods), and from /proc for its
@@ -95,8 +100,9 @@
 // was saturated; the run goes on. A server that exits during a trial fails
 // that point, whose document is archived all the same (the client's errors
 // by class, its CPU time up to the last sample, a note saying how it
-// ended); the cell's remaining trials are recorded as not run and the run
-// goes on with the next cell. run.json is rewritten after every point. A
+// ended); the cell's later trials are recorded as not run, in their
+// rounds, and the run goes on with the other cells (a server started
+// afresh each trial gets a new start in the next round). run.json is rewritten after every point. A
 // result or index that cannot be written (a full disk) stops the run at
 // once with that error: what was written before stays as it was, and no
 // temporary file is left. A cancelled context stops the run cleanly:

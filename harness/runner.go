@@ -87,7 +87,8 @@ type runner struct {
 }
 
 // Execute runs the experiment: every cell's server is started, verified and
-// warmed up, and then measured trial by trial. A cancelled ctx stops the
+// warmed up, and then measured trial by trial, in interleaved rounds
+// (rounds.go). A cancelled ctx stops the
 // run cleanly: processes are reaped, the finished points kept, and the
 // index marked interrupted. The error is about the run as a whole; points
 // that fail (a server that does not start, or exits during a trial) are
@@ -107,11 +108,11 @@ func Execute(ctx context.Context, o Options) (*Outcome, error) {
 	cells := r.e.Cells(r.archs())
 	r.total = len(cells) * r.load.Trials
 	r.startBar()
-	for i, c := range cells {
+	for _, block := range r.blocks(cells) {
 		if ctx.Err() != nil || r.stopped != nil {
 			break
 		}
-		r.runCell(ctx, i, c)
+		r.runBlock(ctx, cells, block)
 	}
 	r.ix.FinishedAt = time.Now().UTC()
 	r.ix.Interrupted = ctx.Err() != nil
