@@ -52,6 +52,8 @@
 //	[paper]                          # the paper's numbers, as ratios
 //	ratios = { "amped/sped" = 1.0 }
 //	note = "..."
+//	# tolerance = 0.1                # a ratio holds within this factor
+//	                                 # of the paper's, either way
 //
 // The cgi kind generates no files: every request asks the webserver's
 // persistent CGI program, /cgi-bin/dyn?size=SIZE_BYTES (the programs of

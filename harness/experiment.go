@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"flashbench/cgi-apps/content"
+	"flashbench/harness/report"
 )
 
 // Experiment is one experiment file: what to run (architectures, file set,
@@ -109,6 +110,9 @@ type Paper struct {
 	// swept parameter's value where the paper's ratio differs by point.
 	Ratios map[string]any `toml:"ratios"`
 	Note   string         `toml:"note"`
+	// Tolerance is how far a measured ratio may be from the paper's and
+	// hold, as a factor either way (report.RatioTolerance when 0).
+	Tolerance float64 `toml:"tolerance"`
 }
 
 // Duration is a time.Duration written as "4s" or "500ms" in TOML.
@@ -250,6 +254,9 @@ func (e *Experiment) Validate() error {
 		}
 	}
 	if e.Paper != nil {
+		if t := e.Paper.Tolerance; !(t >= 0 && t < 1) {
+			return fmt.Errorf("paper.tolerance: %v, want 0..1 (0: the default, %v)", t, report.RatioTolerance)
+		}
 		for k, v := range e.Paper.Ratios {
 			if a, b, ok := strings.Cut(k, "/"); !ok || a == "" || b == "" || !positiveRatio(v) {
 				return fmt.Errorf("paper.ratios: %q = %v, want \"a/b\" = a positive number or a table of them", k, v)

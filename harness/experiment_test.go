@@ -126,6 +126,7 @@ duration = "1s"
 		{"size sweep on specweb", strings.Replace(strings.Replace(base, "count = 1\nsize_bytes = 10", "connections = 5", 1), `"fixed"`, `"specweb99"`, 1) +
 			"[sweep]\nparam = \"file_size_bytes\"\nvalues = [1]\n", "needs a fixed, single or cgi file set"},
 		{"ratio", base + "[paper]\nratios = { \"amped\" = 1.0 }\n", `paper.ratios: "amped"`},
+		{"tolerance", base + "[paper]\ntolerance = 1.5\n", "paper.tolerance: 1.5, want 0..1"},
 		{"listen in server args", base + "[server]\nargs = [\"--listen\", \"10.0.0.1:80\"]\n", `server: args: "--listen" is set by the harness`},
 		{"short listen", base + "[server]\nargs = [\"-l=8.8.8.8:80\"]\n", `server: args: "-l=8.8.8.8:80" is set by the harness`},
 		{"root in server args", base + "[server]\nargs = [\"--root=/etc\"]\n", `server: args: "--root=/etc"`},

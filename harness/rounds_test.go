@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -53,7 +54,8 @@ func TestRoundOrder(t *testing.T) {
 // TestExecuteRounds runs three architectures for three trials: the points
 // must come in rounds (each round every architecture once, in the order
 // RoundOrder gives for the experiment's seed, before the next round), and
-// each server must have been started once for all its rounds.
+// each server must have been started once for all its rounds; the
+// summary then shows the paper ratio with its verdict.
 func TestExecuteRounds(t *testing.T) {
 	e, err := harness.ParseExperiment("rounds.toml", []byte(`name = "rounds"
 description = "three architectures in three rounds"
@@ -69,6 +71,8 @@ requests_per_conn = 1
 duration = "200ms"
 trials = 3
 allow_saturated_client = true
+[paper]
+ratios = { "amped/sped" = 1.0 }
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -103,5 +107,13 @@ allow_saturated_client = true
 		if n := strings.Count(string(b), "listening on"); n != 1 {
 			t.Errorf("%s: got %d starts in its log, want 1 for three rounds:\n%s", arch, n, b)
 		}
+	}
+	var sum strings.Builder
+	if err := harness.WriteSummary(&sum, e, out); err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile(`(?m)^amped/sped +all +1\.00 +(not measured|[0-9.]+) +\S+(, \S+)? +[0-3] +(holds|does not hold|undecided) +[0-9]+`)
+	if !strings.Contains(sum.String(), "paper ratios (throughput;") || !row.MatchString(sum.String()) {
+		t.Errorf("summary lacks the paper ratio amped/sped with its verdict:\n%s", sum.String())
 	}
 }

@@ -1,9 +1,11 @@
 package harness
 
 import (
+	"cmp"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -12,25 +14,39 @@ import (
 )
 
 // WriteSummary prints the run's table: for each sweep value, one row per
-// architecture with the median over trials of requests/s (and its spread,
-// half the range as a share of the median), connections/s, Mbit/s, the
-// median p50 and p99 latencies, the server's CPU per request, its use of
-// its budget, the client's CPU share and the trials' bound verdicts;
-// failed and skipped cells say why. Cells served from a slow-disk model
-// also show the medians of the device's reads per second and of its mean
-// reads in flight. A note under the table says how the budget stretches
-// latency.
+// architecture (in the experiment's order) with the median over trials of
+// requests/s and its 95% confidence interval (report.Interval),
+// connections/s, Mbit/s, the median p50 and p99 latencies, the server's
+// CPU per request, its use of its budget, the client's CPU share and the
+// trials' bound verdicts; failed and skipped cells say why. Cells served
+// from a slow-disk model also show the medians of the device's reads per
+// second and of its mean reads in flight. A note under the table says how
+// the budget stretches latency; the paper's ratios follow, with their
+// verdicts (report.PaperRatios).
 func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 	type cellKey struct{ arch, param string }
 	var order []cellKey
 	byCell := map[cellKey][]PointEntry{}
+	params := map[string]int{}
 	for _, p := range out.Index.Points {
 		k := cellKey{p.Arch, paramString(p.Params)}
 		if _, ok := byCell[k]; !ok {
 			order = append(order, k)
 		}
+		if _, ok := params[k.param]; !ok {
+			params[k.param] = len(params)
+		}
 		byCell[k] = append(byCell[k], p)
 	}
+	archIndex := func(a string) int {
+		if i := slices.Index(e.Archs, a); i >= 0 {
+			return i
+		}
+		return len(e.Archs)
+	}
+	slices.SortStableFunc(order, func(a, b cellKey) int {
+		return cmp.Or(cmp.Compare(params[a.param], params[b.param]), cmp.Compare(archIndex(a.arch), archIndex(b.arch)))
+	})
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	last := "\x00"
 	for _, k := range order {
@@ -42,8 +58,8 @@ func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 			if k.param != "" {
 				title += "  " + k.param
 			}
-			fmt.Fprintf(tw, "%s\t\t\t\t\t\t\t\t\t\t\t\n", title)
-			fmt.Fprintln(tw, "arch\treq/s\tspread\tconn/s\tMbit/s\tp50 ms\tp99 ms\tsrv µs/req\tsrv %\tcli %\ttrials\tbound\t")
+			fmt.Fprintf(tw, "%s\t\t\t\t\t\t\t\t\t\t\t\t\n", title)
+			fmt.Fprintln(tw, "arch\treq/s\t±95%\tconn/s\tMbit/s\tp50 ms\tp99 ms\tsrv µs/req\tsrv %\tcli %\ttrials\tbound\t")
 			last = k.param
 		}
 		fmt.Fprintln(tw, summaryRow(k.arch, byCell[k], out.Results))
@@ -52,10 +68,33 @@ func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 		return err
 	}
 	if note := budgetNote(out); note != "" {
-		_, err := fmt.Fprintln(w, note)
+		fmt.Fprintln(w, note)
+	}
+	return writeRatios(w, e, out)
+}
+
+// writeRatios prints the paper's ratios measured in the run, with their
+// intervals and verdicts, when the experiment gives any.
+func writeRatios(w io.Writer, e *Experiment, out *Outcome) error {
+	if e.Paper == nil || len(e.Paper.Ratios) == 0 {
+		return nil
+	}
+	var points []*report.Point
+	for _, p := range out.Index.Points {
+		points = append(points, &report.Point{PointEntry: p, Experiment: e.Name, Result: out.Results[p.ID]})
+	}
+	m, rows, err := report.PaperRatios(e.Source, points)
+	if err != nil {
 		return err
 	}
-	return nil
+	header, cells := report.RatioCells(rows)
+	fmt.Fprintf(w, "\npaper ratios (%s; server-bound trials only, the median of the per-round ratios)\n", m.Label)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	for _, c := range cells {
+		fmt.Fprintln(tw, strings.Join(c, "\t")+"\t")
+	}
+	return tw.Flush()
 }
 
 func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) string {
@@ -106,12 +145,8 @@ func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) s
 	if len(reads) > 0 {
 		mark = fmt.Sprintf("  disk %.0f reads/s, %.2f in flight", median(reads), median(inFlight)) + mark
 	}
-	m := median(rps)
-	spread := 0.0
-	if m > 0 {
-		spread = 100 * (maxOf(rps) - minOf(rps)) / 2 / m
-	}
-	return fmt.Sprintf("%s\t%.0f\t±%.1f%%\t%.0f\t%.1f\t%.2f\t%.2f\t%s\t%s\t%.0f\t%d/%d\t%s\t%s", arch, m, spread,
+	ci := report.Interval(rps)
+	return fmt.Sprintf("%s\t%.0f\t±%s\t%.0f\t%.1f\t%.2f\t%.2f\t%s\t%s\t%.0f\t%d/%d\t%s\t%s", arch, ci.Center, ci.PctRangeString(),
 		median(cps), median(mbit), median(p50), median(p99), orDash(perReq, "%.1f"), orDash(srvUse, "%.0f"), median(cliUse),
 		len(rps), len(pts), report.BoundCell(verdicts), mark)
 }
@@ -141,40 +176,11 @@ func budgetNote(out *Outcome) string {
 }
 
 func paramString(p map[string]any) string {
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(p)) {
 		parts = append(parts, fmt.Sprintf("%s=%v", k, p[k]))
 	}
 	return strings.Join(parts, " ")
 }
 
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func minOf(xs []float64) float64 {
-	m := xs[0]
-	for _, x := range xs {
-		m = min(m, x)
-	}
-	return m
-}
-
-func maxOf(xs []float64) float64 {
-	m := xs[0]
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
-}
+func median(xs []float64) float64 { return report.Summarize(xs).Median }

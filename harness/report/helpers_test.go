@@ -105,3 +105,41 @@ func median(t testing.TB, dir string, spec reporttest.Spec, arch string, value f
 
 // mustFormat formats like the report's cells (a formatting helper, not a statistic).
 func mustFormat(v float64) string { return report.FormatValue(v) }
+
+// perRoundMedian is the median, over the rounds in which both num and den
+// were measured and server-bound at value, of num's metric over den's,
+// read from the result files.
+func perRoundMedian(t testing.TB, dir string, spec reporttest.Spec, num, den string, value float64, get func(*results.Result) float64) float64 {
+	t.Helper()
+	var ratios []float64
+	for trial := 1; trial <= spec.Trials; trial++ {
+		var v [2]float64
+		ok := true
+		for i, arch := range []string{num, den} {
+			id := spec.PointID(arch, value, trial)
+			_, failed := spec.Failed[id]
+			_, skipped := spec.Skipped[id]
+			if b, bound := spec.Bounds[id]; failed || skipped || bound && b != results.BoundServer {
+				ok = false
+				break
+			}
+			r, err := results.Read(filepath.Join(dir, id+".json"))
+			if err != nil {
+				t.Fatalf("read point %s: %v", id, err)
+			}
+			v[i] = get(r)
+		}
+		if ok {
+			ratios = append(ratios, v[0]/v[1])
+		}
+	}
+	slices.Sort(ratios)
+	n := len(ratios)
+	if n == 0 {
+		t.Fatalf("no round with both %s and %s at %g", num, den, value)
+	}
+	if n%2 == 1 {
+		return ratios[n/2]
+	}
+	return (ratios[n/2-1] + ratios[n/2]) / 2
+}

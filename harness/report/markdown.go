@@ -14,18 +14,6 @@ type table struct {
 	Rows   [][]string
 }
 
-// Cell formats a metric's median across trials with its range: "1234 (1200–1250)".
-func Cell(st Stats) string {
-	if st.N == 0 {
-		return "–"
-	}
-	c := FormatValue(st.Median)
-	if st.N > 1 && FormatValue(st.Min) != FormatValue(st.Max) {
-		c += " (" + FormatValue(st.Min) + "–" + FormatValue(st.Max) + ")"
-	}
-	return c
-}
-
 // results is the section's main table: a row per architecture and setting.
 func (s *section) results() table {
 	t := table{Header: []string{"arch"}}
@@ -47,10 +35,10 @@ func (s *section) results() table {
 		}
 		row = append(row, strconv.Itoa(len(g.Results)))
 		for _, m := range Metrics {
-			row = append(row, Cell(Summarize(g.Values(m))))
+			row = append(row, CICell(g.Values(m)))
 		}
 		perRequest, client := g.budgetValues()
-		row = append(row, Cell(Summarize(perRequest)), Cell(Summarize(client)), BoundCell(g.Verdicts()))
+		row = append(row, CICell(perRequest), CICell(client), BoundCell(g.Verdicts()))
 		t.Rows = append(t.Rows, row)
 	}
 	return t
@@ -59,33 +47,46 @@ func (s *section) results() table {
 // ratios is the paper-ratio table, or an empty table when the experiment
 // file gives no ratios.
 func (s *section) ratios() table {
-	t := table{Header: []string{"ratio", "setting", "paper", "measured", "left out"}}
-	for _, r := range s.Ratios {
-		paper, measured := "–", "not measured"
+	header, rows := RatioCells(s.Ratios)
+	return table{Header: header, Rows: rows}
+}
+
+// RatioCells lays paper ratios out as a table: its header and a row of
+// text cells per ratio.
+func RatioCells(ratios []RatioRow) (header []string, rows [][]string) {
+	header = []string{"ratio", "setting", "paper", "measured", "95% interval", "rounds", "verdict", "left out"}
+	for _, r := range ratios {
+		paper, measured, interval := "–", "not measured", "–"
 		if r.HasPaper {
 			paper = strconv.FormatFloat(r.Paper, 'f', 2, 64)
 		}
 		if r.HasMeasured {
 			measured = strconv.FormatFloat(r.Measured, 'f', 2, 64)
+			interval = "[" + formatBound(r.Low) + ", " + formatBound(r.High) + "]"
 		}
 		setting := r.Setting
 		if setting == "" {
 			setting = "all"
 		}
-		t.Rows = append(t.Rows, []string{r.Ratio, setting, paper, measured, strconv.Itoa(len(r.Left))})
+		rows = append(rows, []string{r.Ratio, setting, paper, measured, interval, strconv.Itoa(r.Rounds),
+			orDash(r.Verdict), strconv.Itoa(len(r.Left))})
 	}
-	return t
+	return header, rows
 }
 
 // tableNote says how to read the tables.
-const tableNote = "Each cell is the median of the trials, (min–max) when they differ. " +
+const tableNote = "Each cell is the median of the trials ± the 95% confidence interval of the median " +
+	"(golang.org/x/perf's benchmath, no distribution assumed; ±∞ with fewer than 6 trials, too few for one). " +
 	"Absolute numbers depend on the machine; compare architectures by their ratios within one run. " +
 	"Server CPU per request comes from the server's CPU cgroup; bound says what bounded each trial: " +
 	"server (the server at 90% or more of its CPU budget, the client below 70% of its cores), " +
 	"client (the client at 90% or more), network (the link at 90% or more of its rate) or undecided."
 
-// ratioNote says which trials the paper ratios use.
-const ratioNote = "Measured ratios use server-bound trials only: the others measure the client or the link."
+// ratioNote says how the paper ratios are measured and judged.
+const ratioNote = "Measured ratios use server-bound trials only (the others measure the client or the link): " +
+	"the median of the per-round ratios (each round ran every contender once) and the 95% confidence interval of that median. " +
+	"A ratio holds when the interval lies within a tenth of the paper's either way (unless the experiment sets another tolerance), " +
+	"does not hold when it lies wholly outside, and is undecided otherwise (an unbounded interval: fewer than 6 rounds)."
 
 // LeftOut lists, once each and sorted, the trials the section's ratios
 // left out, with why.
