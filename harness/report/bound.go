@@ -50,6 +50,8 @@ func serverBound(p *Point) (bool, string) {
 	switch b := p.Result.Bound; {
 	case b == nil:
 		return false, "no bound verdict (measured without a CPU budget)"
+	case b.Verdict == results.BoundUndecided:
+		return false, "bound undecided: " + b.Reason
 	case b.Verdict != results.BoundServer:
 		return false, b.Verdict + "-bound: " + b.Reason
 	}

@@ -60,7 +60,7 @@ ul.runs code { font-size: .9em; }
 <p class="note">{{ratioNote}}</p>
 {{template "table" .RatioTable}}
 {{with .Exp.Paper.Note}}<p class="note">{{.}}</p>{{end}}
-{{with .LeftOut}}<p>Left out of the ratios (not server-bound):</p>
+{{with .LeftOut}}<p>Left out of the ratios:</p>
 <ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}</div>{{end}}
 </div>
 {{if .Plots}}<h3>Plots</h3>

@@ -162,7 +162,7 @@ func (s *section) markdown(b *strings.Builder) {
 		b.WriteString(ratioNote + "\n\n")
 		writeMarkdownTable(b, s.ratios())
 		if left := s.LeftOut(); len(left) > 0 {
-			b.WriteString("\nLeft out of the ratios (not server-bound):\n\n")
+			b.WriteString("\nLeft out of the ratios:\n\n")
 			for _, l := range left {
 				fmt.Fprintf(b, "- %s\n", l)
 			}
