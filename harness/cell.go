@@ -52,8 +52,8 @@ func (r *runner) unavailable(arch string) string {
 		}
 		return ""
 	}
-	if !r.webArchs[arch] {
-		return fmt.Sprintf("webserver has no architecture %q yet", arch)
+	if !r.webArchs[webArch(arch)] {
+		return fmt.Sprintf("webserver has no architecture %q yet", webArch(arch))
 	}
 	return ""
 }
@@ -80,8 +80,9 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 	sc := serverConfig{arch: cr.c.Arch, docroot: docroot, maxConns: cr.conns, startTimeout: r.o.StartTimeout,
 		dir: filepath.Join(r.work, "cell"+strconv.Itoa(cr.idx)), args: r.e.Server.Args}
 	sc.statsFile = filepath.Join(sc.dir, "stats.json")
+	sc.args = append(append([]string{}, sc.args...), variantArgs(cr.c.Arch)...)
 	if cr.c.Param == ParamCaches {
-		sc.args = append(append([]string{}, sc.args...), cacheFlags(cr.c.Value.(string))...)
+		sc.args = append(sc.args, cacheFlags(cr.c.Value.(string))...)
 	}
 	if err := os.MkdirAll(sc.dir, 0o755); err != nil {
 		return cleanup, fmt.Errorf("cell: %w", err)

@@ -39,7 +39,33 @@ func TestBuiltinExperiments(t *testing.T) {
 			if len(e.Cells(e.Archs)) == 0 {
 				t.Errorf("got no cells")
 			}
+			checkRatioNames(t, e)
 		})
+	}
+}
+
+// checkRatioNames checks that both sides of every paper ratio are an
+// architecture of the experiment or a value of its swept parameter, so
+// that the report measures it.
+func checkRatioNames(t *testing.T, e *harness.Experiment) {
+	t.Helper()
+	if e.Paper == nil {
+		return
+	}
+	known := map[string]bool{}
+	for _, a := range e.Archs {
+		known[a] = true
+	}
+	if e.Sweep != nil {
+		for _, v := range e.Sweep.Values {
+			known[fmt.Sprint(v)] = true
+		}
+	}
+	for name := range e.Paper.Ratios {
+		num, den, _ := strings.Cut(name, "/")
+		if !known[num] || !known[den] {
+			t.Errorf("paper ratio %q: %s or %s is neither an architecture nor a swept value", name, num, den)
+		}
 	}
 }
 

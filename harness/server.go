@@ -56,7 +56,7 @@ func webserverArchs(bin string) (map[string]bool, error) {
 // startWebserver starts `webserver --arch` on a free port of the topology's
 // server address and waits for its readiness line.
 func startWebserver(ctx context.Context, topo Topology, bin string, sc serverConfig) (*server, error) {
-	args := []string{"--arch", sc.arch, "--root", sc.docroot,
+	args := []string{"--arch", webArch(sc.arch), "--root", sc.docroot,
 		"--listen", netip.AddrPortFrom(topo.ServerAddr(), 0).String(), "--stats-file", sc.statsFile}
 	args = append(args, sc.args...)
 	pr, pw, err := os.Pipe()
