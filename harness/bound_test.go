@@ -1,8 +1,6 @@
 package harness_test
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -54,7 +52,12 @@ func TestBoundOf(t *testing.T) {
 // its cgroup across the namespace.
 func TestNetnsNetworkBound(t *testing.T) {
 	needRoot(t)
-	e, err := harness.ParseExperiment("link.toml", []byte(`name = "link"
+	topo, err := harness.NewNetns("8mbit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { topo.Close() })
+	out, log := executeExperiment(t, mustParse(t, `name = "link"
 description = "50 KB files over an 8 Mbit/s link"
 archs = ["sped"]
 [fileset]
@@ -67,21 +70,7 @@ requests_per_conn = 0
 duration = "1s"
 warmup = "200ms"
 allow_saturated_client = true
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo, err := harness.NewNetns("8mbit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { topo.Close() })
-	var log bytes.Buffer
-	out, err := harness.Execute(context.Background(), harness.Options{Experiment: e, Topology: topo,
-		BinDir: binDir, OutDir: t.TempDir(), FileSetDir: worldReadableTempDir(t), Log: &log})
-	if err != nil {
-		t.Fatalf("Execute: %v\n%s", err, log.String())
-	}
+`), harness.Options{Topology: topo})
 	r := out.Results["sped-trial=1"]
 	if r == nil || r.Bound == nil || r.Budget == nil {
 		t.Fatalf("got no result with a bound and a budget:\n%s", log.String())

@@ -113,16 +113,7 @@ func startCPUSampler(cg *CPUCgroup) *cpuSampler {
 	s.take()
 	go func() {
 		defer close(s.done)
-		tick := time.NewTicker(cpuSampleEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-s.stopc:
-				return
-			case <-tick.C:
-				s.take()
-			}
-		}
+		every(cpuSampleEvery, s.stopc, s.take)
 	}()
 	return s
 }

@@ -2,7 +2,6 @@ package harness_test
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -219,7 +218,7 @@ func TestExecuteAtBudget(t *testing.T) {
 	if _, err := harness.CPUControllerVersion(); err != nil {
 		t.Skip(err)
 	}
-	e, err := harness.ParseExperiment("atbudget.toml", []byte(`name = "atbudget"
+	out, log := executeExperiment(t, mustParse(t, `name = "atbudget"
 description = "forking at a tenth of a core"
 archs = ["forking"]
 [fileset]
@@ -233,20 +232,7 @@ duration = "1s"
 warmup = "200ms"
 server_cpu = 0.1
 allow_saturated_client = true
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo, err := harness.NewLocal()
-	if err != nil {
-		t.Skip(err)
-	}
-	var log strings.Builder
-	out, err := harness.Execute(context.Background(), harness.Options{Experiment: e, Topology: topo, BinDir: binDir,
-		OutDir: t.TempDir(), FileSetDir: worldReadableTempDir(t), Log: &log})
-	if err != nil {
-		t.Fatalf("Execute: %v\n%s", err, log.String())
-	}
+`), harness.Options{})
 	r := out.Results["forking-trial=1"]
 	if r == nil || r.Budget == nil {
 		t.Fatalf("got no result with a budget:\n%s", log.String())

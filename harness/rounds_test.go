@@ -1,8 +1,6 @@
 package harness_test
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -57,7 +55,7 @@ func TestRoundOrder(t *testing.T) {
 // each server must have been started once for all its rounds; the
 // summary then shows the paper ratio with its verdict.
 func TestExecuteRounds(t *testing.T) {
-	e, err := harness.ParseExperiment("rounds.toml", []byte(`name = "rounds"
+	e := mustParse(t, `name = "rounds"
 description = "three architectures in three rounds"
 archs = ["sped", "null", "amped"]
 [fileset]
@@ -73,20 +71,8 @@ trials = 3
 allow_saturated_client = true
 [paper]
 ratios = { "amped/sped" = 1.0 }
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo, err := harness.NewLocal()
-	if err != nil {
-		t.Skip(err)
-	}
-	var log bytes.Buffer
-	out, err := harness.Execute(context.Background(), harness.Options{Experiment: e, Topology: topo, BinDir: binDir,
-		OutDir: t.TempDir(), FileSetDir: worldReadableTempDir(t), Warmup: 100 * time.Millisecond, Log: &log})
-	if err != nil {
-		t.Fatalf("Execute: %v\n%s", err, log.String())
-	}
+`)
+	out, log := executeExperiment(t, e, harness.Options{Warmup: 100 * time.Millisecond})
 	var got, want []string
 	for _, p := range out.Index.Points {
 		got = append(got, p.ID)

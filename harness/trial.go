@@ -241,21 +241,28 @@ func startPeakSampler(p Process, initial Usage) *peakSampler {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-s.stopc:
-				return
-			case <-tick.C:
-				if u, err := p.Usage(); err == nil {
-					s.peak = max(s.peak, u.HWMBytes)
-					s.last = u
-				}
+		every(200*time.Millisecond, s.stopc, func() {
+			if u, err := p.Usage(); err == nil {
+				s.peak = max(s.peak, u.HWMBytes)
+				s.last = u
 			}
-		}
+		})
 	}()
 	return s
+}
+
+// every calls fn every d until stop is closed.
+func every(d time.Duration, stop <-chan struct{}, fn func()) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			fn()
+		}
+	}
 }
 
 // stop ends the sampling and returns the peak and the last usage read.

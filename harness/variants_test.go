@@ -1,8 +1,6 @@
 package harness_test
 
 import (
-	"bytes"
-	"context"
 	"testing"
 
 	"flashbench/harness"
@@ -12,7 +10,7 @@ import (
 // webserver must run as sped with its three caches off (no hit in its
 // stats), under the variant's name in the results.
 func TestExecuteVariant(t *testing.T) {
-	e, err := harness.ParseExperiment("variant.toml", []byte(`name = "variant"
+	out, log := executeExperiment(t, mustParse(t, `name = "variant"
 description = "sped without its caches"
 archs = ["sped-nocache"]
 [fileset]
@@ -24,20 +22,7 @@ connections = 2
 requests_per_conn = 1
 duration = "300ms"
 allow_saturated_client = true
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo, err := harness.NewLocal()
-	if err != nil {
-		t.Skip(err)
-	}
-	var log bytes.Buffer
-	out, err := harness.Execute(context.Background(), harness.Options{Experiment: e, Topology: topo, BinDir: binDir,
-		OutDir: t.TempDir(), FileSetDir: worldReadableTempDir(t), Log: &log})
-	if err != nil {
-		t.Fatalf("Execute: %v\n%s", err, log.String())
-	}
+`), harness.Options{})
 	r := out.Results["sped-nocache-trial=1"]
 	if r == nil {
 		t.Fatalf("got no result for sped-nocache:\n%s", log.String())
