@@ -28,22 +28,30 @@ type budget struct {
 }
 
 // setBudget decides the run's budget: the load's server_cpu in a CPU
-// cgroup, or none, with the reason, when this machine or topology has no
-// writable CPU controller. Then the run goes on unbudgeted: one line says
-// so, and every point's result is marked.
-func (r *runner) setBudget() {
+// cgroup per server, or none, with the reason, when this machine or
+// topology has no writable CPU controller. Then the run goes on
+// unbudgeted: one line says so, and every point's result is marked. With
+// a budget, the cgroups runs that were killed left are swept first.
+func (r *runner) setBudget() error {
+	if c := r.o.ServerCPU; c != 0 && !(c >= MinServerCPU && c <= 1) {
+		return fmt.Errorf("run: server CPU budget %v, want %v..1 (cores; 1: no quota)", c, MinServerCPU)
+	}
 	r.budget = budget{cores: r.load.ServerCPU}
 	if _, remote := r.o.Topology.(Remote); remote {
 		r.budget.off = "the ssh topology: CPU budgets are cgroups of this machine"
-		return
+		return nil
 	}
 	v, err := CPUControllerVersion()
 	if err != nil {
 		r.budget.off = err.Error()
 		fmt.Fprintf(r.o.Log, "run: %v: the servers run without a CPU budget, every point marked unbudgeted\n", err)
-		return
+		return nil
 	}
 	r.budget.version = v
+	if _, err := SweepCgroups(); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	return nil
 }
 
 // newCPUCgroup makes a cell's CPU cgroup, or returns nil when the run is

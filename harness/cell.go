@@ -78,12 +78,8 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 		}
 	}
 	sc := serverConfig{arch: cr.c.Arch, docroot: docroot, maxConns: cr.conns, startTimeout: r.o.StartTimeout,
-		dir: filepath.Join(r.work, "cell"+strconv.Itoa(cr.idx)), args: r.e.Server.Args}
+		dir: filepath.Join(r.work, "cell"+strconv.Itoa(cr.idx)), args: r.cellArgs(cr.c)}
 	sc.statsFile = filepath.Join(sc.dir, "stats.json")
-	sc.args = append(append([]string{}, sc.args...), variantArgs(cr.c.Arch)...)
-	if cr.c.Param == ParamCaches {
-		sc.args = append(sc.args, cacheFlags(cr.c.Value.(string))...)
-	}
 	if err := os.MkdirAll(sc.dir, 0o755); err != nil {
 		return cleanup, fmt.Errorf("cell: %w", err)
 	}
@@ -107,13 +103,11 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 			return cleanup, err
 		}
 	}
-	if sc.cpu, err = r.newCPUCgroup(cr.idx); err != nil {
+	if cr.cpu, err = r.newCPUCgroup(cr.idx); err != nil {
 		return cleanup, err
 	}
-	if sc.cpu != nil {
-		undo = append(undo, func() { sc.cpu.Remove() })
-		cr.cpu = sc.cpu
-	}
+	sc.cpu = cr.cpu
+	undo = append(undo, func() { cr.cpu.Remove() })
 	if cr.srv, err = r.startServer(ctx, sc); err != nil {
 		return cleanup, err
 	}
@@ -131,6 +125,16 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 		}
 	}
 	return cleanup, nil
+}
+
+// cellArgs returns a cell's extra webserver flags: the experiment's, its
+// variant's and those of its caches value.
+func (r *runner) cellArgs(c Cell) []string {
+	args := append(append([]string{}, r.e.Server.Args...), variantArgs(c.Arch)...)
+	if c.Param == ParamCaches {
+		args = append(args, cacheFlags(c.Value.(string))...)
+	}
+	return args
 }
 
 // verifyCell checks the address the cell's server reports, where every

@@ -201,8 +201,12 @@ func (c *CPUCgroup) Procs() ([]int, error) {
 }
 
 // Remove kills what is left in the cgroup and removes its directories.
-// Removing a cgroup that is gone is not an error.
+// Removing a cgroup that is gone, or nil (an unbudgeted run), is not an
+// error.
 func (c *CPUCgroup) Remove() error {
+	if c == nil {
+		return nil
+	}
 	var errs []error
 	for _, d := range c.dirs() {
 		cg := &Cgroup{Dir: d}

@@ -154,9 +154,6 @@ func newRunner(o Options) (*runner, error) {
 	if err := CheckTarget(o.Topology.ServerAddr(), o.Hosts); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	if o.ServerCPU != 0 && !(o.ServerCPU >= MinServerCPU && o.ServerCPU <= 1) {
-		return nil, fmt.Errorf("run: server CPU budget %v, want %v..1 (cores; 1: no quota)", o.ServerCPU, MinServerCPU)
-	}
 	r := &runner{o: o, e: o.Experiment, load: effectiveLoad(o), manifests: map[string]*fileset.Manifest{}}
 	if _, remote := o.Topology.(Remote); remote && r.e.Memory != nil {
 		what := "memory cgroups need"
@@ -172,12 +169,12 @@ func newRunner(o Options) (*runner, error) {
 			}
 			return nil, &SkipError{Reason: fmt.Sprintf("%s: skipped: %v", r.e.Name, err)}
 		}
-	}
-	r.setBudget()
-	if r.e.Memory != nil || r.budget.off == "" {
 		if _, err := SweepCgroups(); err != nil {
 			return nil, fmt.Errorf("run: %w", err)
 		}
+	}
+	if err := r.setBudget(); err != nil {
+		return nil, err
 	}
 	if err := r.checkDisk(); err != nil {
 		return nil, err
