@@ -100,7 +100,7 @@ func writeRatios(w io.Writer, e *Experiment, out *Outcome) error {
 func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) string {
 	var rps, cps, mbit, p50, p99, reads, inFlight, perReq, srvUse, cliUse []float64
 	var reasons, verdicts []string
-	unbudgeted := false
+	unbudgeted, noQuota := false, false
 	mark := ""
 	for _, p := range pts {
 		r := res[p.ID]
@@ -119,6 +119,7 @@ func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) s
 		if b := r.Budget; b != nil {
 			perReq, srvUse = append(perReq, b.ServerCPUPerRequestUS), append(srvUse, 100*b.ServerUtilization)
 			unbudgeted = unbudgeted || b.ServerCPUCores == 0
+			noQuota = noQuota || b.ServerCPUCores >= 1
 		}
 		cliUse = append(cliUse, 100*r.Client.CPUUtilization)
 		if r.Bound != nil {
@@ -139,8 +140,11 @@ func summaryRow(arch string, pts []PointEntry, res map[string]*results.Result) s
 		}
 		return fmt.Sprintf("%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t0/%d\t-\t  %s", arch, len(pts), why)
 	}
-	if unbudgeted {
+	switch {
+	case unbudgeted:
 		mark = " *unbudgeted" + mark
+	case noQuota:
+		mark = " *no CPU quota" + mark
 	}
 	if len(reads) > 0 {
 		mark = fmt.Sprintf("  disk %.0f reads/s, %.2f in flight", median(reads), median(inFlight)) + mark
