@@ -64,30 +64,44 @@ func (r *runner) newCPUCgroup(idx int) (*CPUCgroup, error) {
 }
 
 // budgetOf is a trial's budget section: the budget, and what the server
-// used of it in the client's measurement window (res.started_at for
-// res.duration_s), from the samples of its CPU cgroup; when unbudgeted,
-// from the /proc usage setUsage put in res.Server.
+// used of it, from the samples of its CPU cgroup (when unbudgeted, from
+// the /proc usage setUsage put in res.Server). The CPU time and the CPU
+// per request are over the client's whole window (res.started_at for
+// res.duration_s), as its request count is; the use of the budget is over
+// the configured duration only, while the client kept every connection
+// busy: in the drain after it, fewer and fewer requests are in flight, and
+// a server with slow requests (forking's) would look idle for a while at
+// the end of a window it was bound in.
 func (r *runner) budgetOf(res *results.Result, samples []cpuSample) *results.Budget {
 	b := &results.Budget{UnbudgetedReason: r.budget.off}
 	capacity := float64(len(r.o.Topology.Pinning().ServerCPUs))
+	steady, steadyCPU := res.DurationS, 0.0
+	if d := res.Config.DurationS; d > 0 && d < steady {
+		steady = d
+	}
+	at := func(s float64) time.Time { return res.StartedAt.Add(time.Duration(s * float64(time.Second))) }
 	if r.budget.off == "" {
 		b.ServerCPUCores, b.CgroupVersion = r.budget.cores, r.budget.version
 		if r.budget.cores < 1 {
 			b.PeriodUS, capacity = CPUPeriod.Microseconds(), r.budget.cores
 		}
-		from := res.StartedAt
-		if a, ok := windowAccount(samples, from, from.Add(time.Duration(res.DurationS*float64(time.Second)))); ok {
+		if a, ok := windowAccount(samples, res.StartedAt, at(res.DurationS)); ok {
 			b.ServerCPUS, b.ThrottledS = a.Usage.Seconds(), a.ThrottledTime.Seconds()
 			b.Periods, b.ThrottledPeriods = a.Periods, min(a.Throttled, a.Periods)
 		}
+		if a, ok := windowAccount(samples, res.StartedAt, at(steady)); ok {
+			steadyCPU = a.Usage.Seconds()
+		}
 	} else {
+		// /proc was read before and after the trial only.
 		b.ServerCPUS = res.Server.CPUUserS + res.Server.CPUSystemS
+		steady, steadyCPU = res.DurationS, b.ServerCPUS
 	}
 	if res.RequestsTotal > 0 {
 		b.ServerCPUPerRequestUS = b.ServerCPUS * 1e6 / float64(res.RequestsTotal)
 	}
-	if res.DurationS > 0 && capacity > 0 {
-		b.ServerUtilization = b.ServerCPUS / (capacity * res.DurationS)
+	if steady > 0 && capacity > 0 {
+		b.ServerUtilization = steadyCPU / (capacity * steady)
 	}
 	return b
 }

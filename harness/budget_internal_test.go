@@ -1,8 +1,11 @@
 package harness
 
 import (
+	"math"
 	"testing"
 	"time"
+
+	"flashbench/results"
 )
 
 // TestWindowAccount checks the interpolation of a CPU cgroup's counters at
@@ -53,5 +56,34 @@ func TestRateBits(t *testing.T) {
 		if got := rateBits(tt.rate); got != tt.want {
 			t.Errorf("rateBits(%q): got %v, want %v", tt.rate, got, tt.want)
 		}
+	}
+}
+
+// TestBudgetOfWindows checks which window each figure is over: a server
+// at its 0.1-core budget for the 1 s the client kept it busy, then idle
+// through a 0.5 s drain. Its CPU time and CPU per request are over the
+// whole window, its use of the budget over the busy second: 1, not 0.67.
+func TestBudgetOfWindows(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var samples []cpuSample
+	for ms := 0; ms <= 1500; ms += 50 {
+		busy := time.Duration(min(ms, 1000)) * time.Millisecond / 10 // 0.1 core until 1 s
+		samples = append(samples, cpuSample{t0.Add(time.Duration(ms) * time.Millisecond), CPUAccount{Usage: busy}})
+	}
+	r := &runner{o: Options{Topology: &Local{ServerCPUs: []int{0}}}, budget: budget{cores: 0.1, version: 2}}
+	res := &results.Result{StartedAt: t0, DurationS: 1.5, RequestsTotal: 1000}
+	res.Config.DurationS = 1
+	b := r.budgetOf(res, samples)
+	if math.Abs(b.ServerCPUS-0.1) > 1e-9 || math.Abs(b.ServerCPUPerRequestUS-100) > 1e-6 || math.Abs(b.ServerUtilization-1) > 1e-9 {
+		t.Errorf("got %.4f s, %.2f µs per request, use %.3f; want 0.1 s, 100 µs, 1", b.ServerCPUS, b.ServerCPUPerRequestUS, b.ServerUtilization)
+	}
+	if b.ServerCPUCores != 0.1 || b.PeriodUS != 10000 || b.CgroupVersion != 2 {
+		t.Errorf("got budget %+v, want 0.1 cores, 10 ms, v2", *b)
+	}
+	// Unbudgeted: /proc, before and after, over the whole window.
+	r.budget = budget{cores: 0.1, off: "no CPU controller"}
+	res.Server.CPUUserS, res.Server.CPUSystemS = 0.5, 0.25
+	if b := r.budgetOf(res, nil); b.ServerCPUCores != 0 || b.ServerCPUS != 0.75 || b.ServerUtilization != 0.5 || b.UnbudgetedReason == "" {
+		t.Errorf("unbudgeted: got %+v, want 0 cores, 0.75 s, use 0.5 of one CPU, the reason", *b)
 	}
 }

@@ -239,7 +239,8 @@ allow_saturated_client = true
 	}
 	b := r.Budget
 	if b.ServerCPUCores != 0.1 || b.ServerUtilization < 0.8 || b.ServerUtilization > 1.1 {
-		t.Errorf("got %v cores used at %.2f (%.3f s in %.2f s), want 0.1 used at 0.8..1.1", b.ServerCPUCores, b.ServerUtilization, b.ServerCPUS, r.DurationS)
+		t.Errorf("got %v cores used at %.2f (%.3f s in %.2f s; client at %.0f%%, %d requests, series %+v), want 0.1 used at 0.8..1.1",
+			b.ServerCPUCores, b.ServerUtilization, b.ServerCPUS, r.DurationS, 100*r.Client.CPUUtilization, r.RequestsTotal, r.Series)
 	}
 	if b.Periods < 50 || b.ThrottledPeriods < b.Periods/2 || b.ThrottledS <= 0 {
 		t.Errorf("got %d periods, %d throttled (%.3f s); want about 100 a second, most throttled", b.Periods, b.ThrottledPeriods, b.ThrottledS)

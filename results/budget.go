@@ -29,10 +29,13 @@ type Budget struct {
 	// ServerCPUPerRequestUS is ServerCPUS per completed request: the
 	// server's cost, which does not depend on the client.
 	ServerCPUPerRequestUS float64 `json:"server_cpu_per_request_us"`
-	// ServerUtilization is ServerCPUS over what the budget allowed in the
-	// window (server_cpu_cores x duration_s; one core per server CPU when
-	// unbudgeted): about 1 when the server used all of its budget. It may
-	// pass 1 by a little: the window's ends are interpolated.
+	// ServerUtilization is the server's CPU time over what the budget
+	// allowed (server_cpu_cores; one core per server CPU without a quota)
+	// while the client kept its connections busy: from started_at for
+	// config.duration_s, the drain after it left out (when unbudgeted,
+	// ServerCPUS over duration_s). About 1 when the server used all of
+	// its budget; it may pass 1 by a little, the window's ends being
+	// interpolated.
 	ServerUtilization float64 `json:"server_utilization"`
 	// Periods counts the quota periods in which the server ran,
 	// ThrottledPeriods those that ended with it throttled, ThrottledS the
