@@ -3,6 +3,7 @@ package harness
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -114,5 +115,57 @@ mimetype.assign = ( "" => "application/octet-stream" )
 	if x.User != "" {
 		fmt.Fprintf(&b, "server.username = %q\nserver.groupname = %q\n", x.User, x.User)
 	}
+	return b.String()
+}
+
+// miniHTTPD returns a mini_httpd.conf: no chroot, no access log (its
+// default), the pid file in x.Dir.
+func (x *external) miniHTTPD() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "host=%s\nport=%d\ndir=%s\nnochroot\npidfile=%s\n",
+		x.Addr.Addr(), x.Addr.Port(), x.Docroot, filepath.Join(x.Dir, "mini_httpd.pid"))
+	if x.User != "" {
+		fmt.Fprintf(&b, "user=%s\n", x.User)
+	}
+	return b.String()
+}
+
+// webfsd returns webfsd's flags: foreground, IPv4, no directory listings,
+// no access log (its default), the connection limit sized to the load.
+func (x *external) webfsd() []string {
+	args := []string{"-F", "-4", "-j", "-i", x.Addr.Addr().String(), "-p", strconv.Itoa(int(x.Addr.Port())),
+		"-r", x.Docroot, "-c", strconv.Itoa(x.MaxConns + 16), "-n", "localhost", "-k", filepath.Join(x.Dir, "webfsd.pid")}
+	if x.User != "" {
+		args = append(args, "-u", x.User, "-g", x.User)
+	}
+	return args
+}
+
+// caddy returns a Caddyfile: plain HTTP on the target address only, no
+// admin endpoint, no automatic HTTPS, no access log (Caddy's default).
+func (x *external) caddy() string {
+	return fmt.Sprintf(`{
+	admin off
+	auto_https off
+}
+http://%s:%d {
+	bind %s
+	root * %s
+	file_server
+}
+`, x.Addr.Addr(), x.Addr.Port(), x.Addr.Addr(), x.Docroot)
+}
+
+// h2o returns an h2o.conf: one thread, no access log, the error log and
+// pid file in x.Dir.
+func (x *external) h2o() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pid-file: %s\nerror-log: %s\nnum-threads: 1\nmax-connections: %d\n",
+		filepath.Join(x.Dir, "h2o.pid"), filepath.Join(x.Dir, "error.log"), x.MaxConns+64)
+	if x.User != "" {
+		fmt.Fprintf(&b, "user: %s\n", x.User)
+	}
+	fmt.Fprintf(&b, "listen:\n  host: %s\n  port: %d\nhosts:\n  default:\n    paths:\n      /:\n        file.dir: %s\n",
+		x.Addr.Addr(), x.Addr.Port(), x.Docroot)
 	return b.String()
 }

@@ -15,8 +15,16 @@ import (
 
 // Externals are the real servers the harness runs as baselines, from the
 // distribution's packages: nginx with one worker, Apache httpd with each of
-// its three MPMs, and lighttpd.
-var Externals = []string{"nginx", "apache2-prefork", "apache2-worker", "apache2-event", "lighttpd"}
+// its three MPMs, lighttpd, and the living relatives of the HotOS paper's
+// servers: mini_httpd (a process per connection, by thttpd's author: the C
+// reference for forking), webfsd (one process, no caches: a thttpd-like
+// SPED), Caddy (the Go server users pick) and h2o (event-driven C).
+var Externals = []string{"nginx", "apache2-prefork", "apache2-worker", "apache2-event", "lighttpd",
+	"mini_httpd", "webfsd", "caddy", "h2o"}
+
+// externalPackages names the Debian package of a real server whose
+// program is named otherwise.
+var externalPackages = map[string]string{"apache2": "apache2", "mini_httpd": "mini-httpd", "webfsd": "webfs"}
 
 // ApacheModules is where Debian's apache2 package keeps its modules.
 var ApacheModules = "/usr/lib/apache2/modules"
@@ -48,9 +56,13 @@ type external struct {
 // lookupExternal finds the program of a real server; the error is one
 // line saying how to install it.
 func lookupExternal(arch string) (string, error) {
-	prog, pkg := arch, arch
+	prog := arch
 	if strings.HasPrefix(arch, "apache2-") {
-		prog, pkg = "apache2", "apache2"
+		prog = "apache2"
+	}
+	pkg := prog
+	if p, ok := externalPackages[prog]; ok {
+		pkg = p
 	}
 	path, err := exec.LookPath(prog)
 	if err != nil {
@@ -138,7 +150,7 @@ func otherCan(docroot, p string, perm os.FileMode) error {
 // foreground, after writing its configuration into x.Dir.
 func (x *external) command(arch, prog string) (Command, error) {
 	var conf, name string
-	var args []string
+	var args, env []string
 	switch {
 	case arch == "nginx":
 		name, conf = "nginx.conf", x.nginx()
@@ -149,6 +161,21 @@ func (x *external) command(arch, prog string) (Command, error) {
 	case arch == "lighttpd":
 		name, conf = "lighttpd.conf", x.lighttpd()
 		args = []string{"-D", "-f", filepath.Join(x.Dir, name)}
+	case arch == "mini_httpd":
+		name, conf = "mini_httpd.conf", x.miniHTTPD()
+		args = []string{"-D", "-C", filepath.Join(x.Dir, name)}
+	case arch == "webfsd":
+		// webfsd reads no configuration file: its flags are its
+		// configuration, kept in the directory for the record.
+		args = x.webfsd()
+		name, conf = "webfsd.args", strings.Join(args, " ")+"\n"
+	case arch == "caddy":
+		name, conf = "Caddyfile", x.caddy()
+		args = []string{"run", "--config", filepath.Join(x.Dir, name), "--adapter", "caddyfile"}
+		env = []string{"HOME=" + x.Dir, "XDG_CONFIG_HOME=" + filepath.Join(x.Dir, "config"), "XDG_DATA_HOME=" + filepath.Join(x.Dir, "data")}
+	case arch == "h2o":
+		name, conf = "h2o.conf", x.h2o()
+		args = []string{"-m", "worker", "-c", filepath.Join(x.Dir, name)}
 	default:
 		return Command{}, errors.New("unknown real server " + arch)
 	}
@@ -160,7 +187,7 @@ func (x *external) command(arch, prog string) (Command, error) {
 	if err := os.WriteFile(filepath.Join(x.Dir, name), []byte(conf), 0o644); err != nil {
 		return Command{}, fmt.Errorf("%s: write configuration: %w", arch, err)
 	}
-	return Command{Path: prog, Args: args}, nil
+	return Command{Path: prog, Args: args, Env: env}, nil
 }
 
 // chownToUser gives dir to u, so workers that dropped privileges can write

@@ -17,6 +17,7 @@ type serverConfig struct {
 	args                          []string
 	log                           *os.File
 	cgroup                        *Cgroup
+	cpu                           *CPUCgroup
 	maxConns                      int
 	startTimeout                  time.Duration
 }
@@ -31,50 +32,13 @@ type cellRun struct {
 	target string
 	srv    *server
 	// dev is the slow device serving the file set ([disk]), or nil.
-	dev    *device
+	dev *device
+	// cpu is the server's CPU cgroup, nil when the run is unbudgeted.
+	cpu    *CPUCgroup
 	conns  int
 	warmup time.Duration
 	// diedIn is the trial during which the server exited, 0 if none did.
 	diedIn int
-}
-
-// runCell starts the cell's server, verifies and warms it up, and measures
-// its trials, recording each trial's point as soon as it is known.
-func (r *runner) runCell(ctx context.Context, idx int, c Cell) {
-	all := func(status, reason string, n int) {
-		for i := range n {
-			r.record(PointEntry{ID: c.PointID(i + 1), Arch: c.Arch, Params: c.Params(), Trial: i + 1, Status: status, Reason: reason})
-		}
-	}
-	if reason := r.cgiUnavailable(c.Arch); reason != "" {
-		all(StatusSkipped, reason, r.load.Trials)
-		return
-	}
-	if reason := r.unavailable(c.Arch); reason != "" {
-		all(StatusSkipped, reason, r.load.Trials)
-		return
-	}
-	cr := &cellRun{c: c, idx: idx, conns: r.e.cellConnections(c), warmup: r.load.Warmup.Duration}
-	if need := uint64(cr.conns) + 64; need > noFileLimit() {
-		all(StatusFailed, fmt.Sprintf("needs %d file descriptors, the limit is %d (raise it with ulimit -n)", need, noFileLimit()), r.load.Trials)
-		return
-	}
-	cleanup, err := r.prepareCell(ctx, cr)
-	defer cleanup()
-	if err != nil {
-		if ctx.Err() != nil {
-			all(StatusFailed, "run interrupted", 1)
-			return
-		}
-		all(StatusFailed, err.Error(), r.load.Trials)
-		return
-	}
-	for t := 1; t <= r.load.Trials; t++ {
-		if ctx.Err() != nil || r.stopped != nil {
-			break
-		}
-		r.record(r.trial(ctx, cr, t))
-	}
 }
 
 // unavailable says why arch cannot run here, or "".
@@ -88,8 +52,8 @@ func (r *runner) unavailable(arch string) string {
 		}
 		return ""
 	}
-	if !r.webArchs[arch] {
-		return fmt.Sprintf("webserver has no architecture %q yet", arch)
+	if !r.webArchs[webArch(arch)] {
+		return fmt.Sprintf("webserver has no architecture %q yet", webArch(arch))
 	}
 	return ""
 }
@@ -114,11 +78,8 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 		}
 	}
 	sc := serverConfig{arch: cr.c.Arch, docroot: docroot, maxConns: cr.conns, startTimeout: r.o.StartTimeout,
-		dir: filepath.Join(r.work, "cell"+strconv.Itoa(cr.idx)), args: r.e.Server.Args}
+		dir: filepath.Join(r.work, "cell"+strconv.Itoa(cr.idx)), args: r.cellArgs(cr.c)}
 	sc.statsFile = filepath.Join(sc.dir, "stats.json")
-	if cr.c.Param == ParamCaches {
-		sc.args = append(append([]string{}, sc.args...), cacheFlags(cr.c.Value.(string))...)
-	}
 	if err := os.MkdirAll(sc.dir, 0o755); err != nil {
 		return cleanup, fmt.Errorf("cell: %w", err)
 	}
@@ -142,6 +103,11 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 			return cleanup, err
 		}
 	}
+	if cr.cpu, err = r.newCPUCgroup(cr.idx); err != nil {
+		return cleanup, err
+	}
+	sc.cpu = cr.cpu
+	undo = append(undo, func() { cr.cpu.Remove() })
 	if cr.srv, err = r.startServer(ctx, sc); err != nil {
 		return cleanup, err
 	}
@@ -159,6 +125,16 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 		}
 	}
 	return cleanup, nil
+}
+
+// cellArgs returns a cell's extra webserver flags: the experiment's, its
+// variant's and those of its caches value.
+func (r *runner) cellArgs(c Cell) []string {
+	args := append(append([]string{}, r.e.Server.Args...), variantArgs(c.Arch)...)
+	if c.Param == ParamCaches {
+		args = append(args, cacheFlags(c.Value.(string))...)
+	}
+	return args
 }
 
 // verifyCell checks the address the cell's server reports, where every
@@ -218,7 +194,9 @@ func (r *runner) logFile(c Cell) (*os.File, error) {
 	if c.Param != "" {
 		name += fmt.Sprintf("-%s=%v", c.Param, c.Value)
 	}
-	f, err := os.Create(filepath.Join(dir, name+".log"))
+	// Appended to: a cell restarted every round (memory and disk
+	// experiments) keeps one log.
+	f, err := os.OpenFile(filepath.Join(dir, name+".log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("cell: %w", err)
 	}

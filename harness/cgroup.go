@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,40 +93,52 @@ func (c *Cgroup) ProcsFile() string { return filepath.Join(c.Dir, "cgroup.procs"
 // cgroupNameRE matches the cgroups runs make: flashbench-PID-CELL.
 var cgroupNameRE = regexp.MustCompile(`^flashbench-([0-9]+)-`)
 
-// SweepCgroups removes the memory cgroups flashbench-PID-* whose harness
-// process PID no longer exists: left by a run that was killed before it
-// could remove them (a second Ctrl-C, SIGKILL). It returns their
-// directories.
+// SweepCgroups removes the cgroups flashbench-PID-* (memory and CPU)
+// whose harness process PID no longer exists: left by a run that was
+// killed before it could remove them (a second Ctrl-C, SIGKILL). It
+// returns their directories.
 func SweepCgroups() ([]string, error) {
-	v, err := CgroupVersion()
-	if err != nil {
-		return nil, nil // no memory cgroups here: none to sweep
-	}
-	parent := CgroupRoot
-	if v == 1 {
-		parent = filepath.Join(CgroupRoot, "memory")
-	}
-	ents, err := os.ReadDir(parent)
-	if err != nil {
-		return nil, nil
-	}
 	var removed []string
-	for _, e := range ents {
-		m := cgroupNameRE.FindStringSubmatch(e.Name())
-		if m == nil || !e.IsDir() {
+	for _, parent := range cgroupParents() {
+		ents, err := os.ReadDir(parent)
+		if err != nil {
 			continue
 		}
-		pid, err := strconv.Atoi(m[1])
-		if err != nil || pid == os.Getpid() || !errors.Is(unix.Kill(pid, 0), unix.ESRCH) {
-			continue
+		for _, e := range ents {
+			m := cgroupNameRE.FindStringSubmatch(e.Name())
+			if m == nil || !e.IsDir() {
+				continue
+			}
+			pid, err := strconv.Atoi(m[1])
+			if err != nil || pid == os.Getpid() || !errors.Is(unix.Kill(pid, 0), unix.ESRCH) {
+				continue
+			}
+			cg := &Cgroup{Dir: filepath.Join(parent, e.Name())}
+			if err := removeDir(cg.Dir, cg.Procs); err != nil {
+				return removed, fmt.Errorf("cgroup sweep: %w", err)
+			}
+			removed = append(removed, cg.Dir)
 		}
-		cg := &Cgroup{Dir: filepath.Join(parent, e.Name())}
-		if err := removeDir(cg.Dir, cg.Procs); err != nil {
-			return removed, fmt.Errorf("cgroup sweep: %w", err)
-		}
-		removed = append(removed, cg.Dir)
 	}
 	return removed, nil
+}
+
+// cgroupParents are the directories the harness makes cgroups in:
+// CgroupRoot on cgroup v2; on v1 the memory, cpu and cpuacct hierarchies
+// there are, each once (cpu and cpuacct are often one mount).
+func cgroupParents() []string {
+	var st unix.Statfs_t
+	if unix.Statfs(CgroupRoot, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return []string{CgroupRoot}
+	}
+	var out []string
+	for _, n := range append(append([]string{"memory"}, cpuHierarchies...), cpuacctHierarchies...) {
+		dir, err := filepath.EvalSymlinks(filepath.Join(CgroupRoot, n))
+		if err == nil && unix.Statfs(dir, &st) == nil && st.Type == unix.CGROUP_SUPER_MAGIC && !slices.Contains(out, dir) {
+			out = append(out, dir)
+		}
+	}
+	return out
 }
 
 // LimitFile is the file holding the memory bound.

@@ -26,8 +26,9 @@
 //	connections = 32
 //	requests_per_conn = 1            # 1: one request per connection; 0: keep-alive
 //	duration = "2s"                  # per trial
-//	warmup = "1s"                    # once per server, before its trials
+//	warmup = "1s"                    # once per server start, before trials
 //	trials = 3
+//	server_cpu = 0.3                 # the server's CPU budget, in cores
 //	# threads, think_time, timeout, rate_per_conn_rps, max_error_ratio,
 //	# allow_saturated_client
 //
@@ -51,6 +52,8 @@
 //	[paper]                          # the paper's numbers, as ratios
 //	ratios = { "amped/sped" = 1.0 }
 //	note = "..."
+//	# tolerance = 0.1                # a ratio holds within this factor
+//	                                 # of the paper's, either way
 //
 // The cgi kind generates no files: every request asks the webserver's
 // persistent CGI program, /cgi-bin/dyn?size=SIZE_BYTES (the programs of
@@ -72,27 +75,39 @@
 // ssh topology skips memory and disk experiments.
 //
 // Unknown keys are errors, so a misspelt key never silently falls back to a
-// default. Architectures are `webserver --arch` names or the real servers
-// in Externals (nginx, apache2-prefork, apache2-worker, apache2-event,
-// lighttpd); one that is not available is recorded as skipped, with the
+// default. Architectures are `webserver --arch` names, their Variants
+// (sped-nocache: sped without its caches, the HotOS paper's thttpd), or
+// the real servers in Externals (nginx, apache2-prefork, apache2-worker,
+// apache2-event, lighttpd, mini_httpd, webfsd, caddy, h2o), each run in
+// the foreground from a configuration of its own in a temporary
+// directory; one that is not available is recorded as skipped, with the
 // reason.
 //
 // # Runs
 //
 // For each cell (an architecture at one sweep value) the server is started
-// once, in its own session, under taskset on the topology's server CPUs
+// in its own session, under taskset on the topology's server CPUs
 // (GOMAXPROCS set to their number), verified (one file of each class, by
 // sha256; for cgi, one response), warmed up, and measured Trials times by
-// bin/loadgen run as a child process on the client CPUs. The server's CPU time is read from
-// /proc for its whole process tree before and after each trial, its peak
-// memory (the tree's summed VmHWM) sampled during it, and its stats file
-// read after it. A point fails, with its reason, when the server does not
+// bin/loadgen run as a child process on the client CPUs. The trials run
+// in interleaved rounds (rounds.go): round r measures every architecture
+// of a sweep value once (every cell, with one architecture or no sweep),
+// in an order shuffled from the file set's seed and rotated by r-1, before
+// round r+1; servers stay up across rounds, started once, except with
+// [memory] or [disk], where each trial starts its server afresh. The server's CPU time is read from
+// its CPU cgroup every 50 ms during each trial and interpolated at the ends
+// of the client's measurement window (result key budget: CPU time, CPU per
+// request, use of the budget, throttled periods), and from /proc for its
+// process tree before and after the trial (server.cpu_user_s and
+// cpu_system_s); its peak memory (the tree's summed VmHWM) is sampled
+// during it, and its stats file read after it. A point fails, with its reason, when the server does not
 // start, verification fails, errors exceed max_error_ratio, or the client
 // was saturated; the run goes on. A server that exits during a trial fails
 // that point, whose document is archived all the same (the client's errors
 // by class, its CPU time up to the last sample, a note saying how it
-// ended); the cell's remaining trials are recorded as not run and the run
-// goes on with the next cell. run.json is rewritten after every point. A
+// ended); the cell's later trials are recorded as not run, in their
+// rounds, and the run goes on with the other cells (a server started
+// afresh each trial gets a new start in the next round). run.json is rewritten after every point. A
 // result or index that cannot be written (a full disk) stops the run at
 // once with that error: what was written before stays as it was, and no
 // temporary file is left. A cancelled context stops the run cleanly:
@@ -103,6 +118,27 @@
 // runs that no longer exist (killed before they could clean up) are swept
 // when a run next makes one, their slowdisk mount points (a device killed
 // outright leaves a dead mount) at the start of the next run as root.
+//
+// # CPU budget
+//
+// The papers' testbeds had one server CPU and client machines that
+// outran it. On one machine the harness gets the same by holding the
+// server to a CPU budget while the client has a core of its own: each
+// cell's server runs with its whole process tree (workers, helpers,
+// forked children, CGI programs) in a CPU cgroup flashbench-PID-CELL with
+// a quota of server_cpu cores (DefaultServerCPU when absent; 1: no quota,
+// the cgroup then only accounts) per CPUPeriod of 10 ms, so that a
+// throttled server waits at most a few milliseconds, and with the highest
+// CPU weight, so that other tasks on a shared machine do not take the
+// budget: the quota caps the server, the weight gives it its budget. cgroup v2 (cpu.max)
+// and v1 (cpu.cfs_period_us and cpu.cfs_quota_us, usage from cpuacct,
+// mounted together with cpu or apart) are found by probing CgroupRoot.
+// The server joins the cgroup (one per v1 hierarchy) before it is exec'd,
+// as with the memory cgroup, for the local and netns topologies and for
+// the real servers alike. Without a writable CPU controller (not root, no
+// controller, a read-only mount) and on the ssh topology the run goes on
+// unbudgeted: one line says why, and every result's budget section says
+// so (unbudgeted_reason).
 //
 // # Topologies
 //

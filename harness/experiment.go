@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"flashbench/cgi-apps/content"
+	"flashbench/harness/report"
 )
 
 // Experiment is one experiment file: what to run (architectures, file set,
@@ -77,6 +78,11 @@ type Load struct {
 	// in the summary) instead of failing them: for machines too small to
 	// saturate the server from one client core, and for tests.
 	AllowSaturatedClient bool `toml:"allow_saturated_client"`
+	// ServerCPU is the server's CPU budget in cores (0.3: 30% of one core;
+	// DefaultServerCPU when absent; 1: no quota): a cgroup quota on its
+	// whole process tree, so that the server, not the client, bounds
+	// throughput, as on the papers' testbeds.
+	ServerCPU float64 `toml:"server_cpu"`
 }
 
 // Server holds options passed to every `webserver` architecture.
@@ -104,6 +110,9 @@ type Paper struct {
 	// swept parameter's value where the paper's ratio differs by point.
 	Ratios map[string]any `toml:"ratios"`
 	Note   string         `toml:"note"`
+	// Tolerance is how far a measured ratio may be from the paper's and
+	// hold, as a factor either way (report.RatioTolerance when 0).
+	Tolerance float64 `toml:"tolerance"`
 }
 
 // Duration is a time.Duration written as "4s" or "500ms" in TOML.
@@ -187,6 +196,9 @@ func (e *Experiment) setDefaults() {
 	if l.MaxErrorRatio == 0 {
 		l.MaxErrorRatio = 0.01
 	}
+	if l.ServerCPU == 0 {
+		l.ServerCPU = DefaultServerCPU
+	}
 	if e.FileSet.Seed == 0 {
 		e.FileSet.Seed = 1
 	}
@@ -242,6 +254,9 @@ func (e *Experiment) Validate() error {
 		}
 	}
 	if e.Paper != nil {
+		if t := e.Paper.Tolerance; !(t >= 0 && t < 1) {
+			return fmt.Errorf("paper.tolerance: %v, want 0..1 (0: the default, %v)", t, report.RatioTolerance)
+		}
 		for k, v := range e.Paper.Ratios {
 			if a, b, ok := strings.Cut(k, "/"); !ok || a == "" || b == "" || !positiveRatio(v) {
 				return fmt.Errorf("paper.ratios: %q = %v, want \"a/b\" = a positive number or a table of them", k, v)
@@ -339,6 +354,8 @@ func (l *Load) validate() error {
 		return errors.New("rate_per_conn_rps and think_time: choose one")
 	case l.MaxErrorRatio < 0 || l.MaxErrorRatio > 1:
 		return fmt.Errorf("max_error_ratio: %v, want 0..1", l.MaxErrorRatio)
+	case !(l.ServerCPU >= MinServerCPU && l.ServerCPU <= 1):
+		return fmt.Errorf("server_cpu: %v, want %v..1 (cores; 1: no quota)", l.ServerCPU, MinServerCPU)
 	}
 	return nil
 }

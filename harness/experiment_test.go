@@ -39,7 +39,33 @@ func TestBuiltinExperiments(t *testing.T) {
 			if len(e.Cells(e.Archs)) == 0 {
 				t.Errorf("got no cells")
 			}
+			checkRatioNames(t, e)
 		})
+	}
+}
+
+// checkRatioNames checks that both sides of every paper ratio are an
+// architecture of the experiment or a value of its swept parameter, so
+// that the report measures it.
+func checkRatioNames(t *testing.T, e *harness.Experiment) {
+	t.Helper()
+	if e.Paper == nil {
+		return
+	}
+	known := map[string]bool{}
+	for _, a := range e.Archs {
+		known[a] = true
+	}
+	if e.Sweep != nil {
+		for _, v := range e.Sweep.Values {
+			known[fmt.Sprint(v)] = true
+		}
+	}
+	for name := range e.Paper.Ratios {
+		num, den, _ := strings.Cut(name, "/")
+		if !known[num] || !known[den] {
+			t.Errorf("paper ratio %q: %s or %s is neither an architecture nor a swept value", name, num, den)
+		}
 	}
 }
 
@@ -103,6 +129,9 @@ duration = "1s"
 		{"duration", strings.Replace(base, `"1s"`, `"soon"`, 1), "soon"},
 		{"zero duration", strings.Replace(base, `duration = "1s"`, "", 1), "duration: 0s"},
 		{"connections", strings.Replace(base, "connections = 1", "connections = 0", 1), "load: connections: 0"},
+		{"server_cpu too small", base + "server_cpu = 0.05\n", "load: server_cpu: 0.05, want 0.1..1"},
+		{"server_cpu above a core", base + "server_cpu = 2\n", "load: server_cpu: 2, want 0.1..1"},
+		{"server_cpu negative", base + "server_cpu = -0.3\n", "load: server_cpu: -0.3"},
 		{"rate and think", base + "rate_per_conn_rps = 1.0\nthink_time = \"1s\"\n", "choose one"},
 		{"sweep param", base + "[sweep]\nparam = \"speed\"\nvalues = [1]\n", `param "speed"`},
 		{"sweep no values", base + "[sweep]\nparam = \"clients\"\nvalues = []\n", "values: none"},
@@ -123,6 +152,7 @@ duration = "1s"
 		{"size sweep on specweb", strings.Replace(strings.Replace(base, "count = 1\nsize_bytes = 10", "connections = 5", 1), `"fixed"`, `"specweb99"`, 1) +
 			"[sweep]\nparam = \"file_size_bytes\"\nvalues = [1]\n", "needs a fixed, single or cgi file set"},
 		{"ratio", base + "[paper]\nratios = { \"amped\" = 1.0 }\n", `paper.ratios: "amped"`},
+		{"tolerance", base + "[paper]\ntolerance = 1.5\n", "paper.tolerance: 1.5, want 0..1"},
 		{"listen in server args", base + "[server]\nargs = [\"--listen\", \"10.0.0.1:80\"]\n", `server: args: "--listen" is set by the harness`},
 		{"short listen", base + "[server]\nargs = [\"-l=8.8.8.8:80\"]\n", `server: args: "-l=8.8.8.8:80" is set by the harness`},
 		{"root in server args", base + "[server]\nargs = [\"--root=/etc\"]\n", `server: args: "--root=/etc"`},

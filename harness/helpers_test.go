@@ -1,6 +1,8 @@
 package harness_test
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -8,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"flashbench/harness"
 )
 
 // killTree kills pid's descendants, then pid.
@@ -76,4 +80,35 @@ func waitProcess(dir, name, arg string) int {
 		}
 	}
 	return 0
+}
+
+// mustParse parses an experiment's text, or fails the test.
+func mustParse(t *testing.T, text string) *harness.Experiment {
+	t.Helper()
+	e, err := harness.ParseExperiment("test.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// executeExperiment runs e with o, on the local topology unless o names
+// another, with the test's binaries, a temporary results directory and
+// file set cache; a run that fails fails the test.
+func executeExperiment(t *testing.T, e *harness.Experiment, o harness.Options) (*harness.Outcome, *bytes.Buffer) {
+	t.Helper()
+	if o.Topology == nil {
+		topo, err := harness.NewLocal()
+		if err != nil {
+			t.Skip(err)
+		}
+		o.Topology = topo
+	}
+	var log bytes.Buffer
+	o.Experiment, o.BinDir, o.OutDir, o.FileSetDir, o.Log = e, binDir, t.TempDir(), worldReadableTempDir(t), &log
+	out, err := harness.Execute(context.Background(), o)
+	if err != nil {
+		t.Fatalf("Execute: %v\n%s", err, log.String())
+	}
+	return out, &log
 }

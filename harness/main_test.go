@@ -45,7 +45,8 @@ func TestMain(m *testing.M) {
 }
 
 // helperMain is the test binary re-executed as a process tree: "tree"
-// starts two children of itself that sleep, then waits for them.
+// starts two children of itself that sleep, then waits for them;
+// "spintree" starts a child that spins and spins itself.
 func helperMain() int {
 	switch os.Getenv("FLASHBENCH_HARNESS_HELPER") {
 	case "proxy":
@@ -64,6 +65,17 @@ func helperMain() int {
 		for _, c := range cmds {
 			c.Wait()
 		}
+	case "spintree":
+		// A child and the process itself spin: the tree wants two cores.
+		c := exec.Command(os.Args[0])
+		c.Env = append(os.Environ(), "FLASHBENCH_HARNESS_HELPER=spin")
+		if err := c.Start(); err != nil {
+			return 1
+		}
+		fmt.Println("ready")
+		spin()
+	case "spin":
+		spin()
 	case "sleep":
 		// Burn a little CPU so the tree's CPU time is measurable, then sleep.
 		x := 0
@@ -74,4 +86,13 @@ func helperMain() int {
 		select {}
 	}
 	return 0
+}
+
+// spin burns CPU until killed.
+func spin() {
+	for x := 0; ; x++ {
+		if x < 0 {
+			fmt.Println(x)
+		}
+	}
 }

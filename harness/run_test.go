@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,8 +88,12 @@ func TestExecuteQuick(t *testing.T) {
 	if err := harness.WriteSummary(&sum, quickExperiment(t), out); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"file_size_bytes=500", "file_size_bytes=2000", "sped", "nosucharch", "skipped",
-		"build: unknown, DIRTY: ", "harness, loadgen", "no version-control information", "host: over 4 measurements, load average (1 min) up to "} {
+	lines := []string{"file_size_bytes=500", "file_size_bytes=2000", "sped", "nosucharch", "skipped", "srv µs/req", "cli %", "bound",
+		"build: unknown, DIRTY: ", "harness, loadgen", "no version-control information", "host: over 4 measurements, load average (1 min) up to "}
+	if _, err := harness.CPUControllerVersion(); err == nil {
+		lines = append(lines, "server CPU budget 0.3 cores per 10 ms period: a request may wait up to 7.0 ms")
+	}
+	for _, s := range lines {
 		if !strings.Contains(sum.String(), s) {
 			t.Errorf("summary lacks %q:\n%s", s, sum.String())
 		}
@@ -131,6 +136,15 @@ func checkPointResult(t *testing.T, dir string, p harness.PointEntry) {
 	}
 	if len(r.Server.Stats) == 0 {
 		t.Errorf("point %s: got no server stats", p.ID)
+	}
+	if b := r.Budget; b == nil {
+		t.Errorf("point %s: got no budget section", p.ID)
+	} else if _, err := harness.CPUControllerVersion(); err == nil && (b.ServerCPUCores != harness.DefaultServerCPU ||
+		b.PeriodUS != 10000 || b.CgroupVersion == 0 || b.UnbudgetedReason != "" || b.ServerCPUS <= 0 || b.ServerCPUPerRequestUS <= 0 || b.Periods <= 0) {
+		t.Errorf("point %s: got budget %+v, want %v cores, a 10 ms period, a cgroup version, no reason, CPU time and periods", p.ID, *b, harness.DefaultServerCPU)
+	}
+	if r.Bound == nil || !slices.Contains(results.BoundVerdicts, r.Bound.Verdict) || r.Bound.Reason == "" {
+		t.Errorf("point %s: got bound %+v, want a verdict and its reason", p.ID, r.Bound)
 	}
 	pv := r.Provenance
 	if pv.Topology != "local" || len(pv.CorePinning.ServerCPUs) == 0 || pv.GitCommit == "" || len(pv.Sysctls) == 0 {

@@ -38,6 +38,9 @@ type Options struct {
 	Duration, Warmup time.Duration
 	// AllowSaturatedClient keeps points whose client was saturated.
 	AllowSaturatedClient bool
+	// ServerCPU, when positive, overrides the experiment's server_cpu:
+	// the server's CPU budget in cores (MinServerCPU..1; 1: no quota).
+	ServerCPU float64
 	// Quick shrinks durations to a fraction of a second and trials to one
 	// (for tests), unless set explicitly.
 	Quick bool
@@ -83,6 +86,7 @@ type runner struct {
 	manifests map[string]*fileset.Manifest
 	ix        *Index
 	out       *Outcome
+	budget    budget
 	bar       *progressbar.ProgressBar
 	done      int
 	total     int
@@ -92,7 +96,8 @@ type runner struct {
 }
 
 // Execute runs the experiment: every cell's server is started, verified and
-// warmed up, and then measured trial by trial. A cancelled ctx stops the
+// warmed up, and then measured trial by trial, in interleaved rounds
+// (rounds.go). A cancelled ctx stops the
 // run cleanly: processes are reaped, the finished points kept, and the
 // index marked interrupted. The error is about the run as a whole; points
 // that fail (a server that does not start, or exits during a trial) are
@@ -112,11 +117,11 @@ func Execute(ctx context.Context, o Options) (*Outcome, error) {
 	cells := r.e.Cells(r.archs())
 	r.total = len(cells) * r.load.Trials
 	r.startBar()
-	for i, c := range cells {
+	for _, block := range r.blocks(cells) {
 		if ctx.Err() != nil || r.stopped != nil {
 			break
 		}
-		r.runCell(ctx, i, c)
+		r.runBlock(ctx, cells, block)
 	}
 	r.ix.FinishedAt = time.Now().UTC()
 	r.ix.Interrupted = ctx.Err() != nil
@@ -187,6 +192,9 @@ func newRunner(o Options) (*runner, error) {
 			return nil, fmt.Errorf("run: %w", err)
 		}
 	}
+	if err := r.setBudget(); err != nil {
+		return nil, err
+	}
 	if err := r.checkDisk(); err != nil {
 		return nil, err
 	}
@@ -236,6 +244,9 @@ func effectiveLoad(o Options) Load {
 	}
 	if o.Warmup > 0 {
 		l.Warmup.Duration = o.Warmup
+	}
+	if o.ServerCPU > 0 {
+		l.ServerCPU = o.ServerCPU
 	}
 	return l
 }

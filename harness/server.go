@@ -56,7 +56,7 @@ func webserverArchs(bin string) (map[string]bool, error) {
 // startWebserver starts `webserver --arch` on a free port of the topology's
 // server address and waits for its readiness line.
 func startWebserver(ctx context.Context, topo Topology, bin string, sc serverConfig) (*server, error) {
-	args := []string{"--arch", sc.arch, "--root", sc.docroot,
+	args := []string{"--arch", webArch(sc.arch), "--root", sc.docroot,
 		"--listen", netip.AddrPortFrom(topo.ServerAddr(), 0).String(), "--stats-file", sc.statsFile}
 	args = append(args, sc.args...)
 	pr, pw, err := os.Pipe()
@@ -64,7 +64,7 @@ func startWebserver(ctx context.Context, topo Topology, bin string, sc serverCon
 		return nil, fmt.Errorf("start %s: %w", sc.arch, err)
 	}
 	cmd := Command{Path: bin, Args: args, Env: []string{fmt.Sprintf("GOMAXPROCS=%d", len(topo.Pinning().ServerCPUs))},
-		Stdout: pw, Stderr: sc.log, Cgroup: sc.cgroup}
+		Stdout: pw, Stderr: sc.log, Cgroup: sc.cgroup, CPU: sc.cpu}
 	p, err := topo.StartServer(cmd)
 	pw.Close()
 	if err != nil {
@@ -119,7 +119,7 @@ func startExternal(ctx context.Context, topo Topology, prog string, sc serverCon
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", sc.arch, err)
 	}
-	cmd.Stdout, cmd.Stderr, cmd.Cgroup = sc.log, sc.log, sc.cgroup
+	cmd.Stdout, cmd.Stderr, cmd.Cgroup, cmd.CPU = sc.log, sc.log, sc.cgroup, sc.cpu
 	p, err := topo.StartServer(cmd)
 	if err != nil {
 		return nil, err

@@ -40,8 +40,8 @@ const usageScript = `walk() { for p in "$@"; do [ "$p" = "$W" ] && continue; ` +
 
 // StartServer implements Topology.
 func (s *SSH) StartServer(cmd Command) (Process, error) {
-	if cmd.Cgroup != nil {
-		return nil, errors.New("ssh topology: memory cgroups are not available on remote hosts")
+	if cmd.Cgroup != nil || cmd.CPU != nil {
+		return nil, errors.New("ssh topology: cgroups are not available on remote hosts")
 	}
 	p, err := s.startRemote(s.o.ServerHost, cmd, cmd.Args, s.ServerCPUs)
 	if err != nil {

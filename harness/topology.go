@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,25 @@ type Command struct {
 	// Cgroup, when set, is joined by the process before the program runs,
 	// so that everything it reads is charged to the cgroup from the start.
 	Cgroup *Cgroup
+	// CPU, when set, is joined the same way: the whole tree the program
+	// starts runs under its budget and in its accounting.
+	CPU *CPUCgroup
+}
+
+// procsFiles are the cgroup.procs files the process joins, each once.
+func (c Command) procsFiles() []string {
+	var files []string
+	if c.Cgroup != nil {
+		files = append(files, c.Cgroup.ProcsFile())
+	}
+	if c.CPU != nil {
+		for _, f := range c.CPU.ProcsFiles() {
+			if !slices.Contains(files, f) {
+				files = append(files, f)
+			}
+		}
+	}
+	return files
 }
 
 // Process is a program a topology started.
@@ -123,12 +143,14 @@ func (l *Local) start(cmd Command, cpus []int, attr *syscall.SysProcAttr) (Proce
 // that the process keeps its PID.
 func startPinned(prefix []string, taskset string, cmd Command, cpus []int, attr *syscall.SysProcAttr) (Process, error) {
 	var argv []string
-	if cmd.Cgroup != nil {
-		// The shell joins the cgroup, then becomes the rest: same PID,
-		// and nothing the server reads escapes the cgroup's accounting.
-		// It comes before prefix: ip netns exec mounts a /sys of its own,
-		// without the cgroup file systems.
-		argv = []string{"/bin/sh", "-c", `echo $$ > "$1" || exit 1; shift; exec "$@"`, "sh", cmd.Cgroup.ProcsFile()}
+	if files := cmd.procsFiles(); len(files) > 0 {
+		// The shell joins the cgroups (one per hierarchy on v1), then
+		// becomes the rest: same PID, and nothing the server reads or
+		// runs escapes the cgroups' bounds and accounting. It comes
+		// before prefix: ip netns exec mounts a /sys of its own, without
+		// the cgroup file systems.
+		argv = append([]string{"/bin/sh", "-c", `while [ "$1" != -- ]; do echo $$ > "$1" || exit 1; shift; done; shift; exec "$@"`, "sh"}, files...)
+		argv = append(argv, "--")
 	}
 	argv = append(append(argv, prefix...), taskset, "-c", cpuList(cpus), cmd.Path)
 	argv = append(argv, cmd.Args...)

@@ -15,8 +15,9 @@ import (
 )
 
 // trial measures trial t of a cell: the server's CPU time is taken from
-// /proc before and after the client's run, its peak memory sampled while
-// it runs, its stats file read after it. A trial whose server exited is
+// its CPU cgroup (budget.go) and from /proc before and after the client's
+// run, its peak memory sampled while it runs, its stats file read after
+// it. A trial whose server exited is
 // archived all the same, failed, with what the client saw; the cell's
 // later trials are not run.
 func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
@@ -41,9 +42,10 @@ func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
 			return p
 		}
 	}
-	peak := startPeakSampler(cr.srv.proc, before)
+	peak, cpu := startPeakSampler(cr.srv.proc, before), startCPUSampler(cr.cpu)
 	res, err := r.runClient(ctx, cr, r.load.Duration.Duration, p.ID)
 	hwm, last := peak.stop()
+	samples := cpu.stop()
 	if ctx.Err() != nil {
 		p.Reason = "run interrupted"
 		return p
@@ -57,6 +59,9 @@ func (r *runner) trial(ctx context.Context, cr *cellRun, t int) PointEntry {
 		err = cr.dev.measure(res, devBefore)
 	}
 	r.annotate(res, cr, t, p.ID)
+	res.Budget = r.budgetOf(res, samples)
+	bound := BoundOf(res, linkRate(r.o.Topology))
+	res.Bound = &bound
 	switch {
 	case gone != "":
 		cr.diedIn = t
@@ -236,21 +241,28 @@ func startPeakSampler(p Process, initial Usage) *peakSampler {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-s.stopc:
-				return
-			case <-tick.C:
-				if u, err := p.Usage(); err == nil {
-					s.peak = max(s.peak, u.HWMBytes)
-					s.last = u
-				}
+		every(200*time.Millisecond, s.stopc, func() {
+			if u, err := p.Usage(); err == nil {
+				s.peak = max(s.peak, u.HWMBytes)
+				s.last = u
 			}
-		}
+		})
 	}()
 	return s
+}
+
+// every calls fn every d until stop is closed.
+func every(d time.Duration, stop <-chan struct{}, fn func()) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			fn()
+		}
+	}
 }
 
 // stop ends the sampling and returns the peak and the last usage read.

@@ -49,9 +49,9 @@ func TestGoldenV1(t *testing.T) {
 	}
 	checkValues(t, checks)
 	if r.AbortedRequests != 0 || r.SClient != nil || r.Histograms[results.HistogramUncorrected] != "" ||
-		r.DominantError != "" || r.Note != "" || r.Disk != nil || r.HostLoad != nil {
-		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q, disk %+v, host_load %+v; want none",
-			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note, r.Disk, r.HostLoad)
+		r.DominantError != "" || r.Note != "" || r.Disk != nil || r.HostLoad != nil || r.Budget != nil || r.Bound != nil {
+		t.Errorf("optional additions: got aborted_requests %d, sclient %+v, uncorrected histogram %t, dominant_error %q, note %q, disk %+v, host_load %+v, budget %+v, bound %+v; want none",
+			r.AbortedRequests, r.SClient, r.Histograms[results.HistogramUncorrected] != "", r.DominantError, r.Note, r.Disk, r.HostLoad, r.Budget, r.Bound)
 	}
 	if p := r.Provenance; p.GitModified != nil || p.Dirty || p.Binaries != nil || p.Tools != nil || !p.Clean() {
 		t.Errorf("provenance: got git_modified %v, dirty %t, binaries %v, tools %v, clean %t; want none of the additions, clean",
@@ -71,8 +71,8 @@ func TestGoldenV1(t *testing.T) {
 
 // TestGoldenV1Optional reads a version 1 document that carries the
 // optional keys added within version 1: aborted_requests, dominant_error,
-// note, sclient, disk, host_load, the uncorrected histogram, provenance's
-// git_modified, dirty, binaries and tools.
+// note, sclient, disk, host_load, budget, bound, the uncorrected
+// histogram, provenance's git_modified, dirty, binaries and tools.
 func TestGoldenV1Optional(t *testing.T) {
 	r, err := results.Read(goldenV1Optional)
 	if err != nil {
@@ -92,6 +92,12 @@ func TestGoldenV1Optional(t *testing.T) {
 		{"disk.reads", r.Disk.Reads, int64(1020)},
 		{"disk.mean_in_flight", r.Disk.MeanInFlight, 4.75},
 		{"disk.max_in_flight", r.Disk.MaxInFlight, 6},
+		{"budget.server_cpu_cores", r.Budget.ServerCPUCores, 0.3},
+		{"budget.period_us", r.Budget.PeriodUS, int64(10000)},
+		{"budget.cgroup_version", r.Budget.CgroupVersion, 2},
+		{"budget.server_cpu_per_request_us", r.Budget.ServerCPUPerRequestUS, 556.875},
+		{"budget.throttled_periods", r.Budget.ThrottledPeriods, int64(731)},
+		{"bound.verdict", r.Bound.Verdict, results.BoundServer},
 		{"open_loop.uncorrected_latency_us.max", r.OpenLoop.UncorrectedLatencyUS.Max, int64(14999)},
 		{"provenance.git_commit", r.Provenance.GitCommit, results.RevisionMixed},
 		{"provenance.git_modified", *r.Provenance.GitModified, true},

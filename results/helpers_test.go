@@ -111,9 +111,10 @@ func sampleResultV1(t testing.TB) *results.Result {
 
 // sampleResult is sampleResultV1 with the optional keys added within
 // version 1 set as well: an interrupted open-loop S-Client run that abandoned
-// requests in flight, kept its uncorrected histogram, says what failed and
-// had its files on a slow-disk model, on a loaded machine, from binaries
-// of different builds. testdata/result_v1_optional.json is its encoding.
+// requests in flight, kept its uncorrected histogram, says what failed,
+// had its files on a slow-disk model and its server on a CPU budget, on a
+// loaded machine, from binaries of different builds.
+// testdata/result_v1_optional.json is its encoding.
 func sampleResult(t testing.TB) *results.Result {
 	t.Helper()
 	r := sampleResultV1(t)
@@ -140,6 +141,9 @@ func sampleResult(t testing.TB) *results.Result {
 			VCSModified: new(true), VCSTime: "2025-03-14T12:00:00Z"},
 	}
 	r.Provenance.Tools = results.Map[string]{"nginx": "nginx version: nginx/1.22.1"}
+	r.Budget = &results.Budget{ServerCPUCores: 0.3, PeriodUS: 10000, CgroupVersion: 2, ServerCPUS: 2.2275,
+		ServerCPUPerRequestUS: 556.875, ServerUtilization: 0.99, Periods: 750, ThrottledPeriods: 731, ThrottledS: 5.1}
+	r.Bound = &results.Bound{Verdict: results.BoundServer, Reason: "server at 99% of its 0.3-core budget, client at 30%"}
 	return r
 }
 

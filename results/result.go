@@ -22,10 +22,10 @@ const SchemaVersion = 1
 
 // Result is one run's document. Every key is required except the optional
 // ones (interrupted_reason, aborted_requests, dominant_error, note,
-// open_loop, sclient, disk, host_load, client, and the optional keys of
-// provenance and server, each added within schema version 1 and omitted
-// when unused or not measured); Decode rejects documents with missing or
-// unknown keys.
+// open_loop, sclient, disk, host_load, client, budget, bound, and the
+// optional keys of provenance and server, each added within schema version
+// 1 and omitted when unused or not measured); Decode rejects documents
+// with missing or unknown keys.
 type Result struct {
 	SchemaVersion int        `json:"schema_version"`
 	Tool          string     `json:"tool"`
@@ -81,6 +81,10 @@ type Result struct {
 	// measurement, so that a run on a noisy machine shows as noisy.
 	// Optional; omitted when /proc could not be read.
 	HostLoad *HostLoad `json:"host_load,omitempty"`
+	// Budget is the server's CPU budget and its use of it, and Bound what
+	// bounded the point (budget.go); the harness sets both.
+	Budget *Budget `json:"budget,omitempty"`
+	Bound  *Bound  `json:"bound,omitempty"`
 }
 
 // Config is everything needed to rerun the measurement. Parameters the fixed

@@ -14,8 +14,10 @@ import (
 // outside 0..1, a dominant_error that is not a largest error class, a
 // series whose times do not increase, a disk without a model or channels,
 // a host_load whose steal is above 1 or whose samples exceed their
-// maximum, a provenance that is not clean but not marked dirty, and
-// histograms with a bad name or that do not decode. Write refuses a
+// maximum, a provenance that is not clean but not marked dirty, a budget
+// above one core or throttled more often than it ran, a bound verdict
+// that is not one of BoundVerdicts, and histograms with a bad name or that
+// do not decode. Write refuses a
 // Result that fails it.
 func (r *Result) Validate() error {
 	if err := r.validate(); err != nil {
@@ -70,6 +72,12 @@ func (r *Result) validate() error {
 	}
 	if h := r.HostLoad; h != nil {
 		c.hostLoad(h)
+	}
+	if b := r.Budget; b != nil {
+		c.budget(b)
+	}
+	if b := r.Bound; b != nil {
+		c.bound(b)
 	}
 	if o := r.OpenLoop; o != nil {
 		c.nonNegative("open_loop.offered_rps", o.OfferedRPS)

@@ -20,8 +20,9 @@ import (
 	"flashbench/results"
 )
 
-// Confidence is the level of the confidence intervals shown.
-const Confidence = 0.95
+// Confidence is the level of the confidence intervals shown: the
+// reports'.
+const Confidence = report.Confidence
 
 // NoiseThreshold flags a side as noisy when its confidence interval reaches
 // further than this fraction of its median: ±5%.

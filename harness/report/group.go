@@ -63,6 +63,8 @@ type Group struct {
 	// Key is Params in canonical form: "clients=64, file_size_bytes=500".
 	Key     string
 	Results []*results.Result
+	// Points are the trials Results come from, in the same order.
+	Points []*Point
 }
 
 // Values returns m's value of every trial, in m's unit, sorted.
@@ -117,6 +119,7 @@ func Groups(points []*Point) []*Group {
 			groups = append(groups, g)
 		}
 		g.Results = append(g.Results, p.Result)
+		g.Points = append(g.Points, p)
 	}
 	slices.SortStableFunc(groups, func(a, b *Group) int {
 		return cmp.Or(

@@ -11,9 +11,11 @@ import (
 // page is the HTML report: one file, plots inlined as SVG, styles inline,
 // no script and no external URL, so it opens anywhere, offline, as is.
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"svg":  inlineSVG,
-	"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
-	"dash": orDash,
+	"svg":       inlineSVG,
+	"time":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"dash":      orDash,
+	"tableNote": func() string { return tableNote },
+	"ratioNote": func() string { return ratioNote },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -47,16 +49,19 @@ ul.runs code { font-size: .9em; }
 {{end}}{{end}}<ul class="runs">
 {{range .Runs}}<li><code>{{.Dir}}</code>: {{.Run.Experiment}}, topology {{dash .Run.Topology}}, started {{time .Run.StartedAt}}, {{.Measured}} of {{.Total}} points measured</li>
 {{end}}</ul>
-<p class="note">Each cell is the median of the trials, (min–max) when they differ. Absolute numbers depend on the machine; compare architectures by their ratios within one run.</p>
+<p class="note">{{tableNote}}</p>
 {{range .Sections}}<section id="{{.Experiment}}">
 <h2>{{.Experiment}}</h2>
 {{with .Exp.Figure}}<p>Reproduces: {{.}}.</p>{{end}}
 {{with .Exp.Description}}<p class="note">{{.}}</p>{{end}}
 <div class="tables">
-<div class="numbers">{{if .Groups}}{{template "table" .Results}}{{else}}<p>No point was measured.</p>{{end}}</div>
+<div class="numbers">{{if .Groups}}{{template "table" .Results}}{{with .LatencyNote}}<p class="note">{{.}}</p>{{end}}{{else}}<p>No point was measured.</p>{{end}}</div>
 {{if .Ratios}}<div><h3>Paper ratios ({{.RatioMetric.Label}})</h3>
+<p class="note">{{ratioNote}}</p>
 {{template "table" .RatioTable}}
-{{with .Exp.Paper.Note}}<p class="note">{{.}}</p>{{end}}</div>{{end}}
+{{with .Exp.Paper.Note}}<p class="note">{{.}}</p>{{end}}
+{{with .LeftOut}}<p>Left out of the ratios:</p>
+<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}</div>{{end}}
 </div>
 {{if .Plots}}<h3>Plots</h3>
 <div class="plots">
@@ -81,6 +86,9 @@ func (s *section) Results() table { return s.results() }
 
 // RatioTable is the section's paper-ratio table, for the page template.
 func (s *section) RatioTable() table { return s.ratios() }
+
+// LatencyNote says how the budget stretches latency, for the page template.
+func (s *section) LatencyNote() string { return latencyNote(s.Groups) }
 
 // ProblemTable is the section's failed and skipped points, for the page template.
 func (s *section) ProblemTable() table { return s.problems() }

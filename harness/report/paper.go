@@ -30,6 +30,8 @@ type Paper struct {
 	// throughput_rps when empty.
 	Metric string `toml:"metric"`
 	Note   string `toml:"note"`
+	// Tolerance is the width of each ratio's band (RatioTolerance when 0).
+	Tolerance float64 `toml:"tolerance"`
 }
 
 // ParseExperiment parses an experiment file's TOML text. An empty text gives
@@ -42,6 +44,31 @@ func ParseExperiment(text string) (Experiment, error) {
 	return e, nil
 }
 
+// ratioMetric returns the metric p's ratios are of, and a warning when p
+// names one that does not exist (the ratios are then of throughput_rps).
+func ratioMetric(p Paper) (Metric, string) {
+	if m, ok := MetricByName(p.Metric); ok {
+		return m, ""
+	}
+	if p.Metric != "" {
+		return Metrics[0], fmt.Sprintf("paper metric %q unknown; ratios are of throughput_rps", p.Metric)
+	}
+	return Metrics[0], ""
+}
+
+// PaperRatios measures the paper ratios of an experiment file over the
+// points of one run of it, as its report's section does: the metric they
+// are of and a row per ratio and setting, with its verdict.
+func PaperRatios(experimentFile string, points []*Point) (Metric, []RatioRow, error) {
+	e, err := ParseExperiment(experimentFile)
+	if err != nil {
+		return Metric{}, nil, err
+	}
+	m, _ := ratioMetric(e.Paper)
+	rows, _ := ratioRows(e.Paper, m, Groups(points))
+	return m, rows, nil
+}
+
 // RatioRow is one paper ratio at one parameter setting.
 type RatioRow struct {
 	Ratio   string // "amped/sped"
@@ -50,28 +77,44 @@ type RatioRow struct {
 	// none for this setting.
 	Paper    float64
 	HasPaper bool
-	// Measured is the ratio of the two architectures' medians; HasMeasured
-	// is false when either was not measured at this setting.
-	Measured    float64
-	HasMeasured bool
+	// Measured is the median of the per-round ratios of the two sides'
+	// server-bound trials, and Low and High its confidence interval (see
+	// measure); HasMeasured is false when no round has both.
+	Measured, Low, High float64
+	HasMeasured         bool
+	// Rounds is the number of per-round ratios.
+	Rounds int
+	// Verdict is RatioHolds, RatioDoesNotHold or RatioUndecided; "" when
+	// the paper gives no ratio here.
+	Verdict string
+	// Left are the trials of the two sides left out, each "ID: why" (not
+	// server-bound: client, network, undecided, no verdict at all; or no
+	// server-bound partner in its round).
+	Left []string
 }
 
 // ratioRows compares the paper's ratios with the measured ones for one
 // experiment's groups. A ratio of two architectures ("amped/sped") is
 // measured at every setting; a ratio of two values of a parameter
 // ("path+header+mmap/none" for caches) is measured for every architecture.
+// Only server-bound trials count: the others measure the client or the
+// link, not the servers the ratio compares; each row lists those it left
+// out.
 func ratioRows(p Paper, m Metric, groups []*Group) (rows []RatioRow, warnings []string) {
-	median := map[string]float64{} // arch + "\x00" + key -> median
+	sd := sides(groups, m)
 	var settings []*Group
 	var archs []string
 	for _, g := range groups {
-		median[g.Arch+"\x00"+g.Key] = Summarize(g.Values(m)).Median
 		if !slices.ContainsFunc(settings, func(s *Group) bool { return s.Key == g.Key }) {
 			settings = append(settings, g)
 		}
 		if !slices.Contains(archs, g.Arch) {
 			archs = append(archs, g.Arch)
 		}
+	}
+	tolerance := p.Tolerance
+	if tolerance <= 0 {
+		tolerance = RatioTolerance
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Ratios)) {
 		num, den, _ := strings.Cut(name, "/")
@@ -80,34 +123,25 @@ func ratioRows(p Paper, m Metric, groups []*Group) (rows []RatioRow, warnings []
 			for _, s := range settings {
 				r := RatioRow{Ratio: name, Setting: s.Key}
 				r.Paper, r.HasPaper = paperRatio(p.Ratios[name], s.Params, s.Key)
-				r.Measured, r.HasMeasured = ratio(median, num+"\x00"+s.Key, den+"\x00"+s.Key)
+				r.measure(sd[num+"\x00"+s.Key], sd[den+"\x00"+s.Key], tolerance)
 				rows = append(rows, r)
 			}
 		case settingOf(settings, num) != "" && settingOf(settings, den) != "":
 			for _, arch := range archs {
 				r := RatioRow{Ratio: name, Setting: "arch=" + arch}
 				r.Paper, r.HasPaper = paperRatio(p.Ratios[name], nil, "")
-				r.Measured, r.HasMeasured = ratio(median, arch+"\x00"+settingOf(settings, num), arch+"\x00"+settingOf(settings, den))
+				r.measure(sd[arch+"\x00"+settingOf(settings, num)], sd[arch+"\x00"+settingOf(settings, den)], tolerance)
 				rows = append(rows, r)
 			}
 		default:
 			r := RatioRow{Ratio: name}
 			r.Paper, r.HasPaper = paperRatio(p.Ratios[name], nil, "")
+			r.Verdict = ratioVerdict(r, tolerance)
 			rows = append(rows, r)
 			warnings = append(warnings, fmt.Sprintf("paper ratio %q: %s or %s is neither a measured architecture nor a value of the swept parameter", name, num, den))
 		}
 	}
 	return rows, warnings
-}
-
-// ratio returns median[a]/median[b] when both were measured.
-func ratio(median map[string]float64, a, b string) (float64, bool) {
-	x, aok := median[a]
-	y, bok := median[b]
-	if !aok || !bok || y == 0 {
-		return 0, false
-	}
-	return x / y, true
 }
 
 // settingOf returns the key of the setting whose only parameter has value

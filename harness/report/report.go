@@ -151,10 +151,9 @@ func newSection(name string, a *Archive, all []*Group) (*section, error) {
 			s.Exp = exp
 		}
 	}
-	if m, ok := MetricByName(s.Exp.Paper.Metric); ok {
-		s.RatioMetric = m
-	} else if s.Exp.Paper.Metric != "" {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("paper metric %q unknown; ratios are of throughput_rps", s.Exp.Paper.Metric))
+	var warning string
+	if s.RatioMetric, warning = ratioMetric(s.Exp.Paper); warning != "" {
+		s.Warnings = append(s.Warnings, warning)
 	}
 	for _, g := range all {
 		if g.Experiment == name {

@@ -34,9 +34,9 @@ func mdRow(t *testing.T, md string, first ...string) []string {
 	return nil
 }
 
-// cellMedian is the median part of a cell "1234 (1200–1250)".
+// cellMedian is the median part of a cell "1234 ±3%".
 func cellMedian(cell string) string {
-	m, _, _ := strings.Cut(cell, " (")
+	m, _, _ := strings.Cut(cell, " ±")
 	return m
 }
 
@@ -125,17 +125,31 @@ func TestWriteProblemsAndRatios(t *testing.T) {
 	for _, tt := range []struct {
 		ratio, num, den string
 		size            float64
-		paper           string
+		paper, left     string
+		rounds          int
 	}{
-		{"amped/sped", "amped", "sped", 500, "1.00"},
-		{"amped/threaded", "amped", "threaded", 500, "1.71"},
-		{"amped/threaded", "amped", "threaded", 51200, "2.43"},
+		{"amped/sped", "amped", "sped", 500, "1.00", "2", 1}, // sped's trial 2 client-bound: amped's has no partner
+		{"amped/threaded", "amped", "threaded", 500, "1.71", "0", 2},
+		{"amped/threaded", "amped", "threaded", 51200, "2.43", "1", 1}, // threaded's trial 2 failed
 	} {
-		want := fmt.Sprintf("%.2f", medianOf(t, dir, s, tt.num, tt.size, conns)/medianOf(t, dir, s, tt.den, tt.size, conns))
+		want := fmt.Sprintf("%.2f", perRoundMedian(t, dir, s, tt.num, tt.den, tt.size, conns))
 		got := mdRow(t, md, tt.ratio, fmt.Sprintf("file_size_bytes=%g", tt.size))
-		if got[2] != tt.paper || got[3] != want {
-			t.Errorf("ratio %s at %g: got paper %s measured %s, want %s and %s", tt.ratio, tt.size, got[2], got[3], tt.paper, want)
+		if got[2] != tt.paper || got[3] != want || got[5] != strconv.Itoa(tt.rounds) || got[6] != "undecided" || got[7] != tt.left {
+			t.Errorf("ratio %s at %g: got paper %s, measured %s in %s rounds, %s, %s left out; want %s, %s in %d rounds, undecided (too few rounds), %s",
+				tt.ratio, tt.size, got[2], got[3], got[5], got[6], got[7], tt.paper, want, tt.rounds, tt.left)
 		}
+	}
+	if left := "- " + s.PointID("sped", 500, 2) + ": client-bound: synthetic client bound"; !strings.Contains(md, left) {
+		t.Errorf("report.md does not list the client-bound point left out of the ratios (want %q)", left)
+	}
+	if note := "under the server's CPU budget (0.3 cores per 10 ms period): a request that arrives while the server is throttled waits for the next period, up to 7.0 ms"; !strings.Contains(md, note) {
+		t.Errorf("report.md lacks the latency note %q", note)
+	}
+	if html := readFile(t, filepath.Join(dir, "report.html")); !strings.Contains(html, "<li>"+s.PointID("sped", 500, 2)+": client-bound") {
+		t.Errorf("report.html does not list the client-bound point left out of the ratios")
+	}
+	if got := mdRow(t, md, "sped", "500"); got[len(got)-1] != "server 1, client 1" {
+		t.Errorf("sped 500: got bound %q, want server 1, client 1 (row %q)", got[len(got)-1], got)
 	}
 	if !strings.Contains(md, "Flash 670 vs thttpd 214") {
 		t.Errorf("report.md lacks the paper note")
@@ -280,5 +294,64 @@ func checkHTML(t *testing.T, page string, plots int) {
 	}
 	if !bytes.HasPrefix([]byte(page), []byte("<!DOCTYPE html>")) {
 		t.Errorf("report.html: no doctype")
+	}
+}
+
+// TestRatiosWithoutVerdicts reports on a run made before budgets: its
+// results have no bound verdict, so no ratio is measured, and every trial
+// is listed as left out, with why.
+func TestRatiosWithoutVerdicts(t *testing.T) {
+	s := hotosSpec()
+	s.Budget, s.Bounds = 0, nil
+	dir := writeRun(t, s)
+	mdPath, _, err := report.Write(dir)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	md := readFile(t, mdPath)
+	if got := mdRow(t, md, "amped/sped", "file_size_bytes=500"); got[3] != "not measured" || got[6] != "undecided" || got[7] != "4" {
+		t.Errorf("amped/sped at 500: got measured %s, %s, %s left out; want not measured, undecided, 4", got[3], got[6], got[7])
+	}
+	if left := "- " + s.PointID("amped", 500, 1) + ": no bound verdict (measured without a CPU budget)"; !strings.Contains(md, left) {
+		t.Errorf("report.md lacks %q", left)
+	}
+	if strings.Contains(md, "Latencies are measured under the server's CPU budget") {
+		t.Errorf("report.md: a latency note for a run without a budget")
+	}
+	if got := mdRow(t, md, "amped", "500"); got[len(got)-1] != "unknown" {
+		t.Errorf("amped 500: got bound %q, want unknown", got[len(got)-1])
+	}
+}
+
+// TestWriteRatioVerdicts reports on seven rounds: enough for a bounded
+// interval, so the ratios are decided: amped/threaded (about 1.70 in the
+// synthetic run) holds against the paper's 1.71 at 500 B and does not
+// against 2.43 at 50 KB, and amped/sped (about 1.35) does not hold
+// against 1.0.
+func TestWriteRatioVerdicts(t *testing.T) {
+	s := hotosSpec()
+	s.Trials, s.Noise, s.Failed, s.Skipped, s.Bounds = 7, 0.01, nil, nil, nil
+	dir := writeRun(t, s)
+	mdPath, htmlPath, err := report.Write(dir)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	md := readFile(t, mdPath)
+	for _, tt := range []struct {
+		ratio string
+		size  float64
+		want  string
+	}{
+		{"amped/threaded", 500, "holds"},
+		{"amped/threaded", 51200, "does not hold"},
+		{"amped/sped", 500, "does not hold"},
+	} {
+		got := mdRow(t, md, tt.ratio, fmt.Sprintf("file_size_bytes=%g", tt.size))
+		if got[5] != "7" || got[6] != tt.want || strings.Contains(got[4], "∞") {
+			t.Errorf("ratio %s at %g: got %s in %s rounds, interval %s; want %s in 7, a bounded interval", tt.ratio, tt.size, got[6], got[5], got[4], tt.want)
+		}
+	}
+	if html := readFile(t, htmlPath); !strings.Contains(html, "<td>does not hold</td>") || !strings.Contains(html, "<td>holds</td>") {
+		t.Errorf("report.html lacks the ratio verdicts")
 	}
 }

@@ -35,6 +35,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "bin", Value: "", Usage: "`DIR` with webserver, loadgen, fileset and slowdisk (default: build them into the checkout's bin/)"},
 			&cli.StringFlag{Name: "filesets", Value: "/var/tmp/flashbench/filesets", Usage: "`DIR` caching the file sets (readable by www-data)"},
 			&cli.BoolFlag{Name: "allow-saturated-client", Usage: "keep points whose client was saturated (marked) instead of failing them"},
+			serverCPUFlag(),
 			&cli.BoolFlag{Name: "quick", Usage: "tiny durations and one trial, for tests"},
 			&cli.BoolFlag{Name: "no-report", Usage: "do not write the report after the run"},
 			allowDirtyFlag(),
@@ -53,6 +54,10 @@ func runAction(c *cli.Context) error {
 	e, err := harness.LookupExperiment(c.Args().First())
 	if err != nil {
 		return cli.Exit(err, 1)
+	}
+	serverCPU, err := serverCPU(c)
+	if err != nil {
+		return err
 	}
 	// Ctrl-C is caught from here on, so that one during the set-up (the
 	// namespaces, the build) still ends in the clean-up below.
@@ -82,7 +87,7 @@ func runAction(c *cli.Context) error {
 	}
 	o := harness.Options{Experiment: e, Topology: topo, BinDir: bin, OutDir: c.String("out"),
 		FileSetDir: c.String("filesets"), Trials: c.Int("trials"), Duration: c.Duration("duration"),
-		Warmup: c.Duration("warmup"), Quick: c.Bool("quick"), AllowSaturatedClient: c.Bool("allow-saturated-client"), Log: c.App.ErrWriter, Hosts: hosts,
+		Warmup: c.Duration("warmup"), ServerCPU: serverCPU, Quick: c.Bool("quick"), AllowSaturatedClient: c.Bool("allow-saturated-client"), Log: c.App.ErrWriter, Hosts: hosts,
 		Archive: archiveDir(), AllowDirty: c.Bool("allow-dirty")}
 	if a := c.String("archs"); a != "" {
 		o.Archs = strings.Split(a, ",")

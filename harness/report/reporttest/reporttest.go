@@ -43,6 +43,12 @@ type Spec struct {
 	// ±Noise of the throughput, ±3% when zero.
 	Seed  uint64
 	Noise float64
+	// Budget, when positive, is every server's CPU budget in cores: each
+	// result then has a budget section and a bound verdict, server
+	// unless Bounds gives another for its point id. Without a budget the
+	// results have neither, as those of runs made before budgets.
+	Budget float64
+	Bounds map[string]string
 }
 
 // PointID is the id of arch's trial at value of the swept parameter.
@@ -174,6 +180,17 @@ func (s *Spec) result(archIndex int, arch string, v float64, trial int, at time.
 	}
 	if err := r.SetHistogram(results.HistogramTotal, h); err != nil {
 		return nil, fmt.Errorf("reporttest: %w", err)
+	}
+	if s.Budget > 0 {
+		// The server spends its whole budget: its cost per request is
+		// what the budget allows over the throughput.
+		cpu := s.Budget * duration
+		r.Budget = &results.Budget{ServerCPUCores: s.Budget, PeriodUS: 10000, CgroupVersion: 1, ServerCPUS: cpu,
+			ServerCPUPerRequestUS: cpu * 1e6 / float64(r.RequestsTotal), ServerUtilization: 1, Periods: 1000, ThrottledPeriods: 990, ThrottledS: 7}
+		r.Bound = &results.Bound{Verdict: results.BoundServer, Reason: "server at 100% of its budget, client at 20%"}
+		if v, ok := s.Bounds[s.PointID(arch, v, trial)]; ok {
+			r.Bound = &results.Bound{Verdict: v, Reason: "synthetic " + v + " bound"}
+		}
 	}
 	return r, nil
 }
