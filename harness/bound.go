@@ -31,6 +31,9 @@ const (
 // the client below ClientFreeBelow; else undecided. A result without a
 // budget section is undecided.
 func BoundOf(res *results.Result, rateBitsPerS float64) results.Bound {
+	if res.Client == nil {
+		return results.Bound{Verdict: results.BoundUndecided, Reason: "no client CPU measured"}
+	}
 	cli := res.Client.CPUUtilization
 	link := res.BytesPerS * 8
 	switch {

@@ -33,10 +33,12 @@ func TestBoundOf(t *testing.T) {
 		{"unbudgeted", budget(0, 0.93), 0.50, 100, 0, results.BoundServer, "of its CPUs (unbudgeted)"},
 		{"no budget section", nil, 0.50, 100, 0, results.BoundUndecided, "no server CPU measured"},
 	}
+	if got := harness.BoundOf(&results.Result{Budget: budget(0.3, 0.97)}, 0); got.Verdict != results.BoundUndecided {
+		t.Errorf("BoundOf(no client section): got %s (%s), want %s", got.Verdict, got.Reason, results.BoundUndecided)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := &results.Result{Budget: tt.budget, BytesPerS: tt.mbit * 1e6 / 8}
-			res.Client.CPUUtilization = tt.client
+			res := &results.Result{Budget: tt.budget, BytesPerS: tt.mbit * 1e6 / 8, Client: &results.Client{CPUUtilization: tt.client}}
 			got := harness.BoundOf(res, tt.rate*1e6)
 			if got.Verdict != tt.want || !strings.Contains(got.Reason, tt.reason) {
 				t.Errorf("BoundOf(server %v, client %v, %v of %v Mbit/s): got %s (%s), want %s (%s)",

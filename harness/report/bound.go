@@ -73,7 +73,9 @@ func (g *Group) budgetValues() (perRequest, client []float64) {
 	for _, r := range g.Results {
 		if r.Budget != nil {
 			perRequest = append(perRequest, r.Budget.ServerCPUPerRequestUS)
-			client = append(client, 100*r.Client.CPUUtilization)
+			if r.Client != nil {
+				client = append(client, 100*r.Client.CPUUtilization)
+			}
 		}
 	}
 	slices.Sort(perRequest)
