@@ -46,11 +46,34 @@ func toolVersions(archs []string) results.Map[string] {
 		if _, done := tools[prog]; done {
 			continue
 		}
-		v, err := provenance.ToolVersion(path)
-		if err != nil {
-			v = "unknown: " + err.Error()
-		}
-		tools[prog] = v
+		tools[prog] = toolVersion(prog, path)
 	}
 	return tools
+}
+
+// versionArgs are the arguments that make each real server print its
+// version and exit. A program missing here cannot (webfsd has no such
+// flag, and starts serving on any it does not know): its Debian package's
+// version stands in.
+var versionArgs = map[string][]string{
+	"nginx": {"-v"}, "apache2": {"-v"}, "lighttpd": {"-v"}, "mini_httpd": {"-V"}, "caddy": {"version"}, "h2o": {"--version"},
+}
+
+// toolVersion is prog's version line, or what went wrong getting it.
+func toolVersion(prog, path string) string {
+	var v string
+	var err error
+	if args, ok := versionArgs[prog]; ok {
+		v, err = provenance.ToolVersion(path, args...)
+	} else {
+		pkg := prog
+		if p, ok := externalPackages[prog]; ok {
+			pkg = p
+		}
+		v, err = provenance.PackageVersion(pkg)
+	}
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	return v
 }

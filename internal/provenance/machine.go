@@ -3,10 +3,12 @@ package provenance
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"flashbench/results"
@@ -32,26 +34,61 @@ func Machine() results.Provenance {
 	return p
 }
 
-// toolTimeout bounds a program's -v.
+// toolTimeout bounds a program's version command.
 const toolTimeout = 10 * time.Second
 
-// ToolVersion runs `prog -v`, as nginx, apache2 and lighttpd print their
-// version, and returns the first line it prints ("nginx version:
-// nginx/1.22.1"; nginx prints it on stderr, the others on stdout).
-func ToolVersion(prog string) (string, error) {
+// ToolVersion runs prog with args, the arguments that make it print its
+// version (nginx, apache2 and lighttpd take -v, mini_httpd -V, caddy
+// version, h2o --version), and returns the first line it prints ("nginx
+// version: nginx/1.22.1"; nginx prints it on stderr, the others on
+// stdout). A server given flags it does not know may start serving and
+// detach instead: prog runs in a process group of its own, killed when
+// prog exits or the timeout passes, and it writes to a file rather than a
+// pipe, so that a process it left behind cannot keep the call waiting.
+func ToolVersion(prog string, args ...string) (string, error) {
+	what := strings.Join(append([]string{prog}, args...), " ")
+	out, err := os.CreateTemp("", "flashbench-version-")
+	if err != nil {
+		return "", fmt.Errorf("provenance: %s: %w", what, err)
+	}
+	os.Remove(out.Name())
+	defer out.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, prog, "-v").CombinedOutput()
-	line := firstLine(string(out))
+	cmd := exec.CommandContext(ctx, prog, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if err = cmd.Start(); err == nil {
+		err = cmd.Wait()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // what it left in its group
+	}
+	var b []byte
+	if _, serr := out.Seek(0, io.SeekStart); serr != nil && err == nil {
+		err = serr
+	} else if b, serr = io.ReadAll(out); serr != nil && err == nil {
+		err = serr
+	}
+	line := firstLine(string(b))
 	switch {
 	case err != nil && line != "":
-		return "", fmt.Errorf("provenance: %s -v: %w: %s", prog, err, line)
+		return "", fmt.Errorf("provenance: %s: %w: %s", what, err, line)
 	case err != nil:
-		return "", fmt.Errorf("provenance: %s -v: %w", prog, err)
+		return "", fmt.Errorf("provenance: %s: %w", what, err)
 	case line == "":
-		return "", fmt.Errorf("provenance: %s -v: printed nothing", prog)
+		return "", fmt.Errorf("provenance: %s: printed nothing", what)
 	}
 	return line, nil
+}
+
+// PackageVersion returns the version of an installed Debian package
+// ("webfs 1.21+ds1-12+b1"), for a program that cannot print its own.
+func PackageVersion(pkg string) (string, error) {
+	out, err := exec.Command("dpkg-query", "-W", "-f", "${Package} ${Version}", pkg).Output()
+	if err != nil {
+		return "", fmt.Errorf("provenance: dpkg-query %s: %w", pkg, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 func firstLine(s string) string {
