@@ -13,6 +13,9 @@ import (
 // experiment_file): every key is optional and unknown keys are ignored.
 type Experiment struct {
 	Description string `toml:"description"`
+	// Archs orders the tables and plots: a run's rounds measure the
+	// architectures in an order shuffled for each round.
+	Archs []string `toml:"archs"`
 	// Figure names the paper figure or table the experiment reproduces.
 	Figure string `toml:"figure"`
 	Paper  Paper  `toml:"paper"`

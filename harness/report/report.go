@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"os"
@@ -160,6 +161,7 @@ func newSection(name string, a *Archive, all []*Group) (*section, error) {
 			s.Groups = append(s.Groups, g)
 		}
 	}
+	sortByArchs(s.Groups, s.Exp.Archs)
 	s.ParamKeys = paramKeys(s.Groups)
 	for _, p := range a.Points {
 		if p.Experiment != name {
@@ -368,4 +370,28 @@ func plotName(s string) string {
 		return "experiment"
 	}
 	return s
+}
+
+// sortByArchs puts each setting's groups in the order of archs, the
+// experiment's list; a setting keeps its place, and an architecture the
+// list lacks (a run with --archs) goes after those it has.
+func sortByArchs(groups []*Group, archs []string) {
+	if len(archs) == 0 {
+		return
+	}
+	setting := map[string]int{}
+	for _, g := range groups {
+		if _, ok := setting[g.Key]; !ok {
+			setting[g.Key] = len(setting)
+		}
+	}
+	rank := func(arch string) int {
+		if i := slices.Index(archs, arch); i >= 0 {
+			return i
+		}
+		return len(archs)
+	}
+	slices.SortStableFunc(groups, func(a, b *Group) int {
+		return cmp.Or(cmp.Compare(setting[a.Key], setting[b.Key]), cmp.Compare(rank(a.Arch), rank(b.Arch)))
+	})
 }

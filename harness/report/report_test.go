@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -353,5 +354,32 @@ func TestWriteRatioVerdicts(t *testing.T) {
 	}
 	if html := readFile(t, htmlPath); !strings.Contains(html, "<td>does not hold</td>") || !strings.Contains(html, "<td>holds</td>") {
 		t.Errorf("report.html lacks the ratio verdicts")
+	}
+}
+
+// TestWriteOrdersByExperimentArchs writes a run whose points came in the
+// order amped, sped, threaded (as a shuffled round may run them) from an
+// experiment file that lists threaded, sped, amped: the table follows the
+// file, size by size.
+func TestWriteOrdersByExperimentArchs(t *testing.T) {
+	spec := hotosSpec()
+	spec.ExperimentFile = strings.Replace(hotosFile, `archs = ["amped", "sped", "threaded"]`, `archs = ["threaded", "sped", "amped"]`, 1)
+	if spec.ExperimentFile == hotosFile {
+		t.Fatal("hotosFile has no archs line to reorder")
+	}
+	dir := writeRun(t, spec)
+	mdPath, _, err := report.Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(readFile(t, mdPath), "\n") {
+		if f := strings.Split(line, "|"); len(f) > 3 && slices.Contains(spec.Archs, strings.TrimSpace(f[1])) {
+			got = append(got, strings.TrimSpace(f[1])+" "+strings.TrimSpace(f[2]))
+		}
+	}
+	want := []string{"threaded 500", "sped 500", "amped 500", "threaded 51200", "sped 51200", "amped 51200"}
+	if !slices.Equal(got, want) {
+		t.Errorf("table rows: got %q, want %q", got, want)
 	}
 }
