@@ -60,10 +60,17 @@ soak: build
 bench-loadgen:
 	./loadgen/bench/bench-loadgen.sh
 
-# bench-servers: nginx, sped, amped and null side by side (interleaved rounds,
-# medians); disk-bound amped against sped under a memory cgroup.
-bench-servers:
-	./servers/bench/bench-servers.sh
+# bench-servers: three harness experiments, archived under
+# results/<experiment>/<timestamp>/ like any run: every architecture beside
+# nginx on a cached file, one request per connection (servers-close) and
+# keep-alive (servers-keepalive), then disk-bound amped, sped and threaded
+# (servers-disk). BENCH_FLAGS goes to each `harness run`, e.g.
+# BENCH_FLAGS='--trials 8 --server-cpu 0.5'.
+BENCH_FLAGS ?=
+bench-servers: build
+	$(BIN)/harness run --bin $(BIN) $(BENCH_FLAGS) servers-close
+	$(BIN)/harness run --bin $(BIN) $(BENCH_FLAGS) servers-keepalive
+	$(BIN)/harness run --bin $(BIN) $(BENCH_FLAGS) servers-disk
 
 clean:
 	rm -rf $(BIN)
