@@ -56,9 +56,13 @@ vagrant-bench: build
 soak: build
 	$(BIN)/harness soak --bin $(BIN) --duration $(SOAK_DURATION)
 
-# bench-loadgen: loadgen against wrk on nginx, side by side; prints the ratios.
-bench-loadgen:
-	./loadgen/bench/bench-loadgen.sh
+# bench-loadgen: loadgen against wrk on nginx (not budgeted: the clients are
+# compared), side by side; prints the ratios and archives every run and
+# summary.json under results/bench-loadgen/<timestamp>/. BENCH_LOADGEN_FLAGS
+# goes to bin/benchloadgen, e.g. BENCH_LOADGEN_FLAGS='--duration 10s'.
+BENCH_LOADGEN_FLAGS ?=
+bench-loadgen: build
+	$(BIN)/benchloadgen --bin $(BIN) $(BENCH_LOADGEN_FLAGS)
 
 # bench-servers: three harness experiments, archived under
 # results/<experiment>/<timestamp>/ like any run: every architecture beside
