@@ -56,14 +56,25 @@ vagrant-bench: build
 soak: build
 	$(BIN)/harness soak --bin $(BIN) --duration $(SOAK_DURATION)
 
-# bench-loadgen: loadgen against wrk on nginx, side by side; prints the ratios.
-bench-loadgen:
-	./loadgen/bench/bench-loadgen.sh
+# bench-loadgen: loadgen against wrk on nginx (not budgeted: the clients are
+# compared), side by side; prints the ratios and archives every run and
+# summary.json under results/bench-loadgen/<timestamp>/. BENCH_LOADGEN_FLAGS
+# goes to bin/benchloadgen, e.g. BENCH_LOADGEN_FLAGS='--duration 10s'.
+BENCH_LOADGEN_FLAGS ?=
+bench-loadgen: build
+	$(BIN)/benchloadgen --bin $(BIN) $(BENCH_LOADGEN_FLAGS)
 
-# bench-servers: nginx, sped, amped and null side by side (interleaved rounds,
-# medians); disk-bound amped against sped under a memory cgroup.
-bench-servers:
-	./servers/bench/bench-servers.sh
+# bench-servers: three harness experiments, archived under
+# results/<experiment>/<timestamp>/ like any run: every architecture beside
+# nginx on a cached file, one request per connection (servers-close) and
+# keep-alive (servers-keepalive), then disk-bound amped, sped and threaded
+# (servers-disk). BENCH_FLAGS goes to each `harness run`, e.g.
+# BENCH_FLAGS='--trials 8 --server-cpu 0.5'.
+BENCH_FLAGS ?=
+bench-servers: build
+	$(BIN)/harness run --bin $(BIN) $(BENCH_FLAGS) servers-close
+	$(BIN)/harness run --bin $(BIN) $(BENCH_FLAGS) servers-keepalive
+	$(BIN)/harness run --bin $(BIN) $(BENCH_FLAGS) servers-disk
 
 clean:
 	rm -rf $(BIN)

@@ -20,7 +20,7 @@ func TestBuiltinExperiments(t *testing.T) {
 		t.Fatalf("got %d experiments, want %d (one per file)", len(all), len(files))
 	}
 	for _, name := range []string{"hotos97", "single-file", "specweb99", "dataset-sweep", "optimizations", "connections",
-		"iolite-static", "iolite-cgi", "hotos97-cgi"} {
+		"iolite-static", "iolite-cgi", "hotos97-cgi", "servers-close", "servers-keepalive", "servers-disk"} {
 		t.Run(name, func(t *testing.T) {
 			e, err := harness.LookupExperiment(name)
 			if err != nil {
@@ -71,7 +71,8 @@ func checkRatioNames(t *testing.T, e *harness.Experiment) {
 
 // estimatedSeconds estimates an experiment's run time: per server start,
 // verify and stop (~1 s), warm-up, and per trial the measurement plus the
-// client's start (~0.3 s).
+// client's start (~0.3 s). With [memory] or [disk] every trial starts its
+// server afresh and warms it up, after mounting a fresh device (~1 s).
 func estimatedSeconds(t *testing.T, name string) float64 {
 	t.Helper()
 	e, err := harness.LookupExperiment(name)
@@ -79,7 +80,14 @@ func estimatedSeconds(t *testing.T, name string) float64 {
 		t.Fatal(err)
 	}
 	l := e.Load
-	per := 1.0 + l.Warmup.Seconds() + float64(l.Trials)*(l.Duration.Seconds()+0.3)
+	start, trial := 1.0+l.Warmup.Seconds(), l.Duration.Seconds()+0.3
+	per := start + float64(l.Trials)*trial
+	if e.Memory != nil || e.Disk != nil {
+		if e.Disk != nil {
+			start++
+		}
+		per = float64(l.Trials) * (start + trial)
+	}
 	return per * float64(len(e.Cells(e.Archs)))
 }
 
@@ -91,6 +99,8 @@ func TestExperimentsFitTheirTime(t *testing.T) {
 		{[]string{"hotos97", "hotos97-cgi"}, 300}, // `make bench` runs both
 		{[]string{"iolite-static"}, 180},
 		{[]string{"iolite-cgi"}, 180},
+		// `make bench-servers` runs the three.
+		{[]string{"servers-close", "servers-keepalive", "servers-disk"}, 600},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.names, "+"), func(t *testing.T) {

@@ -214,7 +214,7 @@ func newRunner(o Options) (*runner, error) {
 	}
 	raiseNoFile()
 	start := time.Now().UTC()
-	if r.dir, err = makeRunDir(filepath.Join(o.OutDir, r.e.Name), start); err != nil {
+	if r.dir, err = MakeRunDir(filepath.Join(o.OutDir, r.e.Name), start); err != nil {
 		return nil, err
 	}
 	if r.work, err = os.MkdirTemp("", "flashbench-run-"); err != nil {
@@ -258,9 +258,9 @@ func (r *runner) archs() []string {
 	return r.e.Archs
 }
 
-// makeRunDir creates dir/<timestamp>, waiting for the next second if a run
-// of the same second has it.
-func makeRunDir(dir string, t time.Time) (string, error) {
+// MakeRunDir creates dir/<timestamp> from t (give it in UTC), waiting
+// for the next second if a run of the same second has it.
+func MakeRunDir(dir string, t time.Time) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("run: %w", err)
 	}

@@ -32,6 +32,10 @@ func TestArchive(t *testing.T) {
 			}
 			kind := archivedKind(path)
 			counts[kind]++
+			if kind == benchSummary {
+				checkSummary(t, path)
+				return nil
+			}
 			checkArchived(t, path, kind)
 			return nil
 		})
@@ -47,9 +51,15 @@ func TestArchive(t *testing.T) {
 	}
 }
 
+// benchSummary is the kind of bench-loadgen's summary.json, which has no
+// JSON Schema of its own: checkSummary reads it.
+const benchSummary = "bench-loadgen summary"
+
 // archivedKind tells an archived document's schema by its place.
 func archivedKind(path string) string {
 	switch base := filepath.Base(path); {
+	case base == "summary.json" && filepath.Base(filepath.Dir(filepath.Dir(path))) == "bench-loadgen":
+		return benchSummary
 	case base == "run.json":
 		return schematest.Run
 	case base == "soak.json":
@@ -77,6 +87,38 @@ func checkArchived(t *testing.T, path, kind string) {
 		stats, _ := json.Marshal(r.Server.Stats)
 		if err := schematest.Validate(schematest.Stats, stats); err != nil {
 			t.Errorf("%s: server.stats: %v", path, err)
+		}
+	}
+}
+
+// checkSummary checks a bench-loadgen summary: a JSON object of schema
+// version 1 whose every run names a file archived beside it.
+func checkSummary(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	type run struct {
+		File string `json:"file"`
+	}
+	var s struct {
+		SchemaVersion int `json:"schema_version"`
+		Cases         []struct {
+			Wrk     run `json:"wrk"`
+			Loadgen run `json:"loadgen"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil || s.SchemaVersion != 1 || len(s.Cases) == 0 {
+		t.Errorf("%s: got schema_version %d, %d cases, error %v; want 1, some cases, nil", path, s.SchemaVersion, len(s.Cases), err)
+		return
+	}
+	for _, c := range s.Cases {
+		for _, f := range []string{c.Wrk.File, c.Loadgen.File} {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(path), f)); f == "" || err != nil {
+				t.Errorf("%s: run file %q: %v", path, f, err)
+			}
 		}
 	}
 }

@@ -2,12 +2,13 @@
 // whose file reads are served by a model of a slow storage device: each
 // read waits the device's access time plus its transfer time, and the
 // device serves a fixed number of reads at once (its channels), queueing
-// the rest. bench-servers puts its disk-bound file set behind it, so that
-// the servers' page cache, limited by a memory cgroup, misses onto a
-// device whose speed and parallelism are stated, instead of onto this
-// machine's virtual disk (which the host caches, answering a 64 KiB read
-// in about a tenth of a millisecond) or a token-bucket throttle (whose
-// rate no number of reads in flight changes, which no device does).
+// the rest. The harness puts the file set of its [disk] experiments
+// behind it, so that the servers' page cache, limited by a memory cgroup,
+// misses onto a device whose speed and parallelism are stated, instead of
+// onto this machine's virtual disk (which the host caches, answering a
+// 64 KiB read in about a tenth of a millisecond) or a token-bucket
+// throttle (whose rate no number of reads in flight changes, which no
+// device does).
 //
 //	slowdisk --backing DIR --mount MNT --latency 5ms --channels 8
 //
