@@ -1,6 +1,7 @@
 package provenance
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,4 +70,34 @@ func resolve(p string) (string, error) {
 		}
 		rest = filepath.Join(filepath.Base(dir), rest)
 	}
+}
+
+// ModuleRoot finds the flashbench checkout at or above the working
+// directory.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("provenance: %w", err)
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(b), "module flashbench\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("provenance: not inside the flashbench checkout")
+		}
+		dir = parent
+	}
+}
+
+// ArchiveDir is the checkout's results/ directory, where only clean builds
+// archive their runs unless allowed otherwise (CheckArchive); "" outside a
+// checkout.
+func ArchiveDir() string {
+	root, err := ModuleRoot()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(root, "results")
 }

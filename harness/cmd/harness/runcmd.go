@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/harness"
+	"flashbench/internal/provenance"
 )
 
 var harnessExperiments = harness.Experiments
@@ -88,7 +89,7 @@ func runAction(c *cli.Context) error {
 	o := harness.Options{Experiment: e, Topology: topo, BinDir: bin, OutDir: c.String("out"),
 		FileSetDir: c.String("filesets"), Trials: c.Int("trials"), Duration: c.Duration("duration"),
 		Warmup: c.Duration("warmup"), ServerCPU: serverCPU, Quick: c.Bool("quick"), AllowSaturatedClient: c.Bool("allow-saturated-client"), Log: c.App.ErrWriter, Hosts: hosts,
-		Archive: archiveDir(), AllowDirty: c.Bool("allow-dirty")}
+		Archive: provenance.ArchiveDir(), AllowDirty: c.Bool("allow-dirty")}
 	if a := c.String("archs"); a != "" {
 		o.Archs = strings.Split(a, ",")
 	}
@@ -185,9 +186,9 @@ func binaries(dir string, stderr io.Writer) (string, error) {
 	if dir != "" {
 		return dir, nil
 	}
-	root, err := moduleRoot()
+	root, err := provenance.ModuleRoot()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("harness: %w: give --bin DIR with webserver and loadgen", err)
 	}
 	bin := filepath.Join(root, "bin")
 	// -buildvcs=auto over a GOFLAGS that may turn it off: the documents
@@ -199,34 +200,6 @@ func binaries(dir string, stderr io.Writer) (string, error) {
 		return "", fmt.Errorf("harness: build: %w", err)
 	}
 	return bin, nil
-}
-
-// moduleRoot finds the flashbench checkout above the working directory.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(b), "module flashbench\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("harness: not inside the flashbench checkout: give --bin DIR with webserver and loadgen")
-		}
-		dir = parent
-	}
-}
-
-// archiveDir is the checkout's results/ directory, where only clean
-// builds archive their runs unless --allow-dirty; "" outside a checkout.
-func archiveDir() string {
-	root, err := moduleRoot()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(root, "results")
 }
 
 // allowDirtyFlag is --allow-dirty, of run and soak.

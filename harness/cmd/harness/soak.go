@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"flashbench/harness/soak"
+	"flashbench/internal/provenance"
 )
 
 func soakCommand() *cli.Command {
@@ -41,7 +42,7 @@ func soakAction(c *cli.Context) error {
 	o := soak.Options{BinDir: c.String("bin"), OutDir: c.String("output"), FileSetDir: c.String("filesets"),
 		Archs: strings.Split(c.String("archs"), ","), Duration: c.Duration("duration"),
 		Interval: c.Duration("interval"), Seed: c.Uint64("seed"), Log: c.App.ErrWriter,
-		Archive: archiveDir(), AllowDirty: c.Bool("allow-dirty")}
+		Archive: provenance.ArchiveDir(), AllowDirty: c.Bool("allow-dirty")}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	finished := make(chan struct{})

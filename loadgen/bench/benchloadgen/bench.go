@@ -26,6 +26,11 @@ const smallConns = 10
 // archive's directory ("" when none was made) and the first failure. The
 // summary is written with whatever was measured before a failure.
 func bench(o options) (string, error) {
+	var build results.Provenance
+	provenance.SetBuild(&build, provenance.Binaries("benchloadgen", o.bin, "loadgen"))
+	if err := provenance.CheckArchive(build, o.out, provenance.ArchiveDir(), o.allowDirty); err != nil {
+		return "", err
+	}
 	for _, tool := range []string{"nginx", "wrk", "taskset"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return "", fmt.Errorf("%s not found: %w", tool, err)

@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"flashbench/harness"
+	"flashbench/internal/provenance"
 	"flashbench/results"
 	"flashbench/results/schematest"
 )
@@ -137,5 +141,28 @@ func TestUsageErrors(t *testing.T) {
 	err := run([]string{"benchloadgen", "--bin", t.TempDir(), "-o", t.TempDir()}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "no loadgen there") {
 		t.Errorf("empty --bin: got %v, want an error naming the missing loadgen", err)
+	}
+}
+
+// TestRefusesDirtyArchive runs benchloadgen, a test binary with no
+// version-control information, into the checkout's results/: it must
+// refuse before measuring or writing anything, unless --allow-dirty.
+func TestRefusesDirtyArchive(t *testing.T) {
+	archive := provenance.ArchiveDir()
+	if archive == "" {
+		t.Fatal("the test runs inside the checkout, but no results/ was found above it")
+	}
+	out := filepath.Join(archive, "benchloadgen-test-"+strconv.Itoa(os.Getpid()))
+	t.Cleanup(func() { os.RemoveAll(out) })
+	err := run([]string{"benchloadgen", "--bin", t.TempDir(), "-o", out}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "refusing to archive into") {
+		t.Errorf("got %v, want a refusal to archive a dirty build", err)
+	}
+	if _, serr := os.Stat(out); !errors.Is(serr, fs.ErrNotExist) {
+		t.Errorf("%s: got %v, want nothing written", out, serr)
+	}
+	err = run([]string{"benchloadgen", "--bin", t.TempDir(), "-o", out, "--allow-dirty"}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "no loadgen there") {
+		t.Errorf("--allow-dirty: got %v, want the run to go on (to the missing loadgen)", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 // options are benchloadgen's flags.
 type options struct {
 	bin, out               string
+	allowDirty             bool
 	conns, idleConns       int
 	duration, idleDuration time.Duration
 	serverCore, clientCore int
@@ -29,7 +30,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		ExitErrHandler:  func(*cli.Context, error) {},
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "bin", Value: "bin", Usage: "`DIR` holding loadgen"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "results root `DIR`: the run goes to DIR/bench-loadgen/<timestamp>"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "results root `DIR`: the run goes to DIR/bench-loadgen/<timestamp>; the checkout's results/ takes clean builds only (see --allow-dirty)"},
+			&cli.BoolFlag{Name: "allow-dirty", Usage: "archive into the checkout's results/ a run whose build is not clean; its documents are marked dirty"},
 			&cli.IntFlag{Name: "connections", Aliases: []string{"c"}, Value: 64, Usage: "connections of every comparison run"},
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Value: 5 * time.Second, Usage: "length of every comparison run"},
 			&cli.IntFlag{Name: "idle-connections", Value: 10000, Usage: "keep-alive connections of the memory run (0: no memory run)"},
@@ -43,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			o := options{bin: c.String("bin"), out: c.String("out"), conns: c.Int("connections"),
 				duration: c.Duration("duration"), idleConns: c.Int("idle-connections"), idleDuration: c.Duration("idle-duration"),
-				serverCore: c.Int("server-core"), clientCore: c.Int("client-core"), stdout: stdout}
+				serverCore: c.Int("server-core"), clientCore: c.Int("client-core"), allowDirty: c.Bool("allow-dirty"), stdout: stdout}
 			if err := o.validate(); err != nil {
 				return cliutil.UsageError(c, err, false)
 			}
