@@ -1,9 +1,9 @@
 package loadgen
 
 import (
+	"flashbench/internal/provenance"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"time"
 
@@ -59,7 +59,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 		r.CPU.User.Seconds(), r.CPU.System.Seconds(), 100*r.CPU.Utilization, r.CPU.Cores, sat)
 	if h := r.HostLoad; h != nil {
 		noisy := ""
-		if why := h.Noisy(runtime.NumCPU()); why != "" {
+		if why := h.Noisy(provenance.OnlineCPUs()); why != "" {
 			noisy = "  NOISY: " + why
 		}
 		fmt.Fprintf(&b, "Host: %s%s\n", h, noisy)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -14,11 +15,48 @@ import (
 	"flashbench/results"
 )
 
+// OnlineCPUs is the number of the machine's online CPUs, from
+// /sys/devices/system/cpu/online ("0-1,4"), not the ones this process may
+// run on: a program pinned with taskset sees one CPU through
+// runtime.NumCPU, while the load average it compares with counts the
+// whole machine. runtime.NumCPU stands in where sysfs cannot be read.
+func OnlineCPUs() int {
+	b, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		return runtime.NumCPU()
+	}
+	n, err := countCPUList(strings.TrimSpace(string(b)))
+	if err != nil || n == 0 {
+		return runtime.NumCPU()
+	}
+	return n
+}
+
+// countCPUList counts the CPUs of a kernel CPU list: "0-3,8,10-11".
+func countCPUList(list string) (int, error) {
+	n := 0
+	for _, part := range strings.Split(list, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return 0, fmt.Errorf("provenance: cpu list %q: %w", list, err)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return 0, fmt.Errorf("provenance: cpu list %q: bad range %q", list, part)
+			}
+		}
+		n += b - a + 1
+	}
+	return n, nil
+}
+
 // Machine returns what any program can tell of the machine it runs on:
 // its Go version, online CPUs, host name, kernel release and CPU model.
 // The harness adds the build, pinning, topology and sysctls.
 func Machine() results.Provenance {
-	p := results.Provenance{GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
+	p := results.Provenance{GoVersion: runtime.Version(), CPUs: OnlineCPUs()}
 	p.Hostname, _ = os.Hostname()
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		p.Kernel = strings.TrimSpace(string(b))
