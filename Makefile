@@ -1,4 +1,4 @@
-# flashbench: build, test and fuzz. `make bench` arrives with the harness.
+# flashbench: build, test, fuzz, and the benchmarks (bench, bench-servers, bench-loadgen, soak).
 GO        ?= go
 BIN       := bin
 # Every main package outside cgi-apps/ becomes bin/<name>; CGI programs go to bin/cgi-bin/.
