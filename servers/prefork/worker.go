@@ -7,6 +7,7 @@ import (
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/connloop"
+	"flashbench/servers/internal/listen"
 )
 
 // WorkerMain is a worker process's main: a blocking accept-serve loop on
@@ -17,10 +18,14 @@ import (
 // the terminal, decides when workers stop.
 func WorkerMain(core *httpcore.Core, opts connloop.Options) error {
 	signal.Ignore(syscall.SIGINT)
+	acc, err := listen.NewAcceptor(ListenerFD, listen.Options{Blocking: true})
+	if err != nil {
+		return err
+	}
 	stop := make(chan struct{})
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() { <-sigs; close(stop); opts.Conns.Stop() }()
-	return connloop.ServeListener(ListenerFD, core, opts, stop)
+	return connloop.ServeListener(acc, core, opts, stop)
 }

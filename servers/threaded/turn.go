@@ -17,7 +17,7 @@ const (
 // turn is a lock on a futex word that the serving threads take before
 // accept4. A thread waits for it in the kernel, as a C MT server's threads
 // wait on a pthread mutex, and the kernel wakes exactly one waiter when it
-// is released. A Go channel or sync.Mutex would wake the next thread
+// is released (listen.Options.Turn). A Go channel or sync.Mutex would wake the next thread
 // through the Go scheduler, which must hand a processor over to the
 // waiter's locked thread, a detour on every connection that a C server
 // does not take (with a channel here, a quarter fewer connections per
@@ -29,8 +29,8 @@ type turn struct {
 	v atomic.Uint32
 }
 
-// lock takes the turn, sleeping in the kernel while another thread has it.
-func (t *turn) lock() {
+// Lock takes the turn, sleeping in the kernel while another thread has it.
+func (t *turn) Lock() {
 	if t.v.CompareAndSwap(0, 1) {
 		return
 	}
@@ -39,15 +39,15 @@ func (t *turn) lock() {
 	}
 }
 
-// unlock gives the turn up and wakes one waiting thread, if any may wait.
-func (t *turn) unlock() {
+// Unlock gives the turn up and wakes one waiting thread, if any may wait.
+func (t *turn) Unlock() {
 	if t.v.Swap(0) == 2 {
 		t.wake()
 	}
 }
 
 // wait sleeps while the word holds val. It returns early on a wake-up, a
-// signal, or a word that changed before the sleep; lock looks again.
+// signal, or a word that changed before the sleep; Lock looks again.
 func (t *turn) wait(val uint32) {
 	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&t.v)),
 		futexWaitPrivate, uintptr(val), 0, 0, 0)

@@ -19,7 +19,7 @@ func init() {
 			conn := connOptions(ctx)
 			conn.Conns = connloop.Track(ctx.Core)
 			defer conn.Conns.Close()
-			s, err := threaded.New(ctx.Listener, ctx.Core, threaded.Options{Threads: threads, Conn: conn, Stats: ctx.Stats})
+			s, err := threaded.New(ctx.Listener, ctx.Core, threaded.Options{Threads: threads, MaxConns: ctx.Options.MaxConns, Conn: conn, Stats: ctx.Stats})
 			if err != nil {
 				return err
 			}

@@ -66,6 +66,7 @@ func (l *Loop) newConn(fd int) {
 	c.fd, c.closed = fd, false
 	if err := l.rawEpollAdd(fd, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET); err != nil {
 		rawClose(fd)
+		l.acc.Release()
 		c.closed = true
 		l.free = append(l.free, c)
 		l.st.AcceptErrors.Add(1)
@@ -73,10 +74,9 @@ func (l *Loop) newConn(fd int) {
 	}
 	l.setEntry(fd, fdEntry{conn: c})
 	l.nconns++
-	l.st.Connections.Add(1)
 	c.reqStart = l.now
 	l.setTimer(c, listHeader, l.now+int64(l.opts.HeaderTimeout))
-	if l.opts.MaxConns > 0 && l.nconns >= l.opts.MaxConns {
+	if l.acc.Full() {
 		l.pauseListener()
 	}
 }
@@ -380,6 +380,7 @@ func (l *Loop) close(c *Conn) {
 	rawClose(c.fd) // also leaves the epoll set: the descriptor is not shared
 	c.closed, c.parked = true, false
 	l.nconns--
+	l.acc.Release()
 	c.releaseQueued()
 	if !c.pending {
 		l.recycle(c)

@@ -37,6 +37,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
 )
 
@@ -121,6 +122,7 @@ type fdEntry struct {
 // on the loop's thread (from Run, a Handler, or a callback).
 type Loop struct {
 	epfd, lfd, wakefd int
+	acc               *listen.Acceptor
 	core              *httpcore.Core
 	handler           Handler
 	raw               RawFunc
@@ -194,8 +196,10 @@ func NewRaw(lfd int, fn RawFunc, maxRequest int, opts Options) (*Loop, error) {
 
 // newLoop creates the epoll set with the wake-up eventfd and the listener.
 func newLoop(lfd int, opts Options) (*Loop, error) {
-	if err := unix.SetNonblock(lfd, true); err != nil {
-		return nil, fmt.Errorf("evloop: listener: %w", os.NewSyscallError("fcntl", err))
+	opts = opts.withDefaults()
+	acc, err := listen.NewAcceptor(lfd, listen.Options{MaxConns: opts.MaxConns, Counters: listen.Counting(opts.Stats)})
+	if err != nil {
+		return nil, fmt.Errorf("evloop: %w", err)
 	}
 	setNoDelay(lfd)
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
@@ -207,7 +211,7 @@ func newLoop(lfd int, opts Options) (*Loop, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("evloop: new: %w", os.NewSyscallError("eventfd", err))
 	}
-	l := &Loop{epfd: epfd, lfd: lfd, wakefd: wfd, opts: opts.withDefaults(), startTime: time.Now()}
+	l := &Loop{epfd: epfd, lfd: lfd, wakefd: wfd, acc: acc, opts: opts, startTime: time.Now()}
 	l.st = l.opts.Stats
 	l.now = l.clock()
 	for i := range l.lists {
