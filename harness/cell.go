@@ -52,6 +52,15 @@ func (r *runner) unavailable(arch string) string {
 		}
 		return ""
 	}
+	if _, isBase := baseOf(arch); isBase {
+		if r.o.BaseBinDir == "" {
+			return "no base build to run it from (harness run --base)"
+		}
+		if !r.baseArchs[webArch(arch)] {
+			return fmt.Sprintf("the base build's webserver has no architecture %q", webArch(arch))
+		}
+		return ""
+	}
 	if !r.webArchs[webArch(arch)] {
 		return fmt.Sprintf("webserver has no architecture %q yet", webArch(arch))
 	}
@@ -181,7 +190,11 @@ func (r *runner) startServer(ctx context.Context, sc serverConfig) (*server, err
 		}
 		return startExternal(ctx, r.o.Topology, prog, sc)
 	}
-	return startWebserver(ctx, r.o.Topology, filepath.Join(r.o.BinDir, "webserver"), sc)
+	dir := r.o.BinDir
+	if _, isBase := baseOf(sc.arch); isBase {
+		dir = r.o.BaseBinDir
+	}
+	return startWebserver(ctx, r.o.Topology, filepath.Join(dir, "webserver"), sc)
 }
 
 // logFile opens the cell's server log under the run directory's logs/.

@@ -52,6 +52,11 @@ type Options struct {
 	Log, Progress io.Writer
 	// StartTimeout bounds a server's start, StopTimeout its graceful stop.
 	StartTimeout, StopTimeout time.Duration
+	// BaseBinDir, when set, holds the webserver of another build (the
+	// base) to compare with: every webserver architecture of the run also
+	// runs from it as ARCH@base (BaseSuffix), in the same rounds, and the
+	// ratios ARCH/ARCH@base are reported. Local and netns topologies only.
+	BaseBinDir string
 	// Archive is the checkout's results/ directory ("" outside a
 	// checkout): a run whose build is not clean (binaries without
 	// version-control information, from a modified tree or from different
@@ -83,6 +88,8 @@ type runner struct {
 	dir, work string
 	prov      results.Provenance
 	webArchs  map[string]bool
+	// baseArchs are the architectures of the base build's webserver.
+	baseArchs map[string]bool
 	manifests map[string]*fileset.Manifest
 	ix        *Index
 	out       *Outcome
@@ -170,7 +177,7 @@ func newRunner(o Options) (*runner, error) {
 	if err := r.load.validate(); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	r.prov = Provenance(o.Topology, o.BinDir, r.archs())
+	r.prov = Provenance(o.Topology, o.BinDir, o.BaseBinDir, r.archs())
 	if err := provenance.CheckArchive(r.prov, o.OutDir, o.Archive, o.AllowDirty); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
@@ -206,6 +213,14 @@ func newRunner(o Options) (*runner, error) {
 	var err error
 	if r.webArchs, err = webserverArchs(filepath.Join(o.BinDir, "webserver")); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
+	}
+	if o.BaseBinDir != "" {
+		if _, remote := o.Topology.(Remote); remote {
+			return nil, errors.New("run: a base build runs on the local and netns topologies only")
+		}
+		if r.baseArchs, err = webserverArchs(filepath.Join(o.BaseBinDir, "webserver")); err != nil {
+			return nil, fmt.Errorf("run: base build: %w", err)
+		}
 	}
 	if rem, ok := o.Topology.(Remote); ok {
 		if err := rem.Install(o.BinDir); err != nil {
@@ -252,10 +267,14 @@ func effectiveLoad(o Options) Load {
 }
 
 func (r *runner) archs() []string {
+	archs := r.e.Archs
 	if len(r.o.Archs) > 0 {
-		return r.o.Archs
+		archs = r.o.Archs
 	}
-	return r.e.Archs
+	if r.o.BaseBinDir != "" {
+		return withBase(archs)
+	}
+	return archs
 }
 
 // MakeRunDir creates dir/<timestamp> from t (give it in UTC), waiting
