@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ProxyMain is the test binary as the lab's ssh ProxyCommand: it connects
@@ -55,6 +57,7 @@ func NewSSHLab(t *testing.T) *SSHLab {
 			t.Skipf("%s not installed (apt-get install openssh-server)", p)
 		}
 	}
+	lockLab(t)
 	pid := strconv.Itoa(os.Getpid())
 	lab := &SSHLab{dir: t.TempDir(), ns: [2]string{"fb-" + pid + "-ssha", "fb-" + pid + "-sshb"}}
 	sh := func(args ...string) {
@@ -110,6 +113,29 @@ Host *
   ProxyCommand env FLASHBENCH_HARNESS_HELPER=proxy ip netns exec %s %s %%h %%p
 `, filepath.Join(lab.dir, "id"), lab.ns[0], exe))
 	return lab
+}
+
+// labLock is the lock one lab at a time on this machine holds.
+const labLock = "/tmp/flashbench-sshlab.lock"
+
+// lockLab waits for the machine's lab lock and holds it until the test
+// and every cleanup registered after this call have ended. A lab's hosts
+// share this machine's /tmp, where the ssh topology makes its remote
+// directories (/tmp/fb-remote-*), and tests count those directories and
+// look for processes running from them: two labs at once (the topology's
+// and the harness's tests, which go test runs in parallel, or another
+// checkout's) would see each other's.
+func lockLab(t *testing.T) {
+	t.Helper()
+	f, err := os.OpenFile(labLock, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatal(os.NewSyscallError("flock", err))
+	}
+	t.Cleanup(func() { f.Close() }) // closing the only descriptor unlocks
 }
 
 // startSSHD starts an sshd of its own in namespace ns, listening on addr.
