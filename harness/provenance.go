@@ -3,6 +3,7 @@ package harness
 import (
 	"path/filepath"
 
+	"flashbench/harness/topology"
 	"flashbench/internal/provenance"
 	"flashbench/results"
 )
@@ -18,7 +19,7 @@ var Programs = []string{"webserver", "loadgen", "fileset", "slowdisk"}
 // pinning and topology, the sysctls that matter, and the versions of the
 // real servers among archs. baseDir, when set, holds the webserver of the
 // base build the run compares with (Options.BaseBinDir).
-func Provenance(topo Topology, binDir, baseDir string, archs []string) results.Provenance {
+func Provenance(topo topology.Topology, binDir, baseDir string, archs []string) results.Provenance {
 	p := provenance.Machine()
 	p.CorePinning, p.Topology, p.Sysctls = topo.Pinning(), topo.Name(), provenance.Sysctls()
 	provenance.SetBuild(&p, provenance.Binaries("harness", binDir, Programs...))

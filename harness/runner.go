@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"flashbench/fileset"
+	"flashbench/harness/topology"
 	"flashbench/internal/provenance"
 	"flashbench/results"
 )
@@ -21,7 +22,7 @@ import (
 // Options configures a run of an experiment.
 type Options struct {
 	Experiment *Experiment
-	Topology   Topology
+	Topology   topology.Topology
 	// BinDir holds the webserver and loadgen binaries.
 	BinDir string
 	// OutDir is the results root: the run goes to OutDir/<experiment>/<timestamp>.
@@ -181,7 +182,7 @@ func newRunner(o Options) (*runner, error) {
 	if err := provenance.CheckArchive(r.prov, o.OutDir, o.Archive, o.AllowDirty); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	if _, remote := o.Topology.(Remote); remote && r.e.Memory != nil {
+	if _, remote := o.Topology.(topology.Remote); remote && r.e.Memory != nil {
 		what := "memory cgroups need"
 		if r.e.Disk != nil {
 			what = "memory cgroups and the slowdisk device need"
@@ -215,14 +216,14 @@ func newRunner(o Options) (*runner, error) {
 		return nil, fmt.Errorf("run: %w", err)
 	}
 	if o.BaseBinDir != "" {
-		if _, remote := o.Topology.(Remote); remote {
+		if _, remote := o.Topology.(topology.Remote); remote {
 			return nil, errors.New("run: a base build runs on the local and netns topologies only")
 		}
 		if r.baseArchs, err = webserverArchs(filepath.Join(o.BaseBinDir, "webserver")); err != nil {
 			return nil, fmt.Errorf("run: base build: %w", err)
 		}
 	}
-	if rem, ok := o.Topology.(Remote); ok {
+	if rem, ok := o.Topology.(topology.Remote); ok {
 		if err := rem.Install(o.BinDir); err != nil {
 			return nil, fmt.Errorf("run: %w", err)
 		}
