@@ -16,7 +16,7 @@ func TestReorder(t *testing.T) {
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}},
 	}
 	tests := []struct {
-		name      string
+		name       string
 		args, want []string
 	}{
 		{"flags first already", []string{"-c", "8", "URL"}, []string{"-c", "8", "URL"}},
