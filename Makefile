@@ -69,12 +69,16 @@ bench-loadgen: build
 # nginx on a cached file, one request per connection (servers-close) and
 # keep-alive (servers-keepalive), then disk-bound amped, sped and threaded
 # (servers-disk). BENCH_FLAGS goes to each `harness run`, e.g.
-# BENCH_FLAGS='--trials 8 --server-cpu 0.5'.
+# BENCH_FLAGS='--trials 8 --server-cpu 0.5'. BASE=REV compares with the
+# webserver of git revision REV in the same rounds (harness run --base), e.g.
+# `make bench-servers BASE=HEAD~3` before and after a change to the servers.
 BENCH_FLAGS ?=
+BASE ?=
+BASE_FLAG = $(if $(BASE),--base $(BASE))
 bench-servers: build
-	$(BIN)/harness run --bin $(BIN) $(BENCH_FLAGS) servers-close
-	$(BIN)/harness run --bin $(BIN) $(BENCH_FLAGS) servers-keepalive
-	$(BIN)/harness run --bin $(BIN) $(BENCH_FLAGS) servers-disk
+	$(BIN)/harness run --bin $(BIN) $(BASE_FLAG) $(BENCH_FLAGS) servers-close
+	$(BIN)/harness run --bin $(BIN) $(BASE_FLAG) $(BENCH_FLAGS) servers-keepalive
+	$(BIN)/harness run --bin $(BIN) $(BASE_FLAG) $(BENCH_FLAGS) servers-disk
 
 clean:
 	rm -rf $(BIN)

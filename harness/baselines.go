@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"flashbench/fileset"
+	"flashbench/harness/topology"
 )
 
 // Externals are the real servers the harness runs as baselines, from the
@@ -148,7 +149,7 @@ func otherCan(docroot, p string, perm os.FileMode) error {
 
 // command returns the command that runs the real server arch in the
 // foreground, after writing its configuration into x.Dir.
-func (x *external) command(arch, prog string) (Command, error) {
+func (x *external) command(arch, prog string) (topology.Command, error) {
 	var conf, name string
 	var args, env []string
 	switch {
@@ -177,17 +178,17 @@ func (x *external) command(arch, prog string) (Command, error) {
 		name, conf = "h2o.conf", x.h2o()
 		args = []string{"-m", "worker", "-c", filepath.Join(x.Dir, name)}
 	default:
-		return Command{}, errors.New("unknown real server " + arch)
+		return topology.Command{}, errors.New("unknown real server " + arch)
 	}
 	if x.User != "" {
 		if err := chownToUser(x.Dir, x.User); err != nil {
-			return Command{}, err
+			return topology.Command{}, err
 		}
 	}
 	if err := os.WriteFile(filepath.Join(x.Dir, name), []byte(conf), 0o644); err != nil {
-		return Command{}, fmt.Errorf("%s: write configuration: %w", arch, err)
+		return topology.Command{}, fmt.Errorf("%s: write configuration: %w", arch, err)
 	}
-	return Command{Path: prog, Args: args, Env: env}, nil
+	return topology.Command{Path: prog, Args: args, Env: env}, nil
 }
 
 // chownToUser gives dir to u, so workers that dropped privileges can write

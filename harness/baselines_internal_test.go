@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/fileset"
+	"flashbench/harness/topology"
 )
 
 // TestExternalsStartAndAnswer starts every real server with its generated
@@ -25,7 +26,7 @@ func TestExternalsStartAndAnswer(t *testing.T) {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		t.Skip("taskset not installed (apt-get install util-linux)")
 	}
-	topo, err := NewLocal()
+	topo, err := topology.NewLocal()
 	if err != nil {
 		t.Fatal(err)
 	}

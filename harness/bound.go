@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"flashbench/harness/topology"
 	"flashbench/results"
 )
 
@@ -95,8 +96,8 @@ func rateBits(rate string) float64 {
 
 // linkRate returns the topology's link rate in bits per second, 0 when
 // it has none (only netns sets one, with --rate).
-func linkRate(topo Topology) float64 {
-	if n, ok := topo.(*Netns); ok {
+func linkRate(topo topology.Topology) float64 {
+	if n, ok := topo.(*topology.Netns); ok {
 		return rateBits(n.Rate)
 	}
 	return 0

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"flashbench/harness"
+	"flashbench/harness/topology"
+	"flashbench/harness/topology/topologytest"
 	"flashbench/results"
 )
 
@@ -53,8 +55,8 @@ func TestBoundOf(t *testing.T) {
 // is the bottleneck, and the point says so. The server's CPU is read from
 // its cgroup across the namespace.
 func TestNetnsNetworkBound(t *testing.T) {
-	needRoot(t)
-	topo, err := harness.NewNetns("8mbit")
+	topologytest.NeedNetns(t)
+	topo, err := topology.NewNetns("8mbit")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"flashbench/harness/topology"
 	"flashbench/results"
 )
 
@@ -37,7 +38,7 @@ func (r *runner) setBudget() error {
 		return fmt.Errorf("run: server CPU budget %v, want %v..1 (cores; 1: no quota)", c, MinServerCPU)
 	}
 	r.budget = budget{cores: r.load.ServerCPU}
-	if _, remote := r.o.Topology.(Remote); remote {
+	if _, remote := r.o.Topology.(topology.Remote); remote {
 		r.budget.off = "the ssh topology: CPU budgets are cgroups of this machine"
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"flashbench/harness/topology"
 	"flashbench/results"
 )
 
@@ -70,7 +71,7 @@ func TestBudgetOfWindows(t *testing.T) {
 		busy := time.Duration(min(ms, 1000)) * time.Millisecond / 10 // 0.1 core until 1 s
 		samples = append(samples, cpuSample{t0.Add(time.Duration(ms) * time.Millisecond), CPUAccount{Usage: busy}})
 	}
-	r := &runner{o: Options{Topology: &Local{ServerCPUs: []int{0}}}, budget: budget{cores: 0.1, version: 2}}
+	r := &runner{o: Options{Topology: &topology.Local{ServerCPUs: []int{0}}}, budget: budget{cores: 0.1, version: 2}}
 	res := &results.Result{StartedAt: t0, DurationS: 1.5, RequestsTotal: 1000}
 	res.Config.DurationS = 1
 	b := r.budgetOf(res, samples)

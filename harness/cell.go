@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"flashbench/fileset"
+	"flashbench/harness/topology"
 )
 
 // serverConfig is what starting one cell's server needs.
@@ -44,11 +45,20 @@ type cellRun struct {
 // unavailable says why arch cannot run here, or "".
 func (r *runner) unavailable(arch string) string {
 	if IsExternal(arch) {
-		if _, remote := r.o.Topology.(Remote); remote {
+		if _, remote := r.o.Topology.(topology.Remote); remote {
 			return "real servers run on the local and netns topologies only"
 		}
 		if _, err := lookupExternal(arch); err != nil {
 			return err.Error()
+		}
+		return ""
+	}
+	if _, isBase := baseOf(arch); isBase {
+		if r.o.BaseBinDir == "" {
+			return "no base build to run it from (harness run --base)"
+		}
+		if !r.baseArchs[webArch(arch)] {
+			return fmt.Sprintf("the base build's webserver has no architecture %q", webArch(arch))
 		}
 		return ""
 	}
@@ -147,9 +157,9 @@ func (r *runner) verifyCell(cr *cellRun) error {
 	}
 	base := fmt.Sprintf("http://%s", cr.srv.addr)
 	if cr.manifest == nil {
-		return verifyCGI(dialFunc(r.o.Topology), base, r.e.cellFileSet(cr.c), cr.c.Arch != "null")
+		return verifyCGI(topology.DialFunc(r.o.Topology), base, r.e.cellFileSet(cr.c), cr.c.Arch != "null")
 	}
-	return verifyFiles(dialFunc(r.o.Topology), base, cr.manifest, cr.c.Arch != "null")
+	return verifyFiles(topology.DialFunc(r.o.Topology), base, cr.manifest, cr.c.Arch != "null")
 }
 
 // cellDocroot sets the cell's file set and request target and returns the
@@ -181,7 +191,11 @@ func (r *runner) startServer(ctx context.Context, sc serverConfig) (*server, err
 		}
 		return startExternal(ctx, r.o.Topology, prog, sc)
 	}
-	return startWebserver(ctx, r.o.Topology, filepath.Join(r.o.BinDir, "webserver"), sc)
+	dir := r.o.BinDir
+	if _, isBase := baseOf(sc.arch); isBase {
+		dir = r.o.BaseBinDir
+	}
+	return startWebserver(ctx, r.o.Topology, filepath.Join(dir, "webserver"), sc)
 }
 
 // logFile opens the cell's server log under the run directory's logs/.
@@ -222,7 +236,7 @@ func (r *runner) fileSet(fs FileSet) (*fileset.Manifest, string, error) {
 	}
 	opts := fileset.Options{Kind: fileset.Kind(fs.Kind), Dir: dir, Seed: fs.Seed,
 		Connections: fs.Connections, SizeBytes: fs.SizeBytes, Count: fs.Count}
-	if rem, ok := r.o.Topology.(Remote); ok {
+	if rem, ok := r.o.Topology.(topology.Remote); ok {
 		m, err := rem.FileSet(opts)
 		if err != nil {
 			return nil, "", err

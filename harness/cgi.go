@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"flashbench/cgi-apps/content"
+	"flashbench/harness/topology"
 )
 
 // KindCGI is the file set kind of CGI experiments: no files are generated
@@ -50,7 +51,7 @@ func (r *runner) cgiUnavailable(arch string) string {
 	if IsExternal(arch) {
 		return "no persistent CGI: real servers are compared on static files only"
 	}
-	if _, remote := r.o.Topology.(Remote); remote {
+	if _, remote := r.o.Topology.(topology.Remote); remote {
 		return "CGI programs are installed on the local and netns topologies only"
 	}
 	return ""

@@ -14,6 +14,7 @@ import (
 
 	"flashbench/harness"
 	"flashbench/harness/harnesstest"
+	"flashbench/harness/topology"
 )
 
 // TestMemoryCgroup starts a server under a 64 MiB memory cgroup and checks
@@ -33,8 +34,8 @@ func TestMemoryCgroup(t *testing.T) {
 	if got := strings.TrimSpace(string(b)); got != strconv.Itoa(64<<20) {
 		t.Errorf("%s: got %s, want %d", cg.LimitFile(), got, 64<<20)
 	}
-	p, err := topo.StartServer(harness.Command{Path: filepath.Join(binDir, "webserver"),
-		Args: []string{"--arch", "null", "--listen", "127.0.0.1:0"}, Cgroup: cg})
+	p, err := topo.StartServer(topology.Command{Path: filepath.Join(binDir, "webserver"),
+		Args: []string{"--arch", "null", "--listen", "127.0.0.1:0"}, CgroupProcs: []string{cg.ProcsFile()}})
 	if err != nil {
 		t.Fatal(err)
 	}

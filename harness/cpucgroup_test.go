@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"flashbench/harness"
+	"flashbench/harness/topology"
 )
 
 // newCPUCgroup makes a CPU cgroup for a test, removed when it ends; it
@@ -37,7 +38,7 @@ func newCPUCgroup(t *testing.T, name string, cores float64) *harness.CPUCgroup {
 // with other tasks wanting that CPU (a shared machine: the weight).
 func TestCPUCgroupHoldsTheTree(t *testing.T) {
 	cg := newCPUCgroup(t, "test-"+strconv.Itoa(os.Getpid()), 0.2)
-	topo, err := harness.NewLocal()
+	topo, err := topology.NewLocal()
 	if err != nil {
 		t.Skip(err)
 	}
@@ -46,7 +47,7 @@ func TestCPUCgroupHoldsTheTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pr.Close()
-	p, err := topo.StartServer(harness.Command{Path: os.Args[0], Env: []string{"FLASHBENCH_HARNESS_HELPER=spintree"}, Stdout: pw, CPU: cg})
+	p, err := topo.StartServer(topology.Command{Path: os.Args[0], Env: []string{"FLASHBENCH_HARNESS_HELPER=spintree"}, Stdout: pw, CgroupProcs: cg.ProcsFiles()})
 	pw.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"flashbench/harness/topology"
 	"flashbench/results"
 )
 
@@ -29,7 +30,7 @@ const mountPrefix = "flashbench-slowdisk-"
 // device is a slowdisk process serving one cell's file set on a mount
 // point of its own, which the cell's server serves.
 type device struct {
-	proc Process
+	proc topology.Process
 	// log holds slowdisk's output, apart from the server's.
 	log *os.File
 	// mnt is the mount point; statsFile is where slowdisk writes its
@@ -86,7 +87,7 @@ func startDevice(ctx context.Context, c deviceConfig) (*device, error) {
 		os.Remove(mnt)
 		return nil, fmt.Errorf("disk: %w", err)
 	}
-	d.proc, err = startPinned(nil, taskset, Command{Path: c.bin, Args: args, Stdout: pw, Stderr: c.log}, c.cpus,
+	d.proc, err = topology.StartPinned(taskset, topology.Command{Path: c.bin, Args: args, Stdout: pw, Stderr: c.log}, c.cpus,
 		&syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGTERM})
 	pw.Close()
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 	"flashbench/fileset"
 	"flashbench/harness"
 	"flashbench/harness/harnesstest"
+	"flashbench/harness/topology"
+	"flashbench/harness/topology/topologytest"
 	"flashbench/results"
 )
 
@@ -74,8 +76,8 @@ func TestExecuteDisk(t *testing.T) {
 // TestExecuteDiskNetns runs the same with the server in a network
 // namespace: it must see the mount, made in the harness's mount namespace.
 func TestExecuteDiskNetns(t *testing.T) {
-	needRoot(t)
-	topo, err := harness.NewNetns("")
+	topologytest.NeedNetns(t)
+	topo, err := topology.NewNetns("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestExecuteDiskNetns(t *testing.T) {
 // no mount, mount point or process is left after the run. It skips on a
 // machine without memory cgroups or FUSE; where they exist, the run must
 // not be skipped.
-func executeDisk(t *testing.T, topo harness.Topology) {
+func executeDisk(t *testing.T, topo topology.Topology) {
 	t.Helper()
 	harnesstest.NeedMemoryCgroup(t)
 	harnesstest.NeedFUSE(t)
@@ -149,7 +151,7 @@ func executeDisk(t *testing.T, topo harness.Topology) {
 
 // remoteStub is the local topology posing as a remote one (ssh).
 type remoteStub struct {
-	*harness.Local
+	*topology.Local
 	t *testing.T
 }
 

@@ -142,19 +142,13 @@
 //
 // # Topologies
 //
-// Local (the default) runs both sides on this machine. Netns (root) puts
-// the server and the client in network namespaces fb-PID-srv and
-// fb-PID-cli joined by a veth pair (198.18.0.1 and 198.18.0.2), optionally
-// rate-limited with tbf; Close deletes them, and namespaces of harness
-// runs that no longer exist are swept at the next start. SSH runs the
-// server on one host and the load generator on one or more others over
-// OpenSSH: binaries are copied to a temporary directory on each host, the
-// file set is generated on the server host, the clients share the load
-// out and start together, and their results are merged losslessly. The
-// harness's own connections (verification) go through the client side
-// (Dialer), and it only targets loopback, BenchNet and the hosts it was
-// given (CheckTarget): the topology's server address is checked before the
-// run, and the address each server reports listening on before any
-// request goes to it. On ssh the server host, or --server-addr, is a host
-// given.
+// Where the server and the client run, and how they reach each other, is
+// package topology's: local (the default), netns (two network namespaces
+// on this machine) and ssh (other hosts, or Vagrant's VMs). The harness's
+// own connections (verification) go through the client side
+// (topology.Dialer), and it only targets loopback, BenchNet and the hosts
+// it was given (CheckTarget): the topology's server address is checked
+// before the run, and the address each server reports listening on
+// before any request goes to it. On ssh the server host, or
+// --server-addr, is a host given.
 package harness

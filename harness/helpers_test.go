@@ -7,23 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"flashbench/harness"
+	"flashbench/harness/topology"
 )
-
-// killTree kills pid's descendants, then pid.
-func killTree(pid int) {
-	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "task", strconv.Itoa(pid), "children"))
-	for _, f := range strings.Fields(string(b)) {
-		if c, err := strconv.Atoi(f); err == nil {
-			killTree(c)
-		}
-	}
-	syscall.Kill(pid, syscall.SIGKILL)
-}
 
 // processesFrom returns the PIDs of live processes whose executable lies
 // under dir: what a run with binaries in dir left behind.
@@ -98,7 +87,7 @@ func mustParse(t *testing.T, text string) *harness.Experiment {
 func executeExperiment(t *testing.T, e *harness.Experiment, o harness.Options) (*harness.Outcome, *bytes.Buffer) {
 	t.Helper()
 	if o.Topology == nil {
-		topo, err := harness.NewLocal()
+		topo, err := topology.NewLocal()
 		if err != nil {
 			t.Skip(err)
 		}

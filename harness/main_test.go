@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"flashbench/harness/topology/topologytest"
 )
 
 // binDir holds webserver, loadgen, fileset and slowdisk, and the CGI
@@ -44,27 +46,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// helperMain is the test binary re-executed as a process tree: "tree"
-// starts two children of itself that sleep, then waits for them;
-// "spintree" starts a child that spins and spins itself.
+// helperMain is the test binary re-executed: "proxy" is the ssh lab's
+// ProxyCommand; "spintree" starts a child that spins and spins itself.
 func helperMain() int {
 	switch os.Getenv("FLASHBENCH_HARNESS_HELPER") {
 	case "proxy":
-		return proxyMain(os.Args[1], os.Args[2])
-	case "tree":
-		var cmds []*exec.Cmd
-		for i := 0; i < 2; i++ {
-			c := exec.Command(os.Args[0])
-			c.Env = append(os.Environ(), "FLASHBENCH_HARNESS_HELPER=sleep")
-			if err := c.Start(); err != nil {
-				return 1
-			}
-			cmds = append(cmds, c)
-		}
-		fmt.Println("ready")
-		for _, c := range cmds {
-			c.Wait()
-		}
+		return topologytest.ProxyMain(os.Args[1], os.Args[2])
 	case "spintree":
 		// A child and the process itself spin: the tree wants two cores.
 		c := exec.Command(os.Args[0])
@@ -76,14 +63,6 @@ func helperMain() int {
 		spin()
 	case "spin":
 		spin()
-	case "sleep":
-		// Burn a little CPU so the tree's CPU time is measurable, then sleep.
-		x := 0
-		for i := 0; i < 50_000_000; i++ {
-			x += i
-		}
-		_ = x
-		select {}
 	}
 	return 0
 }

@@ -3,6 +3,7 @@ package harness
 import (
 	"path/filepath"
 
+	"flashbench/harness/topology"
 	"flashbench/internal/provenance"
 	"flashbench/results"
 )
@@ -16,11 +17,16 @@ var Programs = []string{"webserver", "loadgen", "fileset", "slowdisk"}
 // documents: the harness's and binDir's Programs' build information (the
 // commit comes from them, not from the working directory), the core
 // pinning and topology, the sysctls that matter, and the versions of the
-// real servers among archs.
-func Provenance(topo Topology, binDir string, archs []string) results.Provenance {
+// real servers among archs. baseDir, when set, holds the webserver of the
+// base build the run compares with (Options.BaseBinDir).
+func Provenance(topo topology.Topology, binDir, baseDir string, archs []string) results.Provenance {
 	p := provenance.Machine()
 	p.CorePinning, p.Topology, p.Sysctls = topo.Pinning(), topo.Name(), provenance.Sysctls()
 	provenance.SetBuild(&p, provenance.Binaries("harness", binDir, Programs...))
+	if baseDir != "" {
+		b, _ := provenance.File(filepath.Join(baseDir, "webserver")) // not a Go program: recorded as unknown
+		provenance.SetBase(&p, map[string]results.Binary{"webserver": b})
+	}
 	p.Tools = toolVersions(archs)
 	return p
 }

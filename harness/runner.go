@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"flashbench/fileset"
+	"flashbench/harness/topology"
 	"flashbench/internal/provenance"
 	"flashbench/results"
 )
@@ -21,7 +22,7 @@ import (
 // Options configures a run of an experiment.
 type Options struct {
 	Experiment *Experiment
-	Topology   Topology
+	Topology   topology.Topology
 	// BinDir holds the webserver and loadgen binaries.
 	BinDir string
 	// OutDir is the results root: the run goes to OutDir/<experiment>/<timestamp>.
@@ -52,6 +53,11 @@ type Options struct {
 	Log, Progress io.Writer
 	// StartTimeout bounds a server's start, StopTimeout its graceful stop.
 	StartTimeout, StopTimeout time.Duration
+	// BaseBinDir, when set, holds the webserver of another build (the
+	// base) to compare with: every webserver architecture of the run also
+	// runs from it as ARCH@base (BaseSuffix), in the same rounds, and the
+	// ratios ARCH/ARCH@base are reported. Local and netns topologies only.
+	BaseBinDir string
 	// Archive is the checkout's results/ directory ("" outside a
 	// checkout): a run whose build is not clean (binaries without
 	// version-control information, from a modified tree or from different
@@ -83,6 +89,8 @@ type runner struct {
 	dir, work string
 	prov      results.Provenance
 	webArchs  map[string]bool
+	// baseArchs are the architectures of the base build's webserver.
+	baseArchs map[string]bool
 	manifests map[string]*fileset.Manifest
 	ix        *Index
 	out       *Outcome
@@ -170,11 +178,11 @@ func newRunner(o Options) (*runner, error) {
 	if err := r.load.validate(); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	r.prov = Provenance(o.Topology, o.BinDir, r.archs())
+	r.prov = Provenance(o.Topology, o.BinDir, o.BaseBinDir, r.archs())
 	if err := provenance.CheckArchive(r.prov, o.OutDir, o.Archive, o.AllowDirty); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	if _, remote := o.Topology.(Remote); remote && r.e.Memory != nil {
+	if _, remote := o.Topology.(topology.Remote); remote && r.e.Memory != nil {
 		what := "memory cgroups need"
 		if r.e.Disk != nil {
 			what = "memory cgroups and the slowdisk device need"
@@ -207,7 +215,15 @@ func newRunner(o Options) (*runner, error) {
 	if r.webArchs, err = webserverArchs(filepath.Join(o.BinDir, "webserver")); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	if rem, ok := o.Topology.(Remote); ok {
+	if o.BaseBinDir != "" {
+		if _, remote := o.Topology.(topology.Remote); remote {
+			return nil, errors.New("run: a base build runs on the local and netns topologies only")
+		}
+		if r.baseArchs, err = webserverArchs(filepath.Join(o.BaseBinDir, "webserver")); err != nil {
+			return nil, fmt.Errorf("run: base build: %w", err)
+		}
+	}
+	if rem, ok := o.Topology.(topology.Remote); ok {
 		if err := rem.Install(o.BinDir); err != nil {
 			return nil, fmt.Errorf("run: %w", err)
 		}
@@ -252,10 +268,14 @@ func effectiveLoad(o Options) Load {
 }
 
 func (r *runner) archs() []string {
+	archs := r.e.Archs
 	if len(r.o.Archs) > 0 {
-		return r.o.Archs
+		archs = r.o.Archs
 	}
-	return r.e.Archs
+	if r.o.BaseBinDir != "" {
+		return withBase(archs)
+	}
+	return archs
 }
 
 // MakeRunDir creates dir/<timestamp> from t (give it in UTC), waiting

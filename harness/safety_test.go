@@ -13,6 +13,7 @@ import (
 
 	"flashbench/harness"
 	"flashbench/harness/harnesstest"
+	"flashbench/harness/topology"
 )
 
 func TestCheckTarget(t *testing.T) {
@@ -53,7 +54,7 @@ func TestCheckTarget(t *testing.T) {
 // would start, and refuses them, so a test sees where load would go
 // without a packet leaving. Its server address is addr.
 type fenced struct {
-	*harness.Local
+	*topology.Local
 	addr    netip.Addr
 	mu      sync.Mutex
 	dials   []string
@@ -62,7 +63,7 @@ type fenced struct {
 
 func (f *fenced) ServerAddr() netip.Addr { return f.addr }
 
-func (f *fenced) StartClient(harness.Command) (harness.Process, error) {
+func (f *fenced) StartClient(topology.Command) (topology.Process, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.clients++

@@ -6,23 +6,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"flashbench/harness/topology"
 	"flashbench/results"
 )
 
 // server is a server under test, started in a topology.
 type server struct {
 	arch string
-	proc Process
+	proc topology.Process
 	addr netip.AddrPort
 	// statsFile is the webserver's stats file ("" for real servers).
 	statsFile string
@@ -53,9 +54,27 @@ func webserverArchs(bin string) (map[string]bool, error) {
 	return archs, nil
 }
 
+// cgroupProcs are the cgroup.procs files the server joins before it is
+// exec'd, each once (on cgroup v2 a cell's memory and CPU cgroups are one
+// directory).
+func (sc serverConfig) cgroupProcs() []string {
+	var files []string
+	if sc.cgroup != nil {
+		files = append(files, sc.cgroup.ProcsFile())
+	}
+	if sc.cpu != nil {
+		for _, f := range sc.cpu.ProcsFiles() {
+			if !slices.Contains(files, f) {
+				files = append(files, f)
+			}
+		}
+	}
+	return files
+}
+
 // startWebserver starts `webserver --arch` on a free port of the topology's
 // server address and waits for its readiness line.
-func startWebserver(ctx context.Context, topo Topology, bin string, sc serverConfig) (*server, error) {
+func startWebserver(ctx context.Context, topo topology.Topology, bin string, sc serverConfig) (*server, error) {
 	args := []string{"--arch", webArch(sc.arch), "--root", sc.docroot,
 		"--listen", netip.AddrPortFrom(topo.ServerAddr(), 0).String(), "--stats-file", sc.statsFile}
 	args = append(args, sc.args...)
@@ -63,8 +82,8 @@ func startWebserver(ctx context.Context, topo Topology, bin string, sc serverCon
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", sc.arch, err)
 	}
-	cmd := Command{Path: bin, Args: args, Env: []string{fmt.Sprintf("GOMAXPROCS=%d", len(topo.Pinning().ServerCPUs))},
-		Stdout: pw, Stderr: sc.log, Cgroup: sc.cgroup, CPU: sc.cpu}
+	cmd := topology.Command{Path: bin, Args: args, Env: []string{fmt.Sprintf("GOMAXPROCS=%d", len(topo.Pinning().ServerCPUs))},
+		Stdout: pw, Stderr: sc.log, CgroupProcs: sc.cgroupProcs()}
 	p, err := topo.StartServer(cmd)
 	pw.Close()
 	if err != nil {
@@ -72,7 +91,7 @@ func startWebserver(ctx context.Context, topo Topology, bin string, sc serverCon
 		return nil, err
 	}
 	s := &server{arch: sc.arch, proc: p, statsFile: sc.statsFile, log: sc.log}
-	if rem, ok := topo.(Remote); ok {
+	if rem, ok := topo.(topology.Remote); ok {
 		s.takeFile = rem.TakeServerFile
 	}
 	lines := make(chan string, 1)
@@ -108,8 +127,8 @@ func startWebserver(ctx context.Context, topo Topology, bin string, sc serverCon
 
 // startExternal starts a real server on a free port and waits until it
 // accepts connections.
-func startExternal(ctx context.Context, topo Topology, prog string, sc serverConfig) (*server, error) {
-	port, err := serverPort(topo)
+func startExternal(ctx context.Context, topo topology.Topology, prog string, sc serverConfig) (*server, error) {
+	port, err := topology.ServerPort(topo)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", sc.arch, err)
 	}
@@ -119,14 +138,14 @@ func startExternal(ctx context.Context, topo Topology, prog string, sc serverCon
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", sc.arch, err)
 	}
-	cmd.Stdout, cmd.Stderr, cmd.Cgroup, cmd.CPU = sc.log, sc.log, sc.cgroup, sc.cpu
+	cmd.Stdout, cmd.Stderr, cmd.CgroupProcs = sc.log, sc.log, sc.cgroupProcs()
 	p, err := topo.StartServer(cmd)
 	if err != nil {
 		return nil, err
 	}
 	s := &server{arch: sc.arch, proc: p, addr: x.Addr, log: sc.log}
 	deadline := time.Now().Add(sc.startTimeout)
-	dial := dialFunc(topo)
+	dial := topology.DialFunc(topo)
 	for {
 		dctx, cancel := context.WithTimeout(ctx, time.Second)
 		c, err := dial(dctx, "tcp", s.addr.String())
@@ -149,16 +168,6 @@ func startExternal(ctx context.Context, topo Topology, prog string, sc serverCon
 				logTail(sc.log, filepath.Join(sc.dir, "error.log")))
 		}
 	}
-}
-
-// freePort returns a port that was free a moment ago on addr.
-func freePort(addr netip.Addr) (uint16, error) {
-	l, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return uint16(l.Addr().(*net.TCPAddr).Port), nil
 }
 
 // stop ends the server: SIGTERM to its own PID, SIGKILL to its process
@@ -197,7 +206,7 @@ func (s *server) exited() string {
 // its peak memory and its last sampled usage during it, and its usage and
 // stats now. It returns how the server ended if it did: then its CPU time
 // is what it had used by the last sample.
-func (s *server) setUsage(res *results.Result, before Usage, hwm int64, last Usage) (gone string) {
+func (s *server) setUsage(res *results.Result, before topology.Usage, hwm int64, last topology.Usage) (gone string) {
 	after, err := s.proc.Usage()
 	gone = s.exited()
 	if gone == "" && err != nil {

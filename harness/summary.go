@@ -40,14 +40,8 @@ func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 		}
 		byCell[k] = append(byCell[k], p)
 	}
-	archIndex := func(a string) int {
-		if i := slices.Index(e.Archs, a); i >= 0 {
-			return i
-		}
-		return len(e.Archs)
-	}
 	slices.SortStableFunc(order, func(a, b cellKey) int {
-		return cmp.Or(cmp.Compare(params[a.param], params[b.param]), cmp.Compare(archIndex(a.arch), archIndex(b.arch)))
+		return cmp.Or(cmp.Compare(params[a.param], params[b.param]), cmp.Compare(report.ArchRank(e.Archs, a.arch), report.ArchRank(e.Archs, b.arch)))
 	})
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	last := "\x00"
@@ -79,9 +73,11 @@ func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 }
 
 // writeRatios prints the paper's ratios measured in the run, with their
-// intervals and verdicts, when the experiment gives any.
+// intervals and verdicts, when the experiment gives any, and those of each
+// architecture to its base contender when the run compared a base build.
 func writeRatios(w io.Writer, e *Experiment, out *Outcome) error {
-	if e.Paper == nil || len(e.Paper.Ratios) == 0 {
+	based := slices.ContainsFunc(out.Index.Points, func(p PointEntry) bool { return strings.HasSuffix(p.Arch, BaseSuffix) })
+	if (e.Paper == nil || len(e.Paper.Ratios) == 0) && !based {
 		return nil
 	}
 	var points []*report.Point
@@ -93,7 +89,7 @@ func writeRatios(w io.Writer, e *Experiment, out *Outcome) error {
 		return err
 	}
 	header, cells := report.RatioCells(rows)
-	fmt.Fprintf(w, "\npaper ratios (%s; server-bound trials only, the median of the per-round ratios)\n", m.Label)
+	fmt.Fprintf(w, "\nratios (%s; server-bound trials only, the median of the per-round ratios)\n", m.Label)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
 	for _, c := range cells {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"flashbench/harness/topology"
 	"flashbench/results"
 )
 
@@ -160,7 +161,7 @@ func (r *runner) runClient(ctx context.Context, cr *cellRun, d time.Duration, na
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
 	defer logf.Close()
-	cmd := Command{Path: filepath.Join(r.o.BinDir, "loadgen"), Args: r.clientArgs(cr, d, out), Stdout: logf, Stderr: logf}
+	cmd := topology.Command{Path: filepath.Join(r.o.BinDir, "loadgen"), Args: r.clientArgs(cr, d, out), Stdout: logf, Stderr: logf}
 	p, err := r.o.Topology.StartClient(cmd)
 	if err != nil {
 		return nil, err
@@ -204,7 +205,7 @@ func (r *runner) clientArgs(cr *cellRun, d time.Duration, out string) []string {
 
 // waitClient waits for the client to exit; on cancellation it interrupts
 // it (SIGINT: it writes its partial result) and kills it if it lingers.
-func waitClient(ctx context.Context, p Process, limit time.Duration) error {
+func waitClient(ctx context.Context, p topology.Process, limit time.Duration) error {
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	select {
@@ -233,10 +234,10 @@ type peakSampler struct {
 	stopc chan struct{}
 	wg    sync.WaitGroup
 	peak  int64
-	last  Usage
+	last  topology.Usage
 }
 
-func startPeakSampler(p Process, initial Usage) *peakSampler {
+func startPeakSampler(p topology.Process, initial topology.Usage) *peakSampler {
 	s := &peakSampler{stopc: make(chan struct{}), peak: initial.HWMBytes, last: initial}
 	s.wg.Add(1)
 	go func() {
@@ -266,7 +267,7 @@ func every(d time.Duration, stop <-chan struct{}, fn func()) {
 }
 
 // stop ends the sampling and returns the peak and the last usage read.
-func (s *peakSampler) stop() (int64, Usage) {
+func (s *peakSampler) stop() (int64, topology.Usage) {
 	close(s.stopc)
 	s.wg.Wait()
 	return s.peak, s.last

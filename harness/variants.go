@@ -1,5 +1,11 @@
 package harness
 
+import (
+	"strings"
+
+	"flashbench/harness/report"
+)
+
 // Variant is a `webserver --arch` architecture run with extra flags under
 // a name of its own, so that an experiment can set it beside the others.
 type Variant struct {
@@ -19,8 +25,9 @@ var Variants = map[string]Variant{
 }
 
 // webArch returns the webserver architecture of arch: its variant's, or
-// arch itself.
+// arch itself (a base contender's, without its suffix).
 func webArch(arch string) string {
+	arch, _ = baseOf(arch)
 	if v, ok := Variants[arch]; ok {
 		return v.Arch
 	}
@@ -29,5 +36,30 @@ func webArch(arch string) string {
 
 // variantArgs returns the flags arch's variant adds, nil for none.
 func variantArgs(arch string) []string {
+	arch, _ = baseOf(arch)
 	return Variants[arch].Args
+}
+
+// BaseSuffix marks a contender run from the base build (Options.BaseBinDir):
+// "sped@base" is sped as the base build's webserver serves it, measured in
+// the same rounds as "sped" so that their ratio compares two builds.
+const BaseSuffix = report.BaseSuffix
+
+// baseOf returns the architecture a base contender stands for and true, or
+// arch and false when it is not one.
+func baseOf(arch string) (string, bool) {
+	return strings.CutSuffix(arch, BaseSuffix)
+}
+
+// withBase returns archs with each webserver architecture followed by its
+// base contender (real servers are the same program in both builds).
+func withBase(archs []string) []string {
+	var out []string
+	for _, a := range archs {
+		out = append(out, a)
+		if _, isBase := baseOf(a); !isBase && !IsExternal(a) {
+			out = append(out, a+BaseSuffix)
+		}
+	}
+	return out
 }

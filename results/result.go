@@ -146,6 +146,12 @@ type Provenance struct {
 	// Binaries are the build information of every program of the run,
 	// by name (harness, webserver, loadgen, ...). Optional.
 	Binaries Map[Binary] `json:"binaries,omitempty"`
+	// BaseBinaries are the build information of the base build's
+	// programs, by name, when the run compared one (harness run --base):
+	// their commit is the base's, so it counts neither in GitCommit nor
+	// against Binaries'. A base build not clean makes the document Dirty.
+	// Optional; omitted when the run compared none.
+	BaseBinaries Map[Binary] `json:"base_binaries,omitempty"`
 	// Tools are the versions of the programs not built from this
 	// repository that the run used (the real servers: nginx, apache2,
 	// lighttpd), by program name, as their -v option prints them.

@@ -14,16 +14,17 @@ import (
 	"testing"
 
 	"flashbench/harness"
+	"flashbench/harness/topology"
 )
 
 // NewLocal returns the local topology. It skips the test on a machine
-// without taskset (util-linux), the one thing harness.NewLocal needs.
-func NewLocal(t testing.TB) *harness.Local {
+// without taskset (util-linux), the one thing topology.NewLocal needs.
+func NewLocal(t testing.TB) *topology.Local {
 	t.Helper()
 	if _, err := exec.LookPath("taskset"); err != nil {
 		t.Skip("taskset not installed (apt-get install util-linux)")
 	}
-	topo, err := harness.NewLocal()
+	topo, err := topology.NewLocal()
 	if err != nil {
 		t.Fatal(err)
 	}

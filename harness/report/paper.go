@@ -144,7 +144,26 @@ func ratioRows(p Paper, m Metric, groups []*Group) (rows []RatioRow, warnings []
 			warnings = append(warnings, fmt.Sprintf("paper ratio %q: %s or %s is neither a measured architecture nor a value of the swept parameter", name, num, den))
 		}
 	}
-	return rows, warnings
+	return append(rows, baseRows(archs, settings, sd)...), warnings
+}
+
+// baseRows compares each architecture with its base contender (ARCH and
+// ARCH@base, a run comparing two builds) at every setting: a ratio with no
+// paper ratio and no verdict, read as the new build's speed over the old.
+func baseRows(archs []string, settings []*Group, sd map[string]*side) []RatioRow {
+	var rows []RatioRow
+	for _, a := range archs {
+		base := a + BaseSuffix
+		if !slices.Contains(archs, base) {
+			continue
+		}
+		for _, s := range settings {
+			r := RatioRow{Ratio: a + "/" + base, Setting: s.Key}
+			r.measure(sd[a+"\x00"+s.Key], sd[base+"\x00"+s.Key], RatioTolerance)
+			rows = append(rows, r)
+		}
+	}
+	return rows
 }
 
 // settingOf returns the key of the setting whose only parameter has value

@@ -385,13 +385,25 @@ func sortByArchs(groups []*Group, archs []string) {
 			setting[g.Key] = len(setting)
 		}
 	}
-	rank := func(arch string) int {
-		if i := slices.Index(archs, arch); i >= 0 {
-			return i
-		}
-		return len(archs)
-	}
 	slices.SortStableFunc(groups, func(a, b *Group) int {
-		return cmp.Or(cmp.Compare(setting[a.Key], setting[b.Key]), cmp.Compare(rank(a.Arch), rank(b.Arch)))
+		return cmp.Or(cmp.Compare(setting[a.Key], setting[b.Key]), cmp.Compare(ArchRank(archs, a.Arch), ArchRank(archs, b.Arch)))
 	})
+}
+
+// BaseSuffix marks a contender run from the base build a run compares
+// with (harness run --base): "sped@base" is the base build's sped.
+const BaseSuffix = "@base"
+
+// ArchRank orders arch among an experiment's archs: by their order, each
+// base contender right after its own architecture, the others last.
+func ArchRank(archs []string, arch string) int {
+	a, isBase := strings.CutSuffix(arch, BaseSuffix)
+	i := slices.Index(archs, a)
+	if i < 0 {
+		i = len(archs)
+	}
+	if isBase {
+		return 2*i + 1
+	}
+	return 2 * i
 }

@@ -81,6 +81,13 @@ func UsageError(c *cli.Context, err error, _ bool) error {
 	return u
 }
 
+// Usagef is a usage error the command finds itself, past the flag
+// parser (flags that do not go together): one line that points at the
+// command's --help, and exit status UsageExit.
+func Usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
 // IsUsage reports whether err is a usage error (UsageError, Usagef).
 func IsUsage(err error) bool {
 	var u *usageError

@@ -77,6 +77,21 @@ func SetBuild(p *results.Provenance, bins map[string]results.Binary) {
 	p.Dirty = *p.GitModified || p.GitCommit == results.RevisionUnknown || p.GitCommit == results.RevisionMixed
 }
 
+// SetBase records the base build's bins in p (a run comparing two builds,
+// harness run --base) and marks p dirty unless they too come from one
+// commit without uncommitted changes.
+func SetBase(p *results.Provenance, bins map[string]results.Binary) {
+	p.BaseBinaries = results.Map[results.Binary](bins)
+	if rev := commit(bins); rev == results.RevisionUnknown || rev == results.RevisionMixed {
+		p.Dirty = true
+	}
+	for _, b := range bins {
+		if b.VCSModified != nil && *b.VCSModified {
+			p.Dirty = true
+		}
+	}
+}
+
 func commit(bins map[string]results.Binary) string {
 	if len(bins) == 0 {
 		return results.RevisionUnknown

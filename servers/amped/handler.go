@@ -59,7 +59,7 @@ func (h *Handler) Stats() Stats { return h.pool.Stats() }
 // resident; the rest wait for a helper.
 func (h *Handler) Serve(c *evloop.Conn, req *httpcore.Request, p *httpcore.Plan) bool {
 	p.Release()
-	if status := refuse(h.core, req); status != 0 {
+	if status := h.core.Refuse(req); status != 0 {
 		h.core.RespondError(status, req, p)
 		return true
 	}
@@ -114,20 +114,6 @@ func resolveReadLength(req *httpcore.Request) int64 {
 		return 0
 	}
 	return MaxResolveRead
-}
-
-// refuse returns the status of a request the core refuses without looking
-// at the file system, as Core.Respond does, or 0.
-func refuse(core *httpcore.Core, req *httpcore.Request) int {
-	switch {
-	case req.ContentLength > core.Config().Limits.MaxBody:
-		return 413
-	case req.Method == httpcore.MethodUnknown:
-		return 501
-	case req.Method != httpcore.MethodGET && req.Method != httpcore.MethodHEAD:
-		return 405
-	}
-	return 0
 }
 
 // plan plans f's response and reports whether its data is resident. If

@@ -27,6 +27,7 @@ import (
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 )
 
 // Server is an AMPED server: an event loop with a Handler and its helpers.
@@ -37,7 +38,7 @@ type Server struct {
 
 // New builds a Server on the non-blocking listening socket lfd, serving
 // core, with helpers run as popts says.
-func New(lfd int, core *httpcore.Core, opts evloop.Options, popts PoolOptions) (*Server, error) {
+func New(lfd int, core *httpcore.Core, opts httpconn.ServeOptions, popts PoolOptions) (*Server, error) {
 	h := NewHandler(core, popts)
 	l, err := evloop.New(lfd, core, h, opts)
 	if err != nil {

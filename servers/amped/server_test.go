@@ -14,7 +14,7 @@ import (
 	"flashbench/servers/amped"
 	"flashbench/servers/httpcore"
 	"flashbench/servers/httpcore/conformance"
-	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
 	"flashbench/servers/sped"
@@ -56,7 +56,7 @@ func startServerWith(t testing.TB, cfg httpcore.Config, popts *amped.PoolOptions
 		t.Fatal(err)
 	}
 	s := &server{addr: addr, stats: stats.New()}
-	opts := evloop.Options{Stats: s.stats}
+	opts := httpconn.ServeOptions{Stats: s.stats}
 	var run func() error
 	var shutdown func(time.Duration)
 	if popts == nil {

@@ -3,7 +3,7 @@
 // http.FileServer, and fasthttp with fasthttp.FS. They share none of
 // httpcore: they are the yardstick the flashbench architectures are held
 // against, each configured for static files the way its documentation
-// suggests, with the same timeouts as the flashbench servers and no
+// suggests, with the same options as the flashbench servers (httpconn.ServeOptions) and no
 // request logging.
 //
 // Both run on a listening socket they are given as a descriptor, so that
@@ -24,43 +24,20 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/internal/cgi"
-	"flashbench/servers/internal/stats"
+	"flashbench/servers/internal/httpconn"
 )
 
-// Defaults for zero Options fields, the flashbench servers' own.
-const (
-	DefaultHeaderTimeout = 10 * time.Second
-	DefaultIdleTimeout   = 60 * time.Second
-	DefaultWriteTimeout  = 30 * time.Second
-)
-
-// Options configures a baseline server.
-type Options struct {
-	// HeaderTimeout bounds the reading of a request header.
-	HeaderTimeout time.Duration
-	// IdleTimeout bounds the wait for the next request on a persistent
-	// connection.
-	IdleTimeout time.Duration
-	// WriteTimeout bounds the writing of a response. (net/http and
-	// fasthttp bound the whole response, not each write's progress.)
-	WriteTimeout time.Duration
-	// Stats, when set, counts connections and responses by status.
-	Stats *stats.Counters
-	// CGI, when set, serves /cgi-bin/NAME with persistent CGI programs.
-	CGI *cgi.Manager
-}
-
-func (o Options) withDefaults() Options {
-	if o.HeaderTimeout <= 0 {
-		o.HeaderTimeout = DefaultHeaderTimeout
+// cgiManager returns the CGI face in opts: the baselines call the
+// persistent programs through a cgi.Manager, or serve no CGI (nil).
+func cgiManager(opts httpconn.ServeOptions) (*cgi.Manager, error) {
+	if opts.CGI == nil {
+		return nil, nil
 	}
-	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = DefaultIdleTimeout
+	m, ok := opts.CGI.(*cgi.Manager)
+	if !ok {
+		return nil, fmt.Errorf("baseline: the CGI face %T is not a cgi.Manager", opts.CGI)
 	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = DefaultWriteTimeout
-	}
-	return o
+	return m, nil
 }
 
 // fileListener returns a net.Listener on a duplicate of lfd, so that the

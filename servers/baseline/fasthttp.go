@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"flashbench/servers/internal/httpconn"
 )
 
 // FastHTTP is fasthttp.Server with fasthttp.FS on a document root: no
@@ -19,8 +21,12 @@ type FastHTTP struct {
 
 // NewFastHTTP returns a fasthttp file server for root on the listening
 // socket lfd. The caller keeps ownership of lfd.
-func NewFastHTTP(lfd int, root string, opts Options) (*FastHTTP, error) {
-	opts = opts.withDefaults()
+func NewFastHTTP(lfd int, root string, opts httpconn.ServeOptions) (*FastHTTP, error) {
+	opts = opts.WithDefaults()
+	m, err := cgiManager(opts)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := fileListener(lfd)
 	if err != nil {
 		return nil, err
@@ -32,7 +38,7 @@ func NewFastHTTP(lfd int, root string, opts Options) (*FastHTTP, error) {
 		Compress:           false,
 		AcceptByteRange:    false,
 	}
-	h := fastCGIHandler(fs.NewRequestHandler(), opts.CGI)
+	h := fastCGIHandler(fs.NewRequestHandler(), m)
 	srv := &fasthttp.Server{
 		Handler:      h,
 		ReadTimeout:  opts.HeaderTimeout,

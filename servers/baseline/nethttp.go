@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/stats"
 )
 
@@ -28,8 +29,12 @@ type NetHTTP struct {
 
 // NewNetHTTP returns a net/http file server for root on the listening
 // socket lfd. The caller keeps ownership of lfd.
-func NewNetHTTP(lfd int, root string, opts Options) (*NetHTTP, error) {
-	opts = opts.withDefaults()
+func NewNetHTTP(lfd int, root string, opts httpconn.ServeOptions) (*NetHTTP, error) {
+	opts = opts.WithDefaults()
+	m, err := cgiManager(opts)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := fileListener(lfd)
 	if err != nil {
 		return nil, err
@@ -41,7 +46,7 @@ func NewNetHTTP(lfd int, root string, opts Options) (*NetHTTP, error) {
 		return nil, fmt.Errorf("nethttp: %w", err)
 	}
 	var h http.Handler = http.FileServerFS(r.FS())
-	h = withCGI(named(h), opts.CGI)
+	h = withCGI(named(h), m)
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: opts.HeaderTimeout,

@@ -7,37 +7,40 @@ import (
 )
 
 // Config configures a Core. The zero value of every field but Root is a
-// working default with all three Flash caches on.
+// working default with all three Flash caches on. Its JSON form is how
+// a re-executed child or worker gets it whole.
 type Config struct {
 	// Root is the document root (required).
-	Root string
+	Root string `json:"root"`
 	// ServerName is the Server header value, default "flashbench".
-	ServerName string
+	ServerName string `json:"server_name"`
 	// Limits bounds requests; zero fields take DefaultLimits.
-	Limits Limits
+	Limits Limits `json:"limits"`
 	// NoPathCache, NoHeaderCache and NoMmapCache turn off the pathname
 	// translation cache, the response header cache and the mapped-file
 	// cache, as in the Flash paper's cache ablation.
-	NoPathCache, NoHeaderCache, NoMmapCache bool
+	NoPathCache   bool `json:"no_path_cache"`
+	NoHeaderCache bool `json:"no_header_cache"`
+	NoMmapCache   bool `json:"no_mmap_cache"`
 	// PathCacheEntries bounds the pathname cache, default 8192.
-	PathCacheEntries int
+	PathCacheEntries int `json:"path_cache_entries"`
 	// HeaderCacheEntries bounds the response header cache, default 8192.
-	HeaderCacheEntries int
+	HeaderCacheEntries int `json:"header_cache_entries"`
 	// MmapCacheBytes bounds the mapped bytes the mapped-file cache holds,
 	// default 256 MiB. Chunks still referenced by a Plan stay mapped past
 	// eviction until released.
-	MmapCacheBytes int64
+	MmapCacheBytes int64 `json:"mmap_cache_bytes"`
 	// ChunkSize is the mapping granularity, default 512 KiB; a multiple
 	// of the page size.
-	ChunkSize int64
+	ChunkSize int64 `json:"chunk_size_bytes"`
 	// Revalidate is how old a cached translation may get before a hit
 	// re-stats the file, default 1s.
-	Revalidate time.Duration
+	Revalidate time.Duration `json:"revalidate_ns"`
 	// AlwaysRevalidate re-stats on every hit.
-	AlwaysRevalidate bool
+	AlwaysRevalidate bool `json:"always_revalidate"`
 	// SendFile plans file bodies as BodyFile (descriptor, offset, length)
 	// instead of BodyMapped.
-	SendFile bool
+	SendFile bool `json:"send_file"`
 	// Lease takes a read lease (fcntl F_SETLEASE F_RDLCK) on every file
 	// the core opens, so that no one can truncate or write a file while
 	// its bytes are being sent: a truncation zeroes the part of the page
@@ -52,10 +55,10 @@ type Config struct {
 	// is answered 503 and not cached; one that cannot be leased at all
 	// (not its owner without CAP_LEASE, leases disabled or unsupported)
 	// is sent as mapped chunks, unprotected.
-	Lease bool
+	Lease bool `json:"lease"`
 	// CGIPrefix is the path prefix under which a request names a CGI
 	// program (see CGIName), default "/cgi-bin/".
-	CGIPrefix string
+	CGIPrefix string `json:"cgi_prefix"`
 }
 
 // Defaults applied by New to zero Config fields.

@@ -13,15 +13,8 @@ import (
 // first, so a Plan can be passed back in request after request.
 func (c *Core) Respond(req *Request, p *Plan) {
 	p.Release()
-	switch {
-	case req.ContentLength > c.cfg.Limits.MaxBody:
-		c.RespondError(413, req, p)
-		return
-	case req.Method == MethodUnknown:
-		c.RespondError(501, req, p)
-		return
-	case req.Method != MethodGET && req.Method != MethodHEAD:
-		c.RespondError(405, req, p)
+	if status := c.Refuse(req); status != 0 {
+		c.RespondError(status, req, p)
 		return
 	}
 	f, ok := c.CachedFile(req.Path)
@@ -33,6 +26,22 @@ func (c *Core) Respond(req *Request, p *Plan) {
 		}
 	}
 	c.PlanFile(req, f, p)
+}
+
+// Refuse returns the status that refuses req before any file is looked
+// at, or 0: 413 for a body beyond Limits.MaxBody, 501 for an unknown
+// method, 405 for any method but GET and HEAD. It does no I/O, so an
+// event loop answers refusals inline.
+func (c *Core) Refuse(req *Request) int {
+	switch {
+	case req.ContentLength > c.cfg.Limits.MaxBody:
+		return 413
+	case req.Method == MethodUnknown:
+		return 501
+	case req.Method != MethodGET && req.Method != MethodHEAD:
+		return 405
+	}
+	return 0
 }
 
 // CachedFile looks the request path up in the pathname cache only, with

@@ -4,13 +4,13 @@ package httpcore
 // the default from DefaultLimits.
 type Limits struct {
 	// MaxRequestLine is the longest request line accepted (414 beyond it).
-	MaxRequestLine int
+	MaxRequestLine int `json:"max_request_line_bytes"`
 	// MaxHeaderLine is the longest single header field line (431 beyond it).
-	MaxHeaderLine int
+	MaxHeaderLine int `json:"max_header_line_bytes"`
 	// MaxHeaders is the largest number of header fields (431 beyond it).
-	MaxHeaders int
+	MaxHeaders int `json:"max_headers"`
 	// MaxBody is the largest request body accepted (413 beyond it).
-	MaxBody int64
+	MaxBody int64 `json:"max_body_bytes"`
 }
 
 // DefaultLimits are the limits used where a Limits field is zero; they

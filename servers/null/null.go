@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 )
 
 // Body is the body of every response.
@@ -31,7 +32,7 @@ type Server struct {
 }
 
 // New builds a Server on the listening socket lfd (made non-blocking).
-func New(lfd int, opts evloop.Options) (*Server, error) {
+func New(lfd int, opts httpconn.ServeOptions) (*Server, error) {
 	l, err := evloop.NewRaw(lfd, Answer, MaxRequest, opts)
 	if err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ var (
 	connCloseLC = []byte("onnection: Close")
 )
 
-// Answer is the null server's evloop.RawFunc: a request ends at the first
+// Answer is the null server's httpconn.RawFunc: a request ends at the first
 // CRLF CRLF; HTTP/1.0 and "Connection: close" (crudely matched) close the
 // connection after the response, anything else keeps it open.
 func Answer(in []byte) (n int, resp []byte, closeAfter bool) {

@@ -26,7 +26,7 @@ func TestListenLoopbackByDefault(t *testing.T) {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
 			root := conformance.Docroot(t)
-			s := launch(t, wrapper, "--arch", arch, "--root", root, "--workers", "2", "--threads", "4")
+			s := launch(t, wrapper, append([]string{"--arch", arch, "--root", root}, poolArgs(arch)...)...)
 			if s.addr != "127.0.0.1:8080" {
 				t.Errorf("ready line: got address %q, want 127.0.0.1:8080", s.addr)
 			}

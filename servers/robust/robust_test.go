@@ -142,15 +142,22 @@ func newEnv(t *testing.T, arch string) *env {
 func serverArgs(arch, root string, extra ...string) []string {
 	args := []string{"--arch", arch, "--root", root,
 		"--header-timeout", headerTimeout, "--idle-timeout", idleTimeout, "--write-timeout", writeTimeout}
+	args = append(args, poolArgs(arch)...)
+	return append(args, extra...)
+}
+
+// poolArgs returns the flags that size arch's pool of workers, threads
+// or helpers: each architecture takes its own only.
+func poolArgs(arch string) []string {
 	switch arch {
 	case "prefork":
-		args = append(args, "--workers", fmt.Sprint(preforkWorkers))
+		return []string{"--workers", fmt.Sprint(preforkWorkers)}
 	case "threaded":
-		args = append(args, "--threads", fmt.Sprint(threadedPool))
+		return []string{"--threads", fmt.Sprint(threadedPool)}
 	case "amped", "flashlite":
-		args = append(args, "--helpers", fmt.Sprint(ampedHelpers))
+		return []string{"--helpers", fmt.Sprint(ampedHelpers)}
 	}
-	return append(args, extra...)
+	return nil
 }
 
 // startServer starts arch on root with serverArgs and waits until it

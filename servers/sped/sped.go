@@ -11,6 +11,7 @@ import (
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 )
 
 // Server is a SPED server: an event loop answering with core.Respond.
@@ -19,7 +20,7 @@ type Server struct {
 }
 
 // New builds a Server on the listening socket lfd (made non-blocking).
-func New(lfd int, core *httpcore.Core, opts evloop.Options) (*Server, error) {
+func New(lfd int, core *httpcore.Core, opts httpconn.ServeOptions) (*Server, error) {
 	l, err := evloop.New(lfd, core, nil, opts)
 	if err != nil {
 		return nil, err

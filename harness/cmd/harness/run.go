@@ -2,9 +2,9 @@ package main
 
 import (
 	"errors"
+	"flashbench/internal/cliargs"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -63,32 +63,5 @@ func reorder(args []string, cmd *cli.Command) []string {
 	if len(args) < 3 || args[1] != cmd.Name {
 		return args
 	}
-	boolean := map[string]bool{"help": true, "h": true}
-	for _, f := range cmd.Flags {
-		if _, ok := f.(*cli.BoolFlag); ok {
-			for _, n := range f.Names() {
-				boolean[n] = true
-			}
-		}
-	}
-	var opts, pos []string
-	rest := args[2:]
-	for i := 0; i < len(rest); i++ {
-		a := rest[i]
-		switch {
-		case a == "--":
-			pos = append(pos, rest[i+1:]...)
-			i = len(rest)
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			opts = append(opts, a)
-			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && !boolean[name] && i+1 < len(rest) {
-				opts = append(opts, rest[i+1])
-				i++
-			}
-		default:
-			pos = append(pos, a)
-		}
-	}
-	return append(append(append([]string{}, args[:2]...), opts...), pos...)
+	return append(append([]string{}, args[:2]...), cliargs.Reorder(cmd.Flags, args[2:])...)
 }

@@ -34,6 +34,7 @@ func runCommand() *cli.Command {
 			&cli.DurationFlag{Name: "warmup", Usage: "warm-up per server, positive", DefaultText: "the experiment's"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "results root `DIR`: the run goes to DIR/<experiment>/<timestamp>; the checkout's results/ takes clean builds only (see --allow-dirty)"},
 			&cli.StringFlag{Name: "bin", Value: "", Usage: "`DIR` with webserver, loadgen, fileset and slowdisk (default: build them into the checkout's bin/)"},
+			&cli.StringFlag{Name: "base", Usage: "compare with the webserver built from git revision `REV` of this checkout: every webserver architecture also runs from that build as ARCH@base, in the same rounds, and the summary and report give each ARCH/ARCH@base (local and netns topologies)"},
 			&cli.StringFlag{Name: "filesets", Value: "/var/tmp/flashbench/filesets", Usage: "`DIR` caching the file sets (readable by www-data)"},
 			&cli.BoolFlag{Name: "allow-saturated-client", Usage: "keep points whose client was saturated (marked) instead of failing them"},
 			serverCPUFlag(),
@@ -86,10 +87,24 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
+	var base string
+	if rev := c.String("base"); rev != "" {
+		dir, err := baseBuild(rev, c.App.ErrWriter)
+		if dir != "" {
+			defer os.RemoveAll(dir)
+		}
+		if ctx.Err() != nil {
+			return cli.Exit("harness: interrupted before the run started", 130)
+		}
+		if err != nil {
+			return cli.Exit(err, 1)
+		}
+		base = filepath.Join(dir, "bin")
+	}
 	o := harness.Options{Experiment: e, Topology: topo, BinDir: bin, OutDir: c.String("out"),
 		FileSetDir: c.String("filesets"), Trials: c.Int("trials"), Duration: c.Duration("duration"),
 		Warmup: c.Duration("warmup"), ServerCPU: serverCPU, Quick: c.Bool("quick"), AllowSaturatedClient: c.Bool("allow-saturated-client"), Log: c.App.ErrWriter, Hosts: hosts,
-		Archive: provenance.ArchiveDir(), AllowDirty: c.Bool("allow-dirty")}
+		Archive: provenance.ArchiveDir(), AllowDirty: c.Bool("allow-dirty"), BaseBinDir: base}
 	if a := c.String("archs"); a != "" {
 		o.Archs = strings.Split(a, ",")
 	}
@@ -200,6 +215,43 @@ func binaries(dir string, stderr io.Writer) (string, error) {
 		return "", fmt.Errorf("harness: build: %w", err)
 	}
 	return bin, nil
+}
+
+// baseBuild builds the webserver of git revision rev of the checkout into
+// a temporary directory's bin/ and returns that directory (remove it when
+// done; "" when none was made). The revision is checked out in a clone of
+// its own, so the build carries its commit as the checkout's builds do
+// and the working tree is left alone.
+func baseBuild(rev string, stderr io.Writer) (string, error) {
+	root, err := provenance.ModuleRoot()
+	if err != nil {
+		return "", fmt.Errorf("harness: --base: %w", err)
+	}
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--verify", "--quiet", rev+"^{commit}").Output()
+	if err != nil {
+		return "", fmt.Errorf("harness: --base: %q is not a commit of %s", rev, root)
+	}
+	commit := strings.TrimSpace(string(out))
+	dir, err := os.MkdirTemp("", "flashbench-base-")
+	if err != nil {
+		return "", fmt.Errorf("harness: --base: %w", err)
+	}
+	src := filepath.Join(dir, "src")
+	for _, args := range [][]string{
+		{"git", "clone", "--quiet", "--shared", "--no-checkout", root, src},
+		{"git", "-C", src, "checkout", "--quiet", "--detach", commit},
+		{"go", "build", "-buildvcs=auto", "-o", filepath.Join(dir, "bin") + "/", "./servers/cmd/webserver"},
+	} {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir, cmd.Stdout, cmd.Stderr = src, stderr, stderr
+		if args[0] == "git" {
+			cmd.Dir = ""
+		}
+		if err := cmd.Run(); err != nil {
+			return dir, fmt.Errorf("harness: --base %s: %s: %w", rev, strings.Join(args[:2], " "), err)
+		}
+	}
+	return dir, nil
 }
 
 // allowDirtyFlag is --allow-dirty, of run and soak.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"flashbench/harness"
+	"flashbench/harness/topology"
 )
 
 // topologyFlags are run's flags that choose and shape the topology.
@@ -26,16 +26,16 @@ func topologyFlags() []cli.Flag {
 
 // newTopology sets up the topology the flags name and returns it with
 // the hosts given to the harness, which it may send load to.
-func newTopology(c *cli.Context) (harness.Topology, []netip.Addr, error) {
+func newTopology(c *cli.Context) (topology.Topology, []netip.Addr, error) {
 	switch t := c.String("topology"); t {
 	case "local":
-		topo, err := harness.NewLocal()
+		topo, err := topology.NewLocal()
 		return topo, []netip.Addr{}, err
 	case "netns":
-		topo, err := harness.NewNetns(c.String("rate"))
+		topo, err := topology.NewNetns(c.String("rate"))
 		return topo, []netip.Addr{}, err
 	case "ssh":
-		o := harness.SSHOptions{ServerHost: c.String("server-host"), ConfigFile: c.String("ssh-config"), User: c.String("ssh-user")}
+		o := topology.SSHOptions{ServerHost: c.String("server-host"), ConfigFile: c.String("ssh-config"), User: c.String("ssh-user")}
 		for _, h := range strings.Split(c.String("client-hosts"), ",") {
 			if h = strings.TrimSpace(h); h != "" {
 				o.ClientHosts = append(o.ClientHosts, h)
@@ -51,7 +51,7 @@ func newTopology(c *cli.Context) (harness.Topology, []netip.Addr, error) {
 			}
 			o.ServerAddr = addr
 		}
-		topo, err := harness.NewSSH(o)
+		topo, err := topology.NewSSH(o)
 		if err != nil {
 			if topo != nil {
 				topo.Close()

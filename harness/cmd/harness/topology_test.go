@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"flashbench/harness"
+	"flashbench/harness/topology"
 )
 
 // TestInterruptNetns interrupts runs on the netns topology, while it sets
@@ -18,7 +19,7 @@ func TestInterruptNetns(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create network namespaces")
 	}
-	t.Cleanup(func() { harness.SweepNetns() })
+	t.Cleanup(func() { topology.SweepNetns() })
 	tests := []struct {
 		name   string
 		moment func(t *testing.T, out string) func(pid int) bool

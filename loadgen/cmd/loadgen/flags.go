@@ -1,7 +1,7 @@
 package main
 
 import (
-	"strings"
+	"flashbench/internal/cliargs"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -51,31 +51,5 @@ func reorder(app *cli.App, args []string) []string {
 		rest = rest[1:]
 		flagSet = app.Commands[0].Flags
 	}
-	boolean := map[string]bool{"help": true, "h": true}
-	for _, f := range flagSet {
-		if _, ok := f.(*cli.BoolFlag); ok {
-			for _, n := range f.Names() {
-				boolean[n] = true
-			}
-		}
-	}
-	var opts, pos []string
-	for i := 0; i < len(rest); i++ {
-		a := rest[i]
-		switch {
-		case a == "--":
-			pos = append(pos, rest[i+1:]...)
-			i = len(rest)
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			opts = append(opts, a)
-			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && !boolean[name] && i+1 < len(rest) {
-				opts = append(opts, rest[i+1])
-				i++
-			}
-		default:
-			pos = append(pos, a)
-		}
-	}
-	return append(append(head, opts...), pos...)
+	return append(head, cliargs.Reorder(flagSet, rest)...)
 }

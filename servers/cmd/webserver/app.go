@@ -9,8 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"flashbench/internal/cliutil"
-	"flashbench/servers/amped"
-	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 )
 
 // options are the parsed flags.
@@ -19,9 +18,9 @@ type options struct {
 	noPathCache, noHeaderCache, noMmapCache bool
 	headerTimeout, idleTimeout              time.Duration
 	writeTimeout, shutdownTimeout           time.Duration
-	helperTimeout                           time.Duration
-	maxConns, helpers                       int
+	maxConns                                int
 	cgi                                     cgiFlags
+	set                                     []string // the flags given on the command line
 }
 
 // newApp builds the command line: flags, the serving action, and the
@@ -43,6 +42,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			if c.NArg() > 0 {
 				return fmt.Errorf("unexpected argument %q (see --help)", c.Args().First())
 			}
+			o.set = c.LocalFlagNames()
 			return serve(&o, stdout, stderr)
 		},
 	}
@@ -59,11 +59,24 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 }
 
 // flags declares every flag of the serving command: the common ones, then
-// each architecture's own.
+// each architecture's own, once each.
 func flags(o *options) []cli.Flag {
 	fl := commonFlags(o)
+	return append(fl, archFlags()...)
+}
+
+// archFlags returns the architectures' own flags, in the order of the
+// architectures, a flag shared by several once.
+func archFlags() []cli.Flag {
+	var fl []cli.Flag
+	seen := map[cli.Flag]bool{}
 	for _, n := range archNames() {
-		fl = append(fl, archs[n].Flags...)
+		for _, f := range archs[n].Flags {
+			if !seen[f] {
+				seen[f] = true
+				fl = append(fl, f)
+			}
+		}
 	}
 	return fl
 }
@@ -78,12 +91,10 @@ func commonFlags(o *options) []cli.Flag {
 		&cli.BoolFlag{Name: "no-pathname-cache", Usage: "turn the pathname translation cache off", Destination: &o.noPathCache},
 		&cli.BoolFlag{Name: "no-header-cache", Usage: "turn the response header cache off", Destination: &o.noHeaderCache},
 		&cli.BoolFlag{Name: "no-mmap-cache", Usage: "turn the mapped-file cache off", Destination: &o.noMmapCache},
-		&cli.DurationFlag{Name: "header-timeout", Value: evloop.DefaultHeaderTimeout, Usage: "longest wait for a request header (408 once part of it arrived)", Destination: &o.headerTimeout},
-		&cli.DurationFlag{Name: "idle-timeout", Value: evloop.DefaultIdleTimeout, Usage: "longest wait for the next request on a persistent connection", Destination: &o.idleTimeout},
-		&cli.DurationFlag{Name: "write-timeout", Value: evloop.DefaultWriteTimeout, Usage: "longest time a response may make no progress", Destination: &o.writeTimeout},
+		&cli.DurationFlag{Name: "header-timeout", Value: httpconn.DefaultHeaderTimeout, Usage: "longest wait for a request header (408 once part of it arrived)", Destination: &o.headerTimeout},
+		&cli.DurationFlag{Name: "idle-timeout", Value: httpconn.DefaultIdleTimeout, Usage: "longest wait for the next request on a persistent connection", Destination: &o.idleTimeout},
+		&cli.DurationFlag{Name: "write-timeout", Value: httpconn.DefaultWriteTimeout, Usage: "longest time a response may make no progress", Destination: &o.writeTimeout},
 		&cli.IntFlag{Name: "max-conns", Usage: "most open connections; 0 means no bound beyond the descriptor limit", Destination: &o.maxConns},
-		&cli.IntFlag{Name: "helpers", Usage: "helper processes (amped, flashlite); 0 means the architecture's default", Destination: &o.helpers},
-		&cli.DurationFlag{Name: "helper-timeout", Value: amped.DefaultTimeout, Usage: "longest a helper may take over one job before it is killed and the job retried once or answered 503; 0 means no bound", Destination: &o.helperTimeout},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 5 * time.Second, Usage: "on SIGTERM or SIGINT, longest wait for requests in flight before exiting", Destination: &o.shutdownTimeout},
 	}, o.cgi.flags()...)
 }

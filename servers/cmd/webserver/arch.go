@@ -3,14 +3,13 @@ package main
 import (
 	"io"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/cgi"
-	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/stats"
 )
 
@@ -25,9 +24,10 @@ import (
 //			Name:     "amped",
 //			Summary:  "Flash: SPED plus helper processes for disk work",
 //			MaxProcs: 1,
+//			Flags:    helperFlags,
 //			Run:      runAmped,
 //		})
-//		registerHidden("amped-helper", amped.HelperMain)
+//		registerHidden("amped-helper", ampedHelper)
 //	}
 //
 // Run gets the open listener, the core and the options in a RunContext;
@@ -35,8 +35,10 @@ import (
 // ctx.ShutdownTimeout. An event loop does that with ctx.Serve. A child
 // re-executed by the parent runs `webserver amped-helper ARGS...`: the
 // binary is os.Executable(), and inherited descriptors arrive as usual
-// (exec.Cmd.ExtraFiles). After adding an architecture, regenerate the
-// --help golden file: go test ./servers/cmd/webserver -run TestHelp -update
+// (exec.Cmd.ExtraFiles). A common flag the architecture cannot honour is
+// refused (refusals, in refuse.go), and so is another architecture's own
+// flag. After adding an architecture, regenerate the --help golden file:
+// go test ./servers/cmd/webserver -run TestHelp -update
 type Arch struct {
 	// Name is the --arch value.
 	Name string
@@ -48,6 +50,12 @@ type Arch struct {
 	// NoCore marks an architecture that serves no files (null): --root
 	// is then optional and RunContext.Core is nil.
 	NoCore bool
+	// Baseline marks a reference server that serves files its own way,
+	// without the core's caches.
+	Baseline bool
+	// Wait is how the architecture's connections wait: it decides the
+	// CGI face in RunContext.Options.
+	Wait Wait
 	// Configure, when set, adjusts the core configuration before the core
 	// is built (e.g. SendFile for an IO-Lite data path).
 	Configure func(*httpcore.Config)
@@ -55,13 +63,29 @@ type Arch struct {
 	// shared-memory pool the server sends from directly (IO-Lite) instead
 	// of pipes; event-loop architectures only (see servers/internal/cgi).
 	CGISharedMemory bool
-	// Flags are the architecture's own flags (--threads, --workers,
-	// ...), listed after the common ones; their Destination variables
-	// are what Run reads.
+	// Flags are the architecture's own flags (--threads, --helpers, ...),
+	// listed after the common ones; their Destination variables are what
+	// Run reads. Architectures may share a flag (the same *cli.Flag).
 	Flags []cli.Flag
 	// Run serves until ctx.Stop is closed and the shutdown is done.
 	Run func(ctx *RunContext) error
 }
+
+// Wait is how an architecture's connections wait for their sockets.
+type Wait uint8
+
+// Waits.
+const (
+	// WaitEvents: an event loop (servers/internal/evloop); CGI through a
+	// cgi.Loop, persistent programs only.
+	WaitEvents Wait = iota
+	// WaitBlocking: blocking calls on threads of this process (connloop,
+	// the baselines); CGI through a cgi.Manager.
+	WaitBlocking
+	// WaitChildren: blocking calls in re-executed children or workers,
+	// each of which makes its own cgi.Manager from RunContext.CGI.
+	WaitChildren
+)
 
 // RunContext is what an architecture's Run gets.
 type RunContext struct {
@@ -74,47 +98,21 @@ type RunContext struct {
 	Listener int
 	// Addr is the bound address with the real port.
 	Addr string
-	// Options carries the timeouts, --max-conns and the counters.
-	Options evloop.Options
-	// Stats are the counters written to --stats-file.
+	// Options are what every architecture serves with: the timeouts,
+	// --max-conns, the counters, and the CGI face that suits Arch.Wait
+	// (none for WaitChildren: each child makes its own).
+	Options httpconn.ServeOptions
+	// Stats are the counters written to --stats-file (Options.Stats).
 	Stats *stats.Counters
-	// Helpers is --helpers (0: the architecture's default).
-	Helpers int
-	// HelperTimeout is --helper-timeout: the longest a helper may take
-	// over one job before it is killed (0: no bound).
-	HelperTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown after Stop.
 	ShutdownTimeout time.Duration
 	// Stop is closed on SIGTERM or SIGINT.
 	Stop <-chan struct{}
 	// Stderr is for diagnostics.
 	Stderr io.Writer
-	// CGI configures the CGI programs (--cgi-*). An event loop gets them
-	// through Options.CGI already; a blocking architecture takes
-	// CGIManager.
+	// CGI configures the CGI programs (--cgi-*), for the children that
+	// make their own face.
 	CGI cgi.Options
-
-	cgiMu      sync.Mutex
-	cgiManager *cgi.Manager
-}
-
-// CGIManager returns the blocking CGI face of this server (made on first
-// use, closed when the server stops), for connloop.Options.CGI and the
-// baselines.
-func (ctx *RunContext) CGIManager() *cgi.Manager {
-	ctx.cgiMu.Lock()
-	defer ctx.cgiMu.Unlock()
-	if ctx.cgiManager == nil {
-		ctx.cgiManager = cgi.NewManager(ctx.Core, ctx.CGI)
-	}
-	return ctx.cgiManager
-}
-
-// cgiManagerLoaded returns the blocking CGI face if it was made.
-func (ctx *RunContext) cgiManagerLoaded() *cgi.Manager {
-	ctx.cgiMu.Lock()
-	defer ctx.cgiMu.Unlock()
-	return ctx.cgiManager
 }
 
 // Server is what an event-loop architecture runs: Run on the calling

@@ -6,8 +6,35 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"flashbench/servers/amped"
+)
+
+// The helper flags, amped's and flashlite's own.
+var (
+	helpers       int
+	helperTimeout = amped.DefaultTimeout
+
+	helperFlags = []cli.Flag{
+		&cli.IntFlag{Name: "helpers", Usage: "amped, flashlite: helper processes; 0 means the architecture's default", Destination: &helpers,
+			Action: func(_ *cli.Context, n int) error {
+				if n < 0 {
+					return fmt.Errorf("--helpers %d: must not be negative", n)
+				}
+				return nil
+			}},
+		&cli.DurationFlag{Name: "helper-timeout", Value: amped.DefaultTimeout, Destination: &helperTimeout,
+			Usage: "amped, flashlite: longest a helper may take over one job before it is killed and the job retried once or answered 503; 0 means no bound",
+			Action: func(_ *cli.Context, d time.Duration) error {
+				if d < 0 {
+					return fmt.Errorf("--helper-timeout %v: must not be negative", d)
+				}
+				return nil
+			}},
+	}
 )
 
 func init() {
@@ -15,6 +42,7 @@ func init() {
 		Name:     "amped",
 		Summary:  "Flash: SPED plus helper processes that do the disk work (translation misses, non-resident data)",
 		MaxProcs: 1,
+		Flags:    helperFlags,
 		Run:      runAmped,
 	})
 	registerHidden("amped-helper", ampedHelper)
@@ -31,7 +59,7 @@ func runAmped(ctx *RunContext) error {
 	if err != nil {
 		return fmt.Errorf("amped: %w", err)
 	}
-	popts := amped.PoolOptions{Helpers: ctx.Helpers, Command: []string{exe, "amped-helper", "--root", root}, Timeout: ctx.HelperTimeout}
+	popts := amped.PoolOptions{Helpers: helpers, Command: []string{exe, "amped-helper", "--root", root}, Timeout: helperTimeout}
 	if popts.Timeout == 0 {
 		popts.Timeout = -1 // --helper-timeout 0: no bound
 	}

@@ -1,94 +1,93 @@
 package main
 
 import (
-	"flag"
+	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/cgi"
 	"flashbench/servers/internal/connloop"
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/proctree"
 )
 
 // The process architectures (forking, prefork) re-execute this binary for
-// each child or worker. childArgs and parseChild carry the core's
-// configuration and the timeouts across the exec, so that a child serves
-// exactly what the parent would.
+// each child or worker. The child gets the parent's whole configuration
+// as one JSON document (childConfig) in one argument, so that it serves
+// exactly what the parent would, and a field added to any of its parts
+// reaches it without a line here.
+
+// configFlag is the argument before the child's configuration.
+const configFlag = "--config"
+
+// childConfig is what a child or worker serves with.
+type childConfig struct {
+	// Core is the parent core's configuration, defaults filled in.
+	Core httpcore.Config `json:"core"`
+	// Serve are the serve options but for the counters and the CGI face,
+	// which the child makes from CGI.
+	Serve httpconn.ServeOptions `json:"serve"`
+	// CGI configures the child's own CGI programs.
+	CGI cgi.Options `json:"cgi"`
+}
 
 // childArgs returns the argv that starts the hidden subcommand name with
-// ctx's document root, cache switches and timeouts.
+// ctx's configuration.
 func childArgs(ctx *RunContext, name string) ([]string, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("%s: find own binary: %w", ctx.Arch.Name, err)
 	}
-	cfg := ctx.Core.Config()
-	root, err := filepath.Abs(cfg.Root)
-	if err != nil {
+	cc := childConfig{Core: ctx.Core.Config(), Serve: ctx.Options, CGI: ctx.CGI}
+	if cc.Core.Root, err = filepath.Abs(cc.Core.Root); err != nil {
 		return nil, fmt.Errorf("%s: %w", ctx.Arch.Name, err)
 	}
-	args := []string{exe, name, "--root", root}
-	for _, sw := range []struct {
-		off  bool
-		flag string
-	}{{cfg.NoPathCache, "--no-pathname-cache"}, {cfg.NoHeaderCache, "--no-header-cache"}, {cfg.NoMmapCache, "--no-mmap-cache"}} {
-		if sw.off {
-			args = append(args, sw.flag)
-		}
-	}
-	o := ctx.Options
-	args = append(args,
-		"--header-timeout", o.HeaderTimeout.String(),
-		"--idle-timeout", o.IdleTimeout.String(),
-		"--write-timeout", o.WriteTimeout.String())
-	return append(args, cgiChildArgs(ctx.CGI)...), nil
-}
-
-// connOptions turns the event-loop options into the blocking loop's.
-func connOptions(ctx *RunContext) connloop.Options {
-	return connloop.Options{
-		HeaderTimeout: ctx.Options.HeaderTimeout,
-		IdleTimeout:   ctx.Options.IdleTimeout,
-		WriteTimeout:  ctx.Options.WriteTimeout,
-		CGI:           ctx.CGIManager(),
-	}
-}
-
-// parseChild parses what childArgs wrote and builds the child's core,
-// tracking its connections (connloop.Track). The caller closes the core and, with closeChild,
-// the rest.
-func parseChild(name string, args []string) (*httpcore.Core, connloop.Options, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var cfg httpcore.Config
-	var opts connloop.Options
-	fs.StringVar(&cfg.Root, "root", "", "document root")
-	fs.BoolVar(&cfg.NoPathCache, "no-pathname-cache", false, "")
-	fs.BoolVar(&cfg.NoHeaderCache, "no-header-cache", false, "")
-	fs.BoolVar(&cfg.NoMmapCache, "no-mmap-cache", false, "")
-	fs.DurationVar(&opts.HeaderTimeout, "header-timeout", 0, "")
-	fs.DurationVar(&opts.IdleTimeout, "idle-timeout", 0, "")
-	fs.DurationVar(&opts.WriteTimeout, "write-timeout", 0, "")
-	var cc childCGI
-	fs.StringVar(&cc.dir, "cgi-dir", "", "")
-	fs.IntVar(&cc.procs, "cgi-procs", 0, "")
-	fs.DurationVar(&cc.timeout, "cgi-timeout", 0, "")
-	fs.BoolVar(&cc.classic, "cgi-classic", false, "")
-	if err := fs.Parse(args); err != nil || cfg.Root == "" || fs.NArg() > 0 {
-		return nil, opts, fmt.Errorf("%s: usage: %s --root DIR [--no-*-cache] [--*-timeout D] (got %q)", name, name, args)
-	}
-	cfg.Lease = true // as serve's core
-	core, err := httpcore.New(cfg)
+	b, err := json.Marshal(cc)
 	if err != nil {
-		return nil, opts, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: encode the child's configuration: %w", ctx.Arch.Name, err)
 	}
-	if m := cc.manager(core); m != nil {
-		opts.CGI = m
+	return []string{exe, name, configFlag, string(b)}, nil
+}
+
+// parseChild reads what childArgs wrote.
+func parseChild(name string, args []string) (childConfig, error) {
+	var cc childConfig
+	if len(args) != 2 || args[0] != configFlag {
+		return cc, fmt.Errorf("%s: usage: %s %s JSON (got %q)", name, name, configFlag, args)
 	}
-	opts.Conns = connloop.Track(core)
+	if err := json.Unmarshal([]byte(args[1]), &cc); err != nil {
+		return cc, fmt.Errorf("%s: configuration: %w", name, err)
+	}
+	return cc, nil
+}
+
+// startChild parses the child's arguments and builds its core, its CGI
+// face and the tracking of its connections (connloop.Track). The caller
+// closes the core and, with closeChild, the rest.
+func startChild(name string, args []string) (*httpcore.Core, connloop.Options, error) {
+	cc, err := parseChild(name, args)
+	if err != nil {
+		return nil, connloop.Options{}, err
+	}
+	core, err := httpcore.New(cc.Core)
+	if err != nil {
+		return nil, connloop.Options{}, fmt.Errorf("%s: %w", name, err)
+	}
+	opts := connloop.Options{ServeOptions: cc.Serve, Conns: connloop.Track(core)}
+	if cc.CGI.Dir != "" { // each child runs its own persistent CGI processes
+		opts.CGI = cgi.NewManager(core, cc.CGI)
+	}
 	return core, opts, nil
+}
+
+// closeChild stops a child's CGI processes and its lease watch.
+func closeChild(opts connloop.Options) {
+	if opts.CGI != nil {
+		opts.CGI.Close()
+	}
+	opts.Conns.Close()
 }
 
 // serveProcs runs a multi-process architecture like ctx.Serve, with the

@@ -14,7 +14,8 @@ func init() {
 		Summary: "a new process per connection (NCSA-style MP); the binary re-executes itself per connection, since Go cannot fork without exec",
 		Flags: []cli.Flag{&cli.IntFlag{Name: "max-children", Value: forking.DefaultMaxChildren,
 			Usage: "forking: most child processes alive at once; beyond it accepting waits", Destination: &maxChildren}},
-		Run: runForking,
+		Wait: WaitChildren,
+		Run:  runForking,
 	})
 	registerHidden("forking-child", forkingChild)
 }
@@ -45,7 +46,7 @@ func runForking(ctx *RunContext) error {
 // that ends in an error (a client reset, a timeout) is not the child's
 // failure: like the other blocking loops, it is dropped, not printed.
 func forkingChild(args []string) error {
-	core, opts, err := parseChild("forking-child", args)
+	core, opts, err := startChild("forking-child", args)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,8 @@ func init() {
 		Summary: "N single-threaded worker processes on one listener (Apache prefork MP), respawned when they die",
 		Flags: []cli.Flag{&cli.IntFlag{Name: "workers", Value: prefork.DefaultWorkers,
 			Usage: "prefork: worker processes", Destination: &workers}},
-		Run: runPrefork,
+		Wait: WaitChildren,
+		Run:  runPrefork,
 	})
 	registerHidden("prefork-worker", preforkWorker)
 }
@@ -42,7 +43,7 @@ func runPrefork(ctx *RunContext) error {
 
 // preforkWorker serves the listener at fd 3 until SIGTERM.
 func preforkWorker(args []string) error {
-	core, opts, err := parseChild("prefork-worker", args)
+	core, opts, err := startChild("prefork-worker", args)
 	if err != nil {
 		return err
 	}

@@ -15,9 +15,9 @@ func init() {
 		Summary: "a kernel thread per connection (MT): a pool of OS threads in blocking accept, read and write",
 		Flags: []cli.Flag{&cli.IntFlag{Name: "threads", Value: threaded.DefaultThreads,
 			Usage: "threaded: serving OS threads", Destination: &threads}},
+		Wait: WaitBlocking,
 		Run: func(ctx *RunContext) error {
-			conn := connOptions(ctx)
-			conn.Conns = connloop.Track(ctx.Core)
+			conn := connloop.Options{ServeOptions: ctx.Options, Conns: connloop.Track(ctx.Core)}
 			defer conn.Conns.Close()
 			s, err := threaded.New(ctx.Listener, ctx.Core, threaded.Options{Threads: threads, MaxConns: ctx.Options.MaxConns, Conn: conn, Stats: ctx.Stats})
 			if err != nil {

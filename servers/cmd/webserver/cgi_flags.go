@@ -1,18 +1,14 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/cgi"
-	"flashbench/servers/internal/connloop"
 	"flashbench/servers/internal/stats"
 )
 
@@ -72,39 +68,3 @@ func (f *cgiFlags) options(a *Arch, root string, counters *stats.Counters) (cgi.
 		SharedMemory: f.sharedMemory || !f.sharedSet && a.CGISharedMemory, PoolBytes: f.poolBytes, Classic: f.classic,
 	}, nil
 }
-
-// cgiChildArgs carries the CGI options to a re-executed child or worker.
-func cgiChildArgs(o cgi.Options) []string {
-	args := []string{"--cgi-dir", o.Dir, "--cgi-procs", strconv.Itoa(o.Procs), "--cgi-timeout", o.Timeout.String()}
-	if o.Classic {
-		args = append(args, "--cgi-classic")
-	}
-	return args
-}
-
-// childCGI is what parseChild reads back.
-type childCGI struct {
-	dir     string
-	procs   int
-	timeout time.Duration
-	classic bool
-}
-
-// manager builds a child's own blocking CGI face (each child or worker
-// runs its own persistent CGI processes), or nil without --cgi-dir.
-func (c *childCGI) manager(core *httpcore.Core) *cgi.Manager {
-	if c.dir == "" {
-		return nil
-	}
-	return cgi.NewManager(core, cgi.Options{Dir: c.dir, Procs: c.procs, Timeout: c.timeout, Classic: c.classic, Root: core.Config().Root})
-}
-
-// closeChild stops a child's CGI processes and its lease watch.
-func closeChild(opts connloop.Options) {
-	if m, ok := opts.CGI.(*cgi.Manager); ok && m != nil {
-		m.Close()
-	}
-	opts.Conns.Close()
-}
-
-var errCGIClassicLoop = errors.New("--cgi-classic: the event-loop architectures run persistent CGI programs only")

@@ -15,7 +15,7 @@ import (
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/cgi"
-	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
 )
@@ -32,6 +32,8 @@ func serve(o *options, stdout, stderr io.Writer) error {
 	}
 	var core *httpcore.Core
 	if !a.NoCore {
+		// Every architecture leases the files it opens; the process
+		// architectures' children get this configuration whole.
 		cfg := httpcore.Config{Root: o.root, NoPathCache: o.noPathCache, NoHeaderCache: o.noHeaderCache, NoMmapCache: o.noMmapCache, Lease: true}
 		if a.Configure != nil {
 			a.Configure(&cfg)
@@ -57,26 +59,17 @@ func serve(o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cgiOpts.Classic && a.MaxProcs == 1 {
-		return errCGIClassicLoop
-	}
 	stop := make(chan struct{})
 	ctx := &RunContext{
 		Arch: a, Core: core, Listener: lfd, Addr: addr, Stats: counters,
-		Options: evloop.Options{
+		Options: httpconn.ServeOptions{
 			HeaderTimeout: o.headerTimeout, IdleTimeout: o.idleTimeout, WriteTimeout: o.writeTimeout,
-			MaxConns: o.maxConns, Stats: counters,
+			MaxConns: o.maxConns, Stats: counters, CGI: cgiFace(a, core, cgiOpts),
 		},
-		Helpers: o.helpers, HelperTimeout: o.helperTimeout,
-		ShutdownTimeout: o.shutdownTimeout, Stop: stop, Stderr: stderr,
-		CGI: cgiOpts,
+		ShutdownTimeout: o.shutdownTimeout, Stop: stop, Stderr: stderr, CGI: cgiOpts,
 	}
-	var loopCGI *cgi.Loop
-	if core != nil {
-		loopCGI = cgi.NewLoop(cgiOpts)
-		ctx.Options.CGI = loopCGI
-	}
-	counters.AddSource("cgi", func() any { return cgiCounts(loopCGI, ctx) })
+	face := ctx.Options.CGI
+	counters.AddSource("cgi", func() any { return cgiCounts(face) })
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
@@ -91,12 +84,9 @@ func serve(o *options, stdout, stderr io.Writer) error {
 	}()
 	err = wait(o, counters, extra, sigs, stop, done, stderr)
 	select {
-	case <-ran: // the CGI faces are no longer in use
-		if loopCGI != nil {
-			loopCGI.Close()
-		}
-		if ctx.cgiManager != nil {
-			ctx.cgiManager.Close()
+	case <-ran: // the CGI face is no longer in use
+		if face != nil {
+			face.Close()
 		}
 	default:
 	}
@@ -149,6 +139,9 @@ func (o *options) validate() (*Arch, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown architecture %q (one of: %s)", o.arch, joinNames())
 	}
+	if err := checkFlags(a, o.set); err != nil {
+		return nil, err
+	}
 	if !a.NoCore {
 		if o.root == "" {
 			return nil, errors.New("--root is required")
@@ -164,10 +157,6 @@ func (o *options) validate() (*Arch, error) {
 	switch {
 	case o.maxConns < 0:
 		return nil, fmt.Errorf("--max-conns %d: must not be negative", o.maxConns)
-	case o.helpers < 0:
-		return nil, fmt.Errorf("--helpers %d: must not be negative", o.helpers)
-	case o.helperTimeout < 0:
-		return nil, fmt.Errorf("--helper-timeout %v: must not be negative", o.helperTimeout)
 	case o.shutdownTimeout <= 0:
 		return nil, fmt.Errorf("--shutdown-timeout %v: must be positive", o.shutdownTimeout)
 	case o.headerTimeout <= 0:
@@ -193,18 +182,23 @@ func joinNames() string {
 
 func sortStrings(s []string) { sort.Strings(s) }
 
-// cgiCounts sums the process counters of the CGI faces in use.
-func cgiCounts(loop *cgi.Loop, ctx *RunContext) cgi.Counts {
-	var c cgi.Counts
-	if loop != nil {
-		c = loop.Counts()
+// cgiFace returns the face through which a serves CGI programs: a
+// cgi.Loop for an event loop, a cgi.Manager for blocking loops in this
+// process; none without a core, or when children make their own.
+func cgiFace(a *Arch, core *httpcore.Core, opts cgi.Options) httpconn.CGI {
+	switch {
+	case core == nil || a.Wait == WaitChildren:
+		return nil
+	case a.Wait == WaitEvents:
+		return cgi.NewLoop(opts)
 	}
-	if m := ctx.cgiManagerLoaded(); m != nil {
-		b := m.Counts()
-		c.Spawned += b.Spawned
-		c.Died += b.Died
-		c.TimedOut += b.TimedOut
-		c.Requests += b.Requests
+	return cgi.NewManager(core, opts)
+}
+
+// cgiCounts returns the process counters of the CGI face, if any.
+func cgiCounts(face httpconn.CGI) cgi.Counts {
+	if f, ok := face.(interface{ Counts() cgi.Counts }); ok {
+		return f.Counts()
 	}
-	return c
+	return cgi.Counts{}
 }

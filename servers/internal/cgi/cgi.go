@@ -69,29 +69,29 @@ const (
 type Options struct {
 	// Dir is the directory of the programs; only executable regular files
 	// directly in it run.
-	Dir string
+	Dir string `json:"dir"`
 	// Procs bounds the processes per program.
-	Procs int
+	Procs int `json:"procs"`
 	// Depth bounds the requests one process holds at once (the Loop
 	// face): once every process runs, the next requests queue up in the
 	// process holding the fewest, to be answered in order. The Manager
 	// face gives a process one request at a time.
-	Depth int
+	Depth int `json:"depth"`
 	// Timeout bounds one request to a program (504 beyond it).
-	Timeout time.Duration
+	Timeout time.Duration `json:"timeout_ns"`
 	// SharedMemory gives each process a shared-memory pool for its
 	// response bodies (IO-Lite); the Loop face only.
-	SharedMemory bool
+	SharedMemory bool `json:"shared_memory"`
 	// PoolBytes is the size of each process's pool.
-	PoolBytes int
+	PoolBytes int `json:"pool_bytes"`
 	// Classic runs each request in a new process as CGI/1.1 (RFC 3875)
 	// instead of persistent processes; the Manager face only.
-	Classic bool
+	Classic bool `json:"classic"`
 	// Root is the document root, passed to programs as
 	// FLASHBENCH_CGI_ROOT.
-	Root string
+	Root string `json:"root"`
 	// Stats, when set, counts user-space copies (UserCopyBytes).
-	Stats *stats.Counters
+	Stats *stats.Counters `json:"-"`
 }
 
 func (o Options) withDefaults() Options {

@@ -4,66 +4,56 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/httpconn"
 )
 
 // CGI answers the requests for CGI programs on a blocking connection
-// (Options.CGI). The loop checks the request first
-// (httpcore.Core.CGICheck) and reads a request body whole before calling
-// ServeCGI.
+// (httpconn.ServeOptions.CGI). The connection layer checks the request
+// first (httpcore.Core.CGICheck) and reads a request body whole before
+// ServeCGI is called.
 type CGI interface {
 	// ServeCGI plans the response of program name to req, whose body is
 	// body, blocking until the program answers or fails.
 	ServeCGI(name []byte, req *httpcore.Request, body []byte, p *httpcore.Plan)
+	httpconn.CGI
 }
 
-// cgiName reports whether the request is for a CGI program.
-func (c *conn) cgiName() ([]byte, bool) {
-	if c.opts.CGI == nil {
-		return nil, false
+// readBody reads the rest of a CGI request body, then hands the request
+// to the CGI face.
+func (c *conn) readBody() error {
+	t := now()
+	_, deadline := c.hc.ReadDeadline(t)
+	if err := c.setRcvTimeout(time.Duration(deadline - t)); err != nil {
+		return err
 	}
-	return c.core.CGIName(c.req.Path)
-}
-
-// respondCGI plans the answer to a CGI request: a refusal, or the
-// program's response once its body is read. bodyTaken reports that the
-// body was consumed here.
-func (c *conn) respondCGI(name []byte) (bodyTaken bool, err error) {
-	if status := c.core.CGICheck(&c.req, name); status != 0 {
-		c.core.RespondError(status, &c.req, &c.plan)
-		return false, nil
-	}
-	n := max(c.req.ContentLength, 0)
-	if int64(cap(c.body)) < n {
-		c.body = make([]byte, 0, n)
-	}
-	body := c.body[:0]
-	k := int(min(int64(c.end-c.start), n))
-	body = append(body, c.buf[c.start:c.start+k]...)
-	c.start += k
-	if len(body) < int(n) {
-		if err := c.setRcvTimeout(c.opts.HeaderTimeout); err != nil {
-			return true, err
-		}
-	}
-	for len(body) < int(n) {
-		m, err := unix.Read(c.fd, body[len(body):n])
+	for {
+		m, err := unix.Read(c.fd, c.hc.BodyBuffer())
 		switch {
 		case err == unix.EINTR:
 			continue
 		case errors.Is(err, unix.EAGAIN):
-			return true, fmt.Errorf("connloop: read body: timeout")
+			return fmt.Errorf("connloop: read body: timeout")
 		case err != nil:
-			return true, fmt.Errorf("connloop: read body: %w", err)
+			return fmt.Errorf("connloop: read body: %w", err)
 		case m == 0:
-			return true, fmt.Errorf("connloop: read body: %w", io.ErrUnexpectedEOF)
+			return fmt.Errorf("connloop: read body: %w", io.ErrUnexpectedEOF)
 		}
-		body = body[:len(body)+m]
+		if c.hc.BodyReceived(m) {
+			break
+		}
 	}
-	c.body = body
-	c.opts.CGI.ServeCGI(name, &c.req, body, &c.plan)
-	return true, nil
+	c.dispatchCGI()
+	return nil
+}
+
+// dispatchCGI has the CGI face answer a complete CGI request.
+func (c *conn) dispatchCGI() {
+	name, body := c.hc.CGIRequest()
+	c.cgi.ServeCGI(name, c.hc.Request(), body, c.hc.Plan())
+	c.hc.Queue(now())
 }

@@ -3,7 +3,9 @@
 // connection on a raw descriptor with plain blocking system calls (read,
 // writev, sendfile), without net.Conn or the Go netpoller, so that each
 // connection occupies one kernel thread exactly as in the MP and MT servers
-// of the Flash paper. Timeouts are socket options (SO_RCVTIMEO and
+// of the Flash paper. Everything between the bytes it reads and the
+// buffers it writes is the shared connection layer's (httpconn); this
+// package only blocks. Timeouts are socket options (SO_RCVTIMEO and
 // SO_SNDTIMEO), the only way a blocking call can time out.
 package connloop
 
@@ -18,77 +20,30 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/httpconn"
 )
 
-// Defaults for zero Options fields.
-const (
-	DefaultHeaderTimeout  = 10 * time.Second
-	DefaultIdleTimeout    = 60 * time.Second
-	DefaultWriteTimeout   = 30 * time.Second
-	DefaultReadBufferSize = 16 << 10
-)
-
-// Options tunes a connection loop. A zero field takes its default.
+// Options tunes a connection loop: the options every architecture serves
+// with (a CGI face must be a connloop.CGI), and the blocking loop's own.
 type Options struct {
-	// HeaderTimeout bounds the time from the first byte of a request to
-	// the end of its header (408 and close beyond it). It also bounds the
-	// wait for the first request of a new connection (close, no answer).
-	HeaderTimeout time.Duration
-	// IdleTimeout bounds the wait for the next request on a persistent
-	// connection (close, no answer).
-	IdleTimeout time.Duration
-	// WriteTimeout bounds each blocking write that makes no progress.
-	WriteTimeout time.Duration
-	// ReadBufferSize is the initial request buffer; it grows up to what the
-	// parser limits allow for one request header.
-	ReadBufferSize int
+	httpconn.ServeOptions
 	// OnError, when set, receives the error of each connection that
 	// ServeListener served and that ended in an error.
 	OnError func(error)
-	// CGI, when set, answers the requests whose path names a CGI program
-	// (httpcore.Core.CGIName), with blocking calls on this thread.
-	CGI CGI
 	// Conns, when set, follows the connections (Track on the same core):
 	// Conns.Stop ends them gracefully, and a read lease break stops the
 	// responses sending from the file.
 	Conns *Conns
 }
 
-func (o Options) withDefaults() Options {
-	if o.HeaderTimeout <= 0 {
-		o.HeaderTimeout = DefaultHeaderTimeout
-	}
-	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = DefaultIdleTimeout
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = DefaultWriteTimeout
-	}
-	if o.ReadBufferSize <= 0 {
-		o.ReadBufferSize = DefaultReadBufferSize
-	}
-	return o
-}
-
-// conn is the state of one connection. buf[start:end] holds received bytes
-// not yet consumed.
+// conn is the state of one connection.
 type conn struct {
-	fd     int
-	core   *httpcore.Core
-	opts   Options
-	parser httpcore.Parser
-	req    httpcore.Request
-	plan   httpcore.Plan
-	body   []byte // a CGI request body
-
-	buf        []byte
-	start, end int
-	maxBuf     int
-	skip       int64         // request body bytes still to discard
-	served     int           // responses sent
-	deadline   time.Time     // end of the header timeout of a partial request
+	fd         int
+	hc         httpconn.Conn
+	core       *httpcore.Core
+	cgi        CGI
+	conns      *Conns
 	rcvTimeout time.Duration // SO_RCVTIMEO in force; -1 before the first set
-	iov        [][]byte      // writev scratch
 	// sending is the leased file a mapped body is being written from, and
 	// idle is set while the connection waits for a request: both for
 	// Conns, which reads them from another goroutine.
@@ -96,26 +51,30 @@ type conn struct {
 	idle    atomic.Bool
 }
 
+// epoch is the origin of the monotonic clock the connection layer runs on.
+var epoch = time.Now()
+
+func now() int64 { return int64(time.Since(epoch)) }
+
 // Serve serves one connection on fd until the client closes it, an error,
 // a timeout, or a response that closes it. It does not close fd. A client
 // that closes between requests, a timeout and a refused request are not
 // errors; a client that vanishes mid-request and failed writes (EPIPE,
 // ECONNRESET, EFAULT from a mapped file truncated under us) are.
 func Serve(fd int, core *httpcore.Core, opts Options) error {
-	opts = opts.withDefaults()
-	lim := core.Config().Limits
-	c := &conn{
-		fd:         fd,
-		core:       core,
-		opts:       opts,
-		parser:     httpcore.Parser{Limits: lim},
-		buf:        make([]byte, opts.ReadBufferSize),
-		rcvTimeout: -1,
+	c := &conn{fd: fd, core: core, conns: opts.Conns, rcvTimeout: -1}
+	if opts.CGI != nil {
+		var ok bool
+		if c.cgi, ok = opts.CGI.(CGI); !ok {
+			return fmt.Errorf("connloop: the CGI face %T does not serve a blocking loop", opts.CGI)
+		}
 	}
-	// The parser refuses any header longer than this, so the buffer never
-	// needs to grow past it.
-	c.maxBuf = max(opts.ReadBufferSize, lim.MaxRequestLine+2+lim.MaxHeaders*(lim.MaxHeaderLine+2)+2)
-	if err := setTimeout(fd, unix.SO_SNDTIMEO, opts.WriteTimeout); err != nil {
+	// One response at a time: it is sent before the next request is read.
+	srv := httpconn.New(core, opts.ServeOptions, 1)
+	srv.Init(&c.hc)
+	c.hc.Start(now())
+	defer c.hc.Reset() // releases what an error left queued
+	if err := setTimeout(fd, unix.SO_SNDTIMEO, srv.Options().WriteTimeout); err != nil {
 		return err
 	}
 	// Small pipelined responses must not wait for ACKs; MSG_MORE still
@@ -124,204 +83,102 @@ func Serve(fd int, core *httpcore.Core, opts Options) error {
 	if err != nil && !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.ENOPROTOOPT) {
 		return fmt.Errorf("connloop: set TCP_NODELAY: %w", os.NewSyscallError("setsockopt", err))
 	}
-	if opts.Conns != nil {
-		opts.Conns.add(c)
-		defer opts.Conns.remove(c)
+	if c.conns != nil {
+		c.conns.add(c)
+		defer c.conns.remove(c)
 	}
 	return c.serve()
 }
 
-// serve is the request loop.
+// serve does what the connection layer asks, blocking, until the
+// connection ends.
 func (c *conn) serve() error {
 	for {
-		n, err := c.parser.Parse(c.buf[c.start:c.end], &c.req)
-		var herr *httpcore.Error
-		switch {
-		case err == nil:
-			c.start += n
-			done, err := c.respond()
-			if done || err != nil {
-				return err
-			}
-		case err == httpcore.ErrNeedMore:
-			c.start += n // leading empty lines may go
-			done, err := c.fill()
-			if done || err != nil {
-				return err
-			}
-		case errors.As(err, &herr):
-			return c.fail(herr.Status)
-		default:
-			return fmt.Errorf("connloop: parse: %w", err)
+		var done bool
+		var err error
+		switch c.hc.Next(now()) {
+		case httpconn.StepRead:
+			done, err = c.fill()
+		case httpconn.StepRequest:
+			c.respond()
+		case httpconn.StepBody:
+			err = c.readBody()
+		case httpconn.StepSend:
+			err = c.send()
+		case httpconn.StepFinish:
+			return c.finish()
+		case httpconn.StepWait:
+			return errors.New("connloop: a request was left pending") // a blocking face answers at once
+		}
+		if done || err != nil {
+			return err
 		}
 	}
 }
 
-// respond answers the parsed request, then skips its body. done reports
-// that the connection must end.
-func (c *conn) respond() (done bool, err error) {
-	c.deadline = time.Time{}
-	bodyTaken := false
-	if name, ok := c.cgiName(); ok {
-		if bodyTaken, err = c.respondCGI(name); err != nil {
-			return true, err
+// respond answers the request just parsed.
+func (c *conn) respond() {
+	if name, ok := c.hc.CGIName(); ok {
+		if c.hc.StartCGI(name, now()) {
+			c.dispatchCGI()
 		}
-	} else {
-		c.core.Respond(&c.req, &c.plan)
+		return
 	}
-	closeConn := c.plan.Close
-	if !closeConn && c.req.ContentLength > 0 && !bodyTaken {
-		c.skip = c.req.ContentLength
-	}
-	err = c.send()
-	c.plan.Release()
-	c.served++
-	if err != nil {
-		return true, err
-	}
-	if closeConn {
-		return true, c.lingerIfUnread()
-	}
-	return c.skipBody()
+	c.core.Respond(c.hc.Request(), c.hc.Plan())
+	c.hc.Queue(now())
 }
 
-// fail answers status to a request that cannot be served (nil request: the
-// stream is not trusted) and ends the connection.
-func (c *conn) fail(status int) error {
-	c.core.RespondError(status, nil, &c.plan)
-	err := c.send()
-	c.plan.Release()
-	if err != nil {
-		return err
-	}
-	return c.linger()
-}
-
-// fill reads more bytes of the current request. done reports that the
-// connection ended: the client closed or stayed idle, or a header timed out.
+// fill reads more input. done reports that the connection ended: the
+// client closed or stayed silent between requests, or a shutdown
+// (Conns.Stop) came first. A request header past its timeout is answered
+// 408, and one too long 431.
 func (c *conn) fill() (done bool, err error) {
-	if c.start == c.end {
-		c.start, c.end = 0, 0
-		return c.waitRequest()
+	buf := c.hc.ReadBuffer()
+	if buf == nil {
+		c.hc.Fail(431)
+		return false, nil
 	}
-	if c.deadline.IsZero() {
-		c.deadline = time.Now().Add(c.opts.HeaderTimeout)
+	t := now()
+	_, deadline := c.hc.ReadDeadline(t)
+	if deadline <= t {
+		return !c.hc.TimedOut(), nil
 	}
-	if c.end == len(c.buf) && !c.makeRoom() {
-		return true, c.fail(431)
-	}
-	left := time.Until(c.deadline)
-	if left <= 0 {
-		return true, c.fail(408)
-	}
-	if err := c.setRcvTimeout(left); err != nil {
+	if err := c.setRcvTimeout(time.Duration(deadline - t)); err != nil {
 		return true, err
 	}
-	n, err := c.read()
-	switch {
-	case errors.Is(err, unix.EAGAIN):
-		return true, c.fail(408)
-	case err != nil:
-		return true, fmt.Errorf("connloop: read request: %w", err)
-	case n == 0:
-		return true, fmt.Errorf("connloop: read request: %w", io.ErrUnexpectedEOF)
-	}
-	return false, nil
-}
-
-// waitRequest waits for the first bytes of a request on an empty buffer.
-// A client that closes, or stays silent past the idle (or, before the first
-// request, header) timeout, ends the connection without an answer, and so
-// does a shutdown (Conns.Stop) unless the request is already there.
-func (c *conn) waitRequest() (done bool, err error) {
-	wait := c.opts.IdleTimeout
-	if c.served == 0 {
-		wait = c.opts.HeaderTimeout
-	}
-	if err := c.setRcvTimeout(wait); err != nil {
-		return true, err
-	}
-	if cs := c.opts.Conns; cs != nil {
+	if cs := c.conns; cs != nil && c.hc.Idle() {
 		c.idle.Store(true) // before looking at stopping, which Stop sets before looking at idle
 		defer c.idle.Store(false)
 		if cs.stopping.Load() {
 			unix.Shutdown(c.fd, unix.SHUT_RD)
 		}
 	}
-	n, err := c.read()
+	n, err := c.read(buf)
 	switch {
 	case errors.Is(err, unix.EAGAIN):
-		return true, nil
+		return !c.hc.TimedOut(), nil
 	case err != nil:
 		return true, fmt.Errorf("connloop: read request: %w", err)
+	case n == 0 && c.hc.MidRequest():
+		return true, fmt.Errorf("connloop: read request: %w", io.ErrUnexpectedEOF)
 	case n == 0:
 		return true, nil
 	}
-	c.deadline = time.Now().Add(c.opts.HeaderTimeout)
+	c.hc.Received(n, now())
 	return false, nil
 }
 
-// makeRoom frees space at the end of buf by moving the unconsumed bytes to
-// the front, or by growing buf up to maxBuf. It reports false when the
-// header already fills the largest buffer.
-func (c *conn) makeRoom() bool {
-	if c.start > 0 {
-		c.end = copy(c.buf, c.buf[c.start:c.end])
-		c.start = 0
-		return true
-	}
-	if len(c.buf) >= c.maxBuf {
-		return false
-	}
-	nb := make([]byte, min(2*len(c.buf), c.maxBuf))
-	c.end = copy(nb, c.buf[:c.end])
-	c.buf = nb
-	return true
-}
-
-// skipBody discards the body of the request just answered. done reports
-// that the connection ended.
-func (c *conn) skipBody() (done bool, err error) {
-	for c.skip > 0 {
-		if c.end > c.start {
-			k := int(min(int64(c.end-c.start), c.skip))
-			c.start += k
-			c.skip -= int64(k)
-			continue
-		}
-		c.start, c.end = 0, 0
-		if err := c.setRcvTimeout(c.opts.HeaderTimeout); err != nil {
-			return true, err
-		}
-		n, err := c.read()
-		switch {
-		case errors.Is(err, unix.EAGAIN):
-			return true, nil
-		case err != nil:
-			return true, fmt.Errorf("connloop: read body: %w", err)
-		case n == 0:
-			return true, fmt.Errorf("connloop: read body: %w", io.ErrUnexpectedEOF)
-		}
-	}
-	if c.start == c.end {
-		c.start, c.end = 0, 0
-	}
-	return false, nil
-}
-
-// read appends what one read returns to buf[end:], retrying EINTR (a
-// socket with SO_RCVTIMEO is never restarted after a signal). EAGAIN means
-// the receive timeout expired.
-func (c *conn) read() (int, error) {
+// read reads into b, retrying EINTR (a socket with SO_RCVTIMEO is never
+// restarted after a signal). EAGAIN means the receive timeout expired.
+func (c *conn) read(b []byte) (int, error) {
 	for {
-		n, err := unix.Read(c.fd, c.buf[c.end:])
+		n, err := unix.Read(c.fd, b)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return 0, os.NewSyscallError("read", err)
 		}
-		c.end += n
 		return n, nil
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/connloop"
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 )
 
@@ -62,9 +63,8 @@ func runHelper() error {
 	}
 	defer core.Close()
 	opts := connloop.Options{
-		HeaderTimeout: envDuration(envHeader),
-		IdleTimeout:   envDuration(envIdle),
-		OnError:       func(err error) { fmt.Fprintln(os.Stderr, "connection:", err) },
+		ServeOptions: httpconn.ServeOptions{HeaderTimeout: envDuration(envHeader), IdleTimeout: envDuration(envIdle)},
+		OnError:      func(err error) { fmt.Fprintln(os.Stderr, "connection:", err) },
 	}
 	lfd, port, err := openListener()
 	if err != nil {

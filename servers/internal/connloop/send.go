@@ -6,99 +6,43 @@ import (
 	"io"
 	"os"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
-	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/httpconn"
 )
-
-// maxIovecs is IOV_MAX on Linux: the most buffers one writev takes.
-const maxIovecs = 1024
-
-// Lingering close bounds: after refusing a request the client may still be
-// sending; closing with unread input would make the kernel reset the
-// connection and could destroy the response before the client reads it.
-const (
-	lingerTime  = 2 * time.Second
-	lingerBytes = 1 << 20
-)
-
-// send writes the current plan: header and body in one writev for bytes
-// and mapped chunks, header with MSG_MORE then sendfile for a file range.
-func (c *conn) send() error {
-	p := &c.plan
-	iov := append(c.iov[:0], p.Header)
-	switch p.Kind {
-	case httpcore.BodyBytes:
-		iov = append(iov, p.Bytes)
-	case httpcore.BodyMapped:
-		for _, ch := range p.Chunks {
-			iov = append(iov, ch.Bytes())
-		}
-	case httpcore.BodyFile:
-		if p.Length > 0 {
-			return c.sendFile(p)
-		}
-	}
-	c.iov = iov
-	if p.Kind == httpcore.BodyMapped && p.File != nil {
-		c.sending.Store(p.File)
-		defer c.sending.Store(nil)
-	}
-	err := c.writev(iov)
-	clear(iov) // do not keep chunk mappings reachable from the scratch
-	return err
-}
 
 // errStale ends a response whose file's lease broke while it was sent.
 var errStale = errors.New("connloop: send: the file changed while it was sent")
 
-// writev writes every byte of iov, resuming after partial writes. It
-// stops, before writing more, a mapped body whose file's lease broke.
-func (c *conn) writev(iov [][]byte) error {
-	for len(iov) > 0 {
+// send writes the queued output: header and body in one writev for bytes
+// and mapped chunks, header with MSG_MORE then sendfile for a file range.
+// It stops, before writing more, a mapped body whose file's lease broke.
+func (c *conn) send() error {
+	if f := c.hc.MappedFile(); f != nil {
+		c.sending.Store(f)
+		defer c.sending.Store(nil)
+	}
+	for iov := c.hc.Iovecs(); len(iov) > 0; iov = c.hc.Iovecs() {
 		if f := c.sending.Load(); f != nil && f.Stale() {
 			return errStale
 		}
-		n, err := unix.Writev(c.fd, iov[:min(len(iov), maxIovecs)])
+		n, err := c.writeIov(iov)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("connloop: send: %w", os.NewSyscallError("writev", err))
 		}
-		for n > 0 && len(iov) > 0 {
-			if n < len(iov[0]) {
-				iov[0] = iov[0][n:]
-				break
-			}
-			n -= len(iov[0])
-			iov = iov[1:]
-		}
-		for len(iov) > 0 && len(iov[0]) == 0 {
-			iov = iov[1:]
-		}
+		c.hc.Advance(n)
 	}
-	return nil
-}
-
-// sendFile sends the header with MSG_MORE, so that it leaves in the same
-// segment as the start of the body, then the file range with sendfile.
-func (c *conn) sendFile(p *httpcore.Plan) error {
-	hdr := p.Header
-	for len(hdr) > 0 {
-		n, err := unix.SendmsgN(c.fd, hdr, nil, nil, unix.MSG_MORE|unix.MSG_NOSIGNAL)
-		if err == unix.EINTR {
-			continue
+	for {
+		fd, off, left := c.hc.SendFile()
+		if left == 0 {
+			break
 		}
-		if err != nil {
-			return fmt.Errorf("connloop: send header: %w", os.NewSyscallError("sendmsg", err))
-		}
-		hdr = hdr[n:]
-	}
-	off, left := p.Offset, p.Length
-	for left > 0 {
-		n, err := unix.Sendfile(c.fd, p.File.Fd(), &off, int(min(left, 1<<30)))
+		n, err := unix.Sendfile(c.fd, fd, off, left)
 		if err == unix.EINTR {
 			continue
 		}
@@ -108,26 +52,43 @@ func (c *conn) sendFile(p *httpcore.Plan) error {
 		if n == 0 {
 			return fmt.Errorf("connloop: send body: file shrank, %d bytes short: %w", left, io.ErrUnexpectedEOF)
 		}
-		left -= int64(n)
+		c.hc.FileSent(n)
 	}
+	c.hc.Sent()
 	return nil
 }
 
-// lingerIfUnread lingers when the client sent bytes this connection will
-// not read (in the buffer or still in the kernel), else returns at once.
-func (c *conn) lingerIfUnread() error {
-	if c.end > c.start {
-		return c.linger()
+// writeIov writes the iovecs with one blocking call: writev, or sendmsg
+// with MSG_MORE when a sendfile body follows.
+func (c *conn) writeIov(iov []unix.Iovec) (int, error) {
+	var r uintptr
+	var e unix.Errno
+	if c.hc.FileFollows() {
+		r, _, e = unix.Syscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(c.hc.Msghdr(iov))), unix.MSG_MORE|unix.MSG_NOSIGNAL)
+	} else {
+		r, _, e = unix.Syscall(unix.SYS_WRITEV, uintptr(c.fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
 	}
-	if n, err := unix.IoctlGetInt(c.fd, unix.SIOCINQ); err == nil && n > 0 {
-		return c.linger()
+	if e != 0 {
+		return 0, e
 	}
-	return nil
+	return int(r), nil
+}
+
+// finish ends a connection whose last response is sent: at once, or
+// after lingering when the client sent bytes this connection will not
+// read (in the buffer or still in the kernel).
+func (c *conn) finish() error {
+	if !c.hc.Unread() {
+		if n, err := unix.IoctlGetInt(c.fd, unix.SIOCINQ); err != nil || n == 0 {
+			return nil
+		}
+	}
+	return c.linger()
 }
 
 // linger half-closes the connection, so the client sees the end of the
 // responses, then discards what the client still sends until it closes,
-// for at most lingerTime and lingerBytes.
+// for at most httpconn.LingerTime and LingerBytes.
 func (c *conn) linger() error {
 	if err := unix.Shutdown(c.fd, unix.SHUT_WR); err != nil {
 		if errors.Is(err, unix.ENOTCONN) {
@@ -135,8 +96,9 @@ func (c *conn) linger() error {
 		}
 		return fmt.Errorf("connloop: linger: %w", os.NewSyscallError("shutdown", err))
 	}
-	deadline := time.Now().Add(lingerTime)
-	for total := 0; total < lingerBytes; {
+	c.hc.Linger()
+	deadline := time.Now().Add(httpconn.LingerTime)
+	for {
 		left := time.Until(deadline)
 		if left <= 0 {
 			return nil
@@ -144,12 +106,9 @@ func (c *conn) linger() error {
 		if err := c.setRcvTimeout(left); err != nil {
 			return err
 		}
-		c.start, c.end = 0, 0
-		n, err := c.read()
-		if n == 0 || err != nil {
-			return nil // EOF, reset or timeout: the response is out either way
+		n, err := c.read(c.hc.LingerBuffer())
+		if n == 0 || err != nil || c.hc.Discarded(n) {
+			return nil // EOF, reset, timeout or enough: the response is out either way
 		}
-		total += n
 	}
-	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"flashbench/servers/httpcore"
 	"flashbench/servers/httpcore/conformance"
 	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkLoop(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := evloop.New(lfd, core, nil, evloop.Options{})
+	l, err := evloop.New(lfd, core, nil, httpconn.ServeOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,12 +3,8 @@ package evloop
 import (
 	"golang.org/x/sys/unix"
 
-	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/httpconn"
 )
-
-// maxBatch bounds the pipelined responses answered together: they share
-// one writev, and each holds a Plan until the batch is sent.
-const maxBatch = 16
 
 // Conn is one client connection of a Loop. Conns are pooled: a Conn is
 // valid from Handler.Serve until the loop closes it, and one closed while
@@ -16,37 +12,16 @@ const maxBatch = 16
 type Conn struct {
 	fd int
 
-	closed     bool
-	pending    bool // a Handler has the request; it will Complete
-	readable   bool // the socket may hold input (an edge arrived since the last short read)
-	closeAfter bool // close once the queued output is sent
-	lingerNext bool // and linger first: an error response
-	lingering  bool
-	parked     bool // stopped by a lease break: the lease drain closes it
+	closed   bool
+	readable bool // the socket may hold input (an edge arrived since the last short read)
+	parked   bool // stopped by a lease break: the lease drain closes it
 
 	// timeout list links
 	tlist        uint8
 	tprev, tnext *Conn
 	deadline     int64
-	reqStart     int64 // when the current request began (monotonic ns)
 
-	buf        []byte // buf[start:end] is received input not yet consumed
-	start, end int
-	skip       int64 // request body bytes still to discard
-	served     int
-	lingered   int
-
-	parser httpcore.Parser
-	req    httpcore.Request
-	// plans[qlo:qhi] are queued for sending; while pending, plans[qhi] is
-	// with the Handler.
-	plans    [maxBatch]httpcore.Plan
-	qlo, qhi int
-	nraw     int // raw responses queued
-
-	cgi cgiState
-
-	out
+	hc httpconn.Conn // everything between bytes in and buffers out
 }
 
 // Fd returns the connection's socket descriptor.
@@ -60,8 +35,8 @@ func (l *Loop) newConn(fd int) {
 		l.free[n-1] = nil
 		l.free = l.free[:n-1]
 	} else {
-		c = &Conn{buf: make([]byte, l.opts.ReadBufferSize)}
-		c.parser.Limits = l.limits
+		c = &Conn{}
+		l.srv.Init(&c.hc)
 	}
 	c.fd, c.closed = fd, false
 	if err := l.rawEpollAdd(fd, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET); err != nil {
@@ -74,8 +49,8 @@ func (l *Loop) newConn(fd int) {
 	}
 	l.setEntry(fd, fdEntry{conn: c})
 	l.nconns++
-	c.reqStart = l.now
-	l.setTimer(c, listHeader, l.now+int64(l.opts.HeaderTimeout))
+	c.hc.Start(l.now)
+	l.armRead(c)
 	if l.acc.Full() {
 		l.pauseListener()
 	}
@@ -88,10 +63,10 @@ func (l *Loop) connEvent(c *Conn, ev uint32) {
 	}
 	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		c.readable = true
-	} else if c.outEmpty() {
+	} else if len(c.hc.Iovecs()) == 0 && !c.hc.FileFollows() {
 		return // writable, with nothing to write
 	}
-	if c.lingering {
+	if c.hc.Lingering() {
 		l.drainLinger(c)
 		return
 	}
@@ -102,170 +77,67 @@ func (l *Loop) connEvent(c *Conn, ev uint32) {
 // queued, answer the complete requests in the buffer, read more input.
 func (l *Loop) process(c *Conn) {
 	for !c.closed {
-		if !c.outEmpty() {
+		switch c.hc.Next(l.now) {
+		case httpconn.StepSend:
 			if !l.flush(c) {
 				return
 			}
-			if c.closeAfter {
-				l.finish(c)
-				return
-			}
-		}
-		if c.pending || c.lingering {
+		case httpconn.StepFinish:
+			l.finish(c)
 			return
-		}
-		if c.cgi.left > 0 {
+		case httpconn.StepWait:
+			return
+		case httpconn.StepBody:
 			if !l.readCGIBody(c) {
 				return
 			}
-			continue
-		}
-		if l.serveBuffered(c) {
-			continue
-		}
-		if !l.fill(c) {
-			return
-		}
-	}
-}
-
-// serveBuffered answers the complete requests in the buffer, up to a batch.
-// It reports whether it consumed any.
-func (l *Loop) serveBuffered(c *Conn) bool {
-	served := false
-	for !c.pending && !c.closeAfter && c.sf == nil && c.qhi < maxBatch && c.nraw < maxBatch && c.cgi.left == 0 {
-		if c.skip > 0 {
-			k := int(min(int64(c.end-c.start), c.skip))
-			c.start += k
-			c.skip -= int64(k)
-			if c.skip > 0 {
-				break
+		case httpconn.StepRequest:
+			l.serveOne(c)
+		case httpconn.StepRead:
+			if !l.fill(c) {
+				return
 			}
 		}
-		if c.start == c.end {
-			break
-		}
-		var ok bool
-		if l.raw != nil {
-			ok = l.serveRaw(c)
-		} else {
-			ok = l.serveOne(c)
-		}
-		if !ok {
-			break
-		}
-		served = true
 	}
-	return served
 }
 
-// serveOne parses one request from the buffer and answers it. It reports
-// false when the request is incomplete.
-func (l *Loop) serveOne(c *Conn) bool {
-	n, err := c.parser.Parse(c.buf[c.start:c.end], &c.req)
-	switch {
-	case err == nil:
-		c.start += n
-	case err == httpcore.ErrNeedMore:
-		c.start += n // leading empty lines may go
-		return false
-	default:
-		status := 400
-		if herr, ok := err.(*httpcore.Error); ok {
-			status = herr.Status
+// serveOne answers the request just parsed: CGI, the Handler, or the
+// core inline.
+func (l *Loop) serveOne(c *Conn) {
+	if name, ok := c.hc.CGIName(); ok {
+		if c.hc.StartCGI(name, l.now) {
+			l.dispatchCGI(c)
 		}
-		l.fail(c, status)
-		return true
+		return
 	}
-	if l.opts.CGI != nil {
-		if name, ok := l.core.CGIName(c.req.Path); ok {
-			l.startCGI(c, name)
-			return true
-		}
-	}
-	p := &c.plans[c.qhi]
+	req, p := c.hc.Request(), c.hc.Plan()
 	if l.handler == nil {
-		l.core.Respond(&c.req, p)
-	} else if !l.handler.Serve(c, &c.req, p) {
-		c.pending = true
+		l.core.Respond(req, p)
+	} else if !l.handler.Serve(c, req, p) {
+		c.hc.Hold()
 		l.clearTimer(c)
-		return true
+		return
 	}
-	l.queue(c, p)
-	return true
-}
-
-// serveRaw answers one request with the raw function.
-func (l *Loop) serveRaw(c *Conn) bool {
-	n, resp, closeAfter := l.raw(c.buf[c.start:c.end])
-	if n <= 0 {
-		return false
-	}
-	c.start += n
-	c.nraw++
-	c.served++
-	c.reqStart = l.now
-	l.st.Response(200)
-	c.appendBytes(resp)
-	if closeAfter {
-		c.closeAfter = true
-	}
-	return true
-}
-
-// queue appends the response in p (plans[qhi]) to the output. A file
-// whose lease broke while its response waited (for a helper) may not be
-// sent from any more: that response becomes a 503.
-func (l *Loop) queue(c *Conn, p *httpcore.Plan) {
-	if p.File != nil && p.File.Stale() {
-		l.core.RespondError(503, &c.req, p)
-	}
-	c.qhi++
-	c.served++
-	c.reqStart = l.now
-	l.st.Response(p.Status)
-	if p.Close {
-		c.closeAfter = true
-	} else if c.req.ContentLength > 0 && !c.cgi.bodyTaken {
-		c.skip = c.req.ContentLength
-	}
-	c.cgi.bodyTaken = false
-	c.appendPlan(p)
-}
-
-// fail queues an error response to a request that cannot be parsed: the
-// stream is no longer trusted, so the connection lingers and closes.
-func (l *Loop) fail(c *Conn, status int) {
-	p := &c.plans[c.qhi]
-	l.core.RespondError(status, nil, p)
-	c.qhi++
-	l.st.Response(status)
-	c.skip = 0
-	c.closeAfter, c.lingerNext = true, true
-	c.appendPlan(p)
+	c.hc.Queue(l.now)
 }
 
 // fill reads more input. It reports true when there is new input (or a
 // queued error response) to look at, false when c must wait or closed.
 func (l *Loop) fill(c *Conn) bool {
-	if c.start == c.end {
-		c.start, c.end = 0, 0
-	}
 	if !c.readable {
 		l.waitInput(c)
 		return false
 	}
-	if c.end == len(c.buf) && !c.makeRoom(l.maxBuf) {
-		if l.raw != nil {
+	buf := c.hc.ReadBuffer()
+	if buf == nil {
+		if l.srv.Raw() {
 			l.close(c)
 			return false
 		}
-		l.fail(c, 431)
+		c.hc.Fail(431)
 		return true
 	}
-	empty := c.start == c.end
-	space := len(c.buf) - c.end
-	n, err := rawRead(c.fd, c.buf[c.end:])
+	n, err := rawRead(c.fd, buf)
 	switch {
 	case err == unix.EAGAIN:
 		c.readable = false
@@ -277,17 +149,14 @@ func (l *Loop) fill(c *Conn) bool {
 		l.ioError(c, err, true)
 		return false
 	case n == 0:
-		if !empty || c.skip > 0 {
+		if c.hc.MidRequest() {
 			l.st.ReadErrors.Add(1) // the client vanished mid-request
 		}
 		l.close(c)
 		return false
 	}
-	if empty && c.skip == 0 {
-		c.reqStart = l.now
-	}
-	c.end += n
-	if n < space {
+	c.hc.Received(n, l.now)
+	if n < len(buf) {
 		c.readable = false // a short read drained the socket; the next edge says when there is more
 	}
 	return true
@@ -296,7 +165,7 @@ func (l *Loop) fill(c *Conn) bool {
 // waitInput leaves c waiting for input; a draining loop closes it instead
 // when it is between requests.
 func (l *Loop) waitInput(c *Conn) {
-	if l.draining && c.start == c.end && c.skip == 0 {
+	if l.draining && c.hc.Idle() {
 		l.close(c)
 		return
 	}
@@ -305,32 +174,12 @@ func (l *Loop) waitInput(c *Conn) {
 
 // armRead sets the timeout of a connection waiting for input.
 func (l *Loop) armRead(c *Conn) {
-	switch {
-	case c.skip > 0:
-		l.setTimer(c, listHeader, l.now+int64(l.opts.HeaderTimeout))
-	case c.start < c.end || c.served == 0:
-		l.setTimer(c, listHeader, c.reqStart+int64(l.opts.HeaderTimeout))
-	default:
-		l.setTimer(c, listIdle, l.now+int64(l.opts.IdleTimeout))
+	w, deadline := c.hc.ReadDeadline(l.now)
+	if w == httpconn.WaitIdle {
+		l.setTimer(c, listIdle, deadline)
+		return
 	}
-}
-
-// makeRoom frees space at the end of buf by moving the unconsumed bytes to
-// the front, or by growing buf up to limit. It reports false when the
-// input already fills the largest buffer.
-func (c *Conn) makeRoom(limit int) bool {
-	if c.start > 0 {
-		c.end = copy(c.buf, c.buf[c.start:c.end])
-		c.start = 0
-		return true
-	}
-	if len(c.buf) >= limit {
-		return false
-	}
-	nb := make([]byte, min(2*len(c.buf), limit))
-	c.end = copy(nb, c.buf[:c.end])
-	c.buf = nb
-	return true
+	l.setTimer(c, listHeader, deadline)
 }
 
 // timeout handles a connection whose deadline on list k passed.
@@ -338,8 +187,7 @@ func (l *Loop) timeout(c *Conn, k int) {
 	switch k {
 	case listHeader:
 		l.st.TimeoutErrors.Add(1)
-		if c.start < c.end && c.skip == 0 && l.raw == nil {
-			l.fail(c, 408)
+		if c.hc.TimedOut() {
 			l.process(c)
 			return
 		}
@@ -354,16 +202,7 @@ func (l *Loop) timeout(c *Conn, k int) {
 
 // ioError counts a failed read or write and closes c.
 func (l *Loop) ioError(c *Conn, err error, read bool) {
-	switch {
-	case err == unix.ECONNRESET || err == unix.EPIPE:
-		l.st.ResetErrors.Add(1)
-	case err == unix.EFAULT:
-		l.st.EFaultErrors.Add(1)
-	case read:
-		l.st.ReadErrors.Add(1)
-	default:
-		l.st.WriteErrors.Add(1)
-	}
+	httpconn.CountError(l.st, err, read)
 	l.close(c)
 }
 
@@ -381,8 +220,8 @@ func (l *Loop) close(c *Conn) {
 	c.closed, c.parked = true, false
 	l.nconns--
 	l.acc.Release()
-	c.releaseQueued()
-	if !c.pending {
+	c.hc.ReleaseQueued()
+	if !c.hc.Held() {
 		l.recycle(c)
 	}
 	if !l.listening {
@@ -393,10 +232,7 @@ func (l *Loop) close(c *Conn) {
 // recycle resets a closed connection and returns it to the pool.
 func (l *Loop) recycle(c *Conn) {
 	c.fd = -1
-	c.pending, c.readable, c.closeAfter, c.lingerNext, c.lingering = false, false, false, false, false
-	c.start, c.end, c.skip, c.served, c.lingered = 0, 0, 0, 0, 0
-	c.qlo, c.qhi, c.nraw = 0, 0, 0
-	c.cgi.reset()
-	c.req.Reset()
+	c.readable = false
+	c.hc.Reset()
 	l.free = append(l.free, c)
 }

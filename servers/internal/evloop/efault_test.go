@@ -13,6 +13,7 @@ import (
 	"flashbench/servers/httpcore"
 	"flashbench/servers/httpcore/conformance"
 	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
 )
@@ -42,7 +43,7 @@ func TestTruncatedUnleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := stats.New()
-	l, err := evloop.New(lfd, core, nil, evloop.Options{Stats: st})
+	l, err := evloop.New(lfd, core, nil, httpconn.ServeOptions{Stats: st})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,63 +37,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
 )
-
-// Defaults for zero Options fields.
-const (
-	DefaultHeaderTimeout  = 10 * time.Second
-	DefaultIdleTimeout    = 60 * time.Second
-	DefaultWriteTimeout   = 30 * time.Second
-	DefaultReadBufferSize = 4 << 10
-)
-
-// Options tunes a Loop. A zero field takes its default.
-type Options struct {
-	// HeaderTimeout bounds the time from the first byte of a request to
-	// the end of its header (408 and close beyond it), the wait for the
-	// first request of a new connection (close, no answer) and each wait
-	// for request body bytes being skipped.
-	HeaderTimeout time.Duration
-	// IdleTimeout bounds the wait for the next request on a persistent
-	// connection (close, no answer).
-	IdleTimeout time.Duration
-	// WriteTimeout bounds the time a response makes no progress because
-	// the client does not read.
-	WriteTimeout time.Duration
-	// ReadBufferSize is the initial request buffer of a connection; it
-	// grows up to what the parser limits allow for one request header.
-	ReadBufferSize int
-	// MaxConns, when positive, bounds the open connections: the loop stops
-	// accepting at the bound (the kernel backlog holds the rest).
-	MaxConns int
-	// Stats, when set, receives the loop's counters.
-	Stats *stats.Counters
-	// CGI, when set, answers the requests whose path names a CGI program
-	// (httpcore.Core.CGIName), before any Handler sees them: every
-	// event-loop architecture serves CGI the same way.
-	CGI CGI
-}
-
-func (o Options) withDefaults() Options {
-	if o.HeaderTimeout <= 0 {
-		o.HeaderTimeout = DefaultHeaderTimeout
-	}
-	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = DefaultIdleTimeout
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = DefaultWriteTimeout
-	}
-	if o.ReadBufferSize <= 0 {
-		o.ReadBufferSize = DefaultReadBufferSize
-	}
-	if o.Stats == nil {
-		o.Stats = stats.New()
-	}
-	return o
-}
 
 // Handler plans responses for a Loop in place of Core.Respond.
 type Handler interface {
@@ -104,13 +51,6 @@ type Handler interface {
 	// Complete.
 	Serve(c *Conn, req *httpcore.Request, p *httpcore.Plan) bool
 }
-
-// RawFunc answers requests without httpcore, for the null architecture:
-// given the unconsumed input it returns how many bytes one request took
-// (0 when the request is incomplete), the response bytes to send (kept,
-// never copied: they must stay unchanged), and whether to close after it.
-// A RawFunc that needs more than max bytes gets the connection closed.
-type RawFunc func(in []byte) (n int, resp []byte, closeAfter bool)
 
 // fdEntry is what a registered descriptor dispatches to.
 type fdEntry struct {
@@ -125,12 +65,10 @@ type Loop struct {
 	acc               *listen.Acceptor
 	core              *httpcore.Core
 	handler           Handler
-	raw               RawFunc
-	rawMax            int
-	opts              Options
+	cgi               CGI // nil: no CGI
+	srv               *httpconn.Server
+	opts              httpconn.ServeOptions
 	st                *stats.Counters
-	maxBuf            int
-	limits            httpcore.Limits
 
 	leases *leaseWatch // nil unless the core leases its files
 
@@ -155,48 +93,56 @@ type Loop struct {
 }
 
 // New builds a Loop serving the non-blocking listening socket lfd with
-// core. h plans the responses; nil means core.Respond inline. The loop
-// does not close lfd.
-func New(lfd int, core *httpcore.Core, h Handler, opts Options) (*Loop, error) {
+// core. h plans the responses; nil means core.Respond inline. A CGI face
+// in opts must be an evloop.CGI. The loop does not close lfd.
+func New(lfd int, core *httpcore.Core, h Handler, opts httpconn.ServeOptions) (*Loop, error) {
 	if core == nil {
 		return nil, errors.New("evloop: new: nil core")
+	}
+	var face CGI
+	if opts.CGI != nil {
+		var ok bool
+		if face, ok = opts.CGI.(CGI); !ok {
+			return nil, fmt.Errorf("evloop: new: the CGI face %T does not serve an event loop", opts.CGI)
+		}
 	}
 	l, err := newLoop(lfd, opts)
 	if err != nil {
 		return nil, err
 	}
-	l.core, l.handler = core, h
+	l.core, l.handler, l.cgi = core, h, face
+	l.srv = httpconn.New(core, l.opts, httpconn.MaxBatch)
 	if core.Config().Lease {
 		if l.leases, err = newLeaseWatch(l); err != nil {
 			l.closeFds()
 			return nil, fmt.Errorf("evloop: new: %w", err)
 		}
 	}
-	l.limits = core.Config().Limits.WithDefaults()
-	// The parser refuses any header longer than this, so the buffer never
-	// needs to grow past it.
-	l.maxBuf = max(l.opts.ReadBufferSize, l.limits.MaxRequestLine+2+l.limits.MaxHeaders*(l.limits.MaxHeaderLine+2)+2)
 	return l, nil
 }
 
 // NewRaw builds a Loop that answers with fn alone: no parser, no core,
-// no files. A request longer than maxRequest bytes closes its connection.
-func NewRaw(lfd int, fn RawFunc, maxRequest int, opts Options) (*Loop, error) {
+// no files, no CGI. A request longer than maxRequest bytes closes its
+// connection.
+func NewRaw(lfd int, fn httpconn.RawFunc, maxRequest int, opts httpconn.ServeOptions) (*Loop, error) {
 	if fn == nil {
 		return nil, errors.New("evloop: new: nil raw function")
 	}
+	opts.CGI = nil
 	l, err := newLoop(lfd, opts)
 	if err != nil {
 		return nil, err
 	}
-	l.raw = fn
-	l.maxBuf = max(l.opts.ReadBufferSize, maxRequest)
+	l.srv = httpconn.NewRaw(fn, maxRequest, l.opts, httpconn.MaxBatch)
 	return l, nil
 }
 
 // newLoop creates the epoll set with the wake-up eventfd and the listener.
-func newLoop(lfd int, opts Options) (*Loop, error) {
-	opts = opts.withDefaults()
+func newLoop(lfd int, opts httpconn.ServeOptions) (*Loop, error) {
+	opts = opts.WithDefaults()
+	if opts.Stats == nil {
+		opts.Stats = stats.New()
+	}
 	acc, err := listen.NewAcceptor(lfd, listen.Options{MaxConns: opts.MaxConns, Counters: listen.Counting(opts.Stats)})
 	if err != nil {
 		return nil, fmt.Errorf("evloop: %w", err)
@@ -211,8 +157,7 @@ func newLoop(lfd int, opts Options) (*Loop, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("evloop: new: %w", os.NewSyscallError("eventfd", err))
 	}
-	l := &Loop{epfd: epfd, lfd: lfd, wakefd: wfd, acc: acc, opts: opts, startTime: time.Now()}
-	l.st = l.opts.Stats
+	l := &Loop{epfd: epfd, lfd: lfd, wakefd: wfd, acc: acc, opts: opts, st: opts.Stats, startTime: time.Now()}
 	l.now = l.clock()
 	for i := range l.lists {
 		l.lists[i].kind = uint8(i)
@@ -307,7 +252,7 @@ func (l *Loop) wake(uint32) {
 	for _, k := range []int{listIdle, listHeader} {
 		for c := l.lists[k].head; c != nil; {
 			next := c.tnext
-			if c.start == c.end && c.skip == 0 && !c.pending && !c.readable {
+			if c.hc.Idle() && !c.readable {
 				l.close(c)
 			}
 			c = next
@@ -332,16 +277,15 @@ func (l *Loop) closeAll() {
 // returned false) is ready: the loop sends it and goes on with c. Call it
 // on the loop thread only, exactly once per pending request.
 func (l *Loop) Complete(c *Conn) {
-	if !c.pending {
+	if !c.hc.Held() {
 		return
 	}
-	c.pending = false
 	if c.closed {
-		c.plans[c.qhi].Release()
+		c.hc.ReleaseHeld()
 		l.recycle(c)
 		return
 	}
-	l.queue(c, &c.plans[c.qhi])
+	c.hc.Complete(l.now)
 	l.process(c)
 }
 

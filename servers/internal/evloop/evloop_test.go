@@ -15,6 +15,7 @@ import (
 	"flashbench/servers/httpcore"
 	"flashbench/servers/httpcore/conformance"
 	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 )
 
@@ -82,7 +83,7 @@ func TestHandlerComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &deferring{core: core, pr: p[0], pw: p[1]}
-	l, err := evloop.New(lfd, core, h, evloop.Options{})
+	l, err := evloop.New(lfd, core, h, httpconn.ServeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

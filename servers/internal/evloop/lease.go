@@ -151,7 +151,10 @@ func (w *leaseWatch) wake(uint32) {
 	var st unix.Stat_t
 	for fd, e := range l.fds {
 		c := e.conn
-		if c == nil || c.fd != fd || c.closed || c.sf == nil || c.sfLeft == 0 || !c.sf.File.Stale() {
+		if c == nil || c.fd != fd || c.closed {
+			continue
+		}
+		if f := c.hc.SendingFile(); f == nil || !f.Stale() {
 			continue
 		}
 		if unix.Fstat(fd, &st) != nil {
@@ -173,11 +176,11 @@ func (w *leaseWatch) wake(uint32) {
 // sent, so a connection still sending from one of them is closed where
 // it is (a short response; what its socket holds goes out first), and
 // the files are released at once. A response waiting for a helper
-// becomes a 503 when it is queued (queue).
+// becomes a 503 when it is queued (httpconn.Conn.Queue).
 func (w *leaseWatch) stopMapped(files []*httpcore.File) {
 	l := w.l
 	for fd, e := range l.fds {
-		if c := e.conn; c != nil && c.fd == fd && !c.closed && c.sendsStale() {
+		if c := e.conn; c != nil && c.fd == fd && !c.closed && c.hc.SendsStale() {
 			l.st.WriteErrors.Add(1)
 			l.close(c)
 		}
@@ -189,25 +192,11 @@ func (w *leaseWatch) stopMapped(files []*httpcore.File) {
 	w.scratch = files[:0]
 }
 
-// sendsStale reports whether c has output left and a queued response
-// from a file whose lease broke.
-func (c *Conn) sendsStale() bool {
-	if c.outEmpty() {
-		return false
-	}
-	for i := c.qlo; i < c.qhi; i++ {
-		if f := c.plans[i].File; f != nil && f.Stale() {
-			return true
-		}
-	}
-	return false
-}
-
 // park stops c's response where it is: nothing more is written (the rest
 // of the queued output is dropped) or read, and no timer runs; the lease
 // drain closes it.
 func (l *Loop) park(c *Conn) {
-	c.releaseQueued()
+	c.hc.ReleaseQueued()
 	c.parked = true
 	l.clearTimer(c)
 	l.st.WriteErrors.Add(1)

@@ -19,6 +19,7 @@ import (
 	"flashbench/servers/httpcore"
 	"flashbench/servers/httpcore/conformance"
 	"flashbench/servers/internal/evloop"
+	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 )
 
@@ -39,7 +40,7 @@ func startLeaseLoop(t *testing.T, root string, pathEntries int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := evloop.New(lfd, core, nil, evloop.Options{WriteTimeout: leaseGrace})
+	l, err := evloop.New(lfd, core, nil, httpconn.ServeOptions{WriteTimeout: leaseGrace})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,80 +5,19 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/httpconn"
 )
 
-// maxIovecs is IOV_MAX on Linux: the most buffers one writev takes.
-const maxIovecs = 1024
-
-// out is a connection's queued output: iov[head:] still to write, then
-// the file range of sf with sendfile. The iovecs are kept between
-// requests, so the steady state allocates nothing.
-type out struct {
-	iov    []unix.Iovec
-	head   int
-	sf     *httpcore.Plan // a BodyFile plan whose header ends iov
-	sfOff  int64
-	sfLeft int64
-	msg    unix.Msghdr
-}
-
-func (o *out) outEmpty() bool { return o.head == len(o.iov) && o.sf == nil }
-
-func (o *out) appendBytes(b []byte) {
-	if len(b) == 0 {
-		return
-	}
-	v := unix.Iovec{Base: &b[0]}
-	v.SetLen(len(b))
-	o.iov = append(o.iov, v)
-}
-
-// appendPlan queues the header and body of p.
-func (o *out) appendPlan(p *httpcore.Plan) {
-	o.appendBytes(p.Header)
-	switch p.Kind {
-	case httpcore.BodyBytes:
-		o.appendBytes(p.Bytes)
-	case httpcore.BodyMapped:
-		for _, ch := range p.Chunks {
-			o.appendBytes(ch.Bytes())
-		}
-	case httpcore.BodyFile:
-		if p.Length > 0 {
-			o.sf, o.sfOff, o.sfLeft = p, p.Offset, p.Length
-		}
-	}
-}
-
-// advance consumes n written bytes from the front of iov.
-func (o *out) advance(n int) {
-	for n > 0 && o.head < len(o.iov) {
-		v := &o.iov[o.head]
-		if uint64(n) < v.Len {
-			v.Base = (*byte)(unsafe.Add(unsafe.Pointer(v.Base), n))
-			v.Len -= uint64(n)
-			return
-		}
-		n -= int(v.Len)
-		o.head++
-	}
-}
-
-// writeIov writes as much of iov[head:] as one system call takes: writev,
-// or sendmsg with MSG_MORE when a sendfile body follows, so that the
-// header leaves in the same segment as the start of the body.
-func (o *out) writeIov(fd int) (int, unix.Errno) {
-	iov := o.iov[o.head:min(len(o.iov), o.head+maxIovecs)]
+// writeIov writes as much of the queued iovecs as one system call takes:
+// writev, or sendmsg with MSG_MORE when a sendfile body follows, so that
+// the header leaves in the same segment as the start of the body.
+func (c *Conn) writeIov(iov []unix.Iovec) (int, unix.Errno) {
 	var r uintptr
 	var e unix.Errno
-	if o.sf == nil {
-		r, _, e = unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+	if c.hc.FileFollows() {
+		r, _, e = unix.RawSyscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(c.hc.Msghdr(iov))), unix.MSG_MORE|unix.MSG_NOSIGNAL)
 	} else {
-		o.msg.Iov = &iov[0]
-		o.msg.SetIovlen(len(iov))
-		r, _, e = unix.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&o.msg)), unix.MSG_MORE|unix.MSG_NOSIGNAL)
-		o.msg.Iov = nil
+		r, _, e = unix.RawSyscall(unix.SYS_WRITEV, uintptr(c.fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
 	}
 	return int(r), e
 }
@@ -88,8 +27,8 @@ func (o *out) writeIov(fd int) (int, unix.Errno) {
 // for EPOLLOUT under the write timeout) or c was closed on an error.
 func (l *Loop) flush(c *Conn) bool {
 	progress := false
-	for c.head < len(c.iov) {
-		n, e := c.writeIov(c.fd)
+	for iov := c.hc.Iovecs(); len(iov) > 0; iov = c.hc.Iovecs() {
+		n, e := c.writeIov(iov)
 		switch e {
 		case 0:
 		case unix.EINTR:
@@ -101,12 +40,15 @@ func (l *Loop) flush(c *Conn) bool {
 			l.ioError(c, e, false)
 			return false
 		}
-		l.st.BytesSent.Add(uint64(n))
-		c.advance(n)
+		c.hc.Advance(n)
 		progress = true
 	}
-	for c.sfLeft > 0 {
-		n, err := unix.Sendfile(c.fd, c.sf.File.Fd(), &c.sfOff, int(min(c.sfLeft, 1<<30)))
+	for {
+		fd, off, left := c.hc.SendFile()
+		if left == 0 {
+			break
+		}
+		n, err := unix.Sendfile(c.fd, fd, off, left)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -121,11 +63,10 @@ func (l *Loop) flush(c *Conn) bool {
 			l.close(c)
 			return false
 		}
-		l.st.BytesSent.Add(uint64(n))
-		c.sfLeft -= int64(n)
+		c.hc.FileSent(n)
 		progress = true
 	}
-	c.drained()
+	c.hc.Sent()
 	if c.tlist == listWrite {
 		l.clearTimer(c)
 	}
@@ -139,36 +80,11 @@ func (l *Loop) waitWritable(c *Conn, progress bool) {
 	}
 }
 
-// drained releases the plans whose bytes are all sent and resets the
-// output for reuse.
-func (c *Conn) drained() {
-	c.releaseQueued()
-	if !c.pending {
-		c.qlo, c.qhi = 0, 0
-	}
-	c.nraw = 0
-}
-
-// releaseQueued releases plans[qlo:qhi] and empties the output.
-func (c *Conn) releaseQueued() {
-	for i := c.qlo; i < c.qhi; i++ {
-		c.plans[i].Release()
-	}
-	c.qlo = c.qhi
-	clear(c.iov) // drop references to mapped chunks and cached headers
-	c.iov, c.head = c.iov[:0], 0
-	c.sf, c.sfOff, c.sfLeft = nil, 0, 0
-}
-
 // finish ends a connection whose last response is sent: a plain close, or
-// a lingering close after an error response or when the client sent bytes
-// this connection will not read.
+// a lingering close when the client sent bytes this connection will not
+// read.
 func (l *Loop) finish(c *Conn) {
-	unread := c.lingerNext || c.start < c.end || c.skip > 0
-	if !unread {
-		unread = rawInq(c.fd) > 0
-	}
-	if !unread {
+	if !c.hc.Unread() && rawInq(c.fd) == 0 {
 		l.close(c)
 		return
 	}
@@ -176,17 +92,16 @@ func (l *Loop) finish(c *Conn) {
 		l.close(c)
 		return
 	}
-	c.lingering = true
-	c.lingered = 0
-	l.setTimer(c, listLinger, l.now+int64(lingerTime))
+	c.hc.Linger()
+	l.setTimer(c, listLinger, l.now+int64(httpconn.LingerTime))
 	l.drainLinger(c)
 }
 
 // drainLinger discards input of a half-closed connection until the client
-// closes, lingerBytes have come, or the linger timer fires.
+// closes, LingerBytes have come, or the linger timer fires.
 func (l *Loop) drainLinger(c *Conn) {
 	for !c.closed {
-		n, err := rawRead(c.fd, c.buf)
+		n, err := rawRead(c.fd, c.hc.LingerBuffer())
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -196,8 +111,7 @@ func (l *Loop) drainLinger(c *Conn) {
 			l.close(c) // EOF or reset: the response is out either way
 			return
 		}
-		c.lingered += n
-		if c.lingered >= lingerBytes {
+		if c.hc.Discarded(n) {
 			l.close(c)
 		}
 	}

@@ -1,8 +1,9 @@
-package harness
+package topology
 
 import (
 	"context"
 	"net"
+	"net/netip"
 
 	"flashbench/fileset"
 )
@@ -43,19 +44,29 @@ type Remote interface {
 	TakeServerFile(path string) ([]byte, error)
 }
 
-// dialFunc returns how the harness connects to the topology's server.
-func dialFunc(topo Topology) func(ctx context.Context, network, address string) (net.Conn, error) {
+// DialFunc returns how the harness connects to the topology's server.
+func DialFunc(topo Topology) func(ctx context.Context, network, address string) (net.Conn, error) {
 	if d, ok := topo.(Dialer); ok {
 		return d.DialContext
 	}
 	return (&net.Dialer{}).DialContext
 }
 
-// serverPort returns a port that was free a moment ago on the topology's
+// ServerPort returns a port that was free a moment ago on the topology's
 // server address.
-func serverPort(topo Topology) (uint16, error) {
+func ServerPort(topo Topology) (uint16, error) {
 	if p, ok := topo.(PortPicker); ok {
 		return p.FreePort()
 	}
 	return freePort(topo.ServerAddr())
+}
+
+// freePort returns a port that was free a moment ago on addr.
+func freePort(addr netip.Addr) (uint16, error) {
+	l, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return uint16(l.Addr().(*net.TCPAddr).Port), nil
 }

@@ -1,4 +1,4 @@
-package harness_test
+package topology_test
 
 import (
 	"os"
@@ -21,7 +21,7 @@ func TestVagrantfileValidates(t *testing.T) {
 	if err != nil {
 		t.Skip("vagrant not installed (apt-get install vagrant): Vagrantfile not validated")
 	}
-	root, err := filepath.Abs("..")
+	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}

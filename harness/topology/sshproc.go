@@ -1,4 +1,4 @@
-package harness
+package topology
 
 import (
 	"bufio"
@@ -40,7 +40,7 @@ const usageScript = `walk() { for p in "$@"; do [ "$p" = "$W" ] && continue; ` +
 
 // StartServer implements Topology.
 func (s *SSH) StartServer(cmd Command) (Process, error) {
-	if cmd.Cgroup != nil || cmd.CPU != nil {
+	if len(cmd.CgroupProcs) > 0 {
 		return nil, errors.New("ssh topology: cgroups are not available on remote hosts")
 	}
 	p, err := s.startRemote(s.o.ServerHost, cmd, cmd.Args, s.ServerCPUs)

@@ -1,14 +1,12 @@
-package harness
+package topology
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,78 +14,6 @@ import (
 
 	"flashbench/results"
 )
-
-// Command is a program to start on one side of a topology.
-type Command struct {
-	Path string
-	Args []string
-	// Env is added to the harness's environment.
-	Env []string
-	// Dir is the working directory ("" for the harness's).
-	Dir            string
-	Stdout, Stderr io.Writer
-	// Cgroup, when set, is joined by the process before the program runs,
-	// so that everything it reads is charged to the cgroup from the start.
-	Cgroup *Cgroup
-	// CPU, when set, is joined the same way: the whole tree the program
-	// starts runs under its budget and in its accounting.
-	CPU *CPUCgroup
-}
-
-// procsFiles are the cgroup.procs files the process joins, each once.
-func (c Command) procsFiles() []string {
-	var files []string
-	if c.Cgroup != nil {
-		files = append(files, c.Cgroup.ProcsFile())
-	}
-	if c.CPU != nil {
-		for _, f := range c.CPU.ProcsFiles() {
-			if !slices.Contains(files, f) {
-				files = append(files, f)
-			}
-		}
-	}
-	return files
-}
-
-// Process is a program a topology started.
-type Process interface {
-	// PID is the process ID on the side it runs on.
-	PID() int
-	// Signal sends sig to the process itself (never to its group).
-	Signal(sig os.Signal) error
-	// Kill ends the process and every process of its group with SIGKILL.
-	Kill() error
-	// Done is closed when the process has exited and been reaped.
-	Done() <-chan struct{}
-	// Err is the process's exit error, once Done is closed.
-	Err() error
-	// Usage returns the CPU time and peak memory of the process and its
-	// descendants so far.
-	Usage() (Usage, error)
-}
-
-// Topology is where the server and the client run and how they reach each
-// other. Local runs both on this machine on different cores; netns and ssh
-// (two namespaces joined by a veth pair, or other machines) implement the
-// same interface.
-type Topology interface {
-	// Name is the topology's name in results: local, netns or ssh.
-	Name() string
-	// ServerAddr is the address the server listens on and the client targets.
-	ServerAddr() netip.Addr
-	// Pinning is the server's and the client's CPUs.
-	Pinning() results.CorePinning
-	// StartServer starts cmd on the server side pinned to the server CPUs,
-	// in a session of its own.
-	StartServer(cmd Command) (Process, error)
-	// StartClient starts cmd on the client side pinned to the client CPUs,
-	// in a process group of its own.
-	StartClient(cmd Command) (Process, error)
-	// Close removes what the topology set up (namespaces, links, remote
-	// directories). Processes are the runner's to stop.
-	Close() error
-}
 
 // Local is the local topology: server and client on this machine, each
 // pinned with taskset to its own CPUs.
@@ -135,7 +61,14 @@ func (l *Local) StartClient(cmd Command) (Process, error) {
 func (l *Local) Close() error { return nil }
 
 func (l *Local) start(cmd Command, cpus []int, attr *syscall.SysProcAttr) (Process, error) {
-	return startPinned(nil, l.taskset, cmd, cpus, attr)
+	return StartPinned(l.taskset, cmd, cpus, attr)
+}
+
+// StartPinned starts cmd on this machine under taskset (its path) on cpus,
+// with attr: for the harness's own helpers that are neither the server
+// nor the client, such as the slow device model.
+func StartPinned(taskset string, cmd Command, cpus []int, attr *syscall.SysProcAttr) (Process, error) {
+	return startPinned(nil, taskset, cmd, cpus, attr)
 }
 
 // startPinned starts cmd on this machine under taskset on cpus, after the
@@ -143,7 +76,7 @@ func (l *Local) start(cmd Command, cpus []int, attr *syscall.SysProcAttr) (Proce
 // that the process keeps its PID.
 func startPinned(prefix []string, taskset string, cmd Command, cpus []int, attr *syscall.SysProcAttr) (Process, error) {
 	var argv []string
-	if files := cmd.procsFiles(); len(files) > 0 {
+	if files := cmd.CgroupProcs; len(files) > 0 {
 		// The shell joins the cgroups (one per hierarchy on v1), then
 		// becomes the rest: same PID, and nothing the server reads or
 		// runs escapes the cgroups' bounds and accounting. It comes

@@ -1,13 +1,17 @@
-package harness_test
+package topology_test
 
 import (
 	"bufio"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
-	"flashbench/harness"
+	"flashbench/harness/topology"
 )
 
 func TestTreeUsage(t *testing.T) {
@@ -22,7 +26,7 @@ func TestTreeUsage(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		// The children die with the tree: kill them first, by their PIDs.
-		if u, err := harness.TreeUsage(cmd.Process.Pid); err == nil && u.Procs > 0 {
+		if u, err := topology.TreeUsage(cmd.Process.Pid); err == nil && u.Procs > 0 {
 			killTree(cmd.Process.Pid)
 		}
 		cmd.Process.Kill()
@@ -31,10 +35,10 @@ func TestTreeUsage(t *testing.T) {
 	if !bufio.NewScanner(out).Scan() {
 		t.Fatal("helper did not start")
 	}
-	var u harness.Usage
+	var u topology.Usage
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if u, err = harness.TreeUsage(cmd.Process.Pid); err != nil {
+		if u, err = topology.TreeUsage(cmd.Process.Pid); err != nil {
 			t.Fatal(err)
 		}
 		if u.User > 0 && u.Procs == 3 {
@@ -51,7 +55,7 @@ func TestTreeUsage(t *testing.T) {
 	if u.HWMBytes < 3<<20 {
 		t.Errorf("got summed VmHWM %d bytes, want at least 3 MiB for three Go processes", u.HWMBytes)
 	}
-	if _, err := harness.TreeUsage(1 << 30); err == nil {
+	if _, err := topology.TreeUsage(1 << 30); err == nil {
 		t.Error("TreeUsage(no such pid): got nil, want an error")
 	}
 }
@@ -70,10 +74,21 @@ func TestParseStat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ppid, ut, st, _, _, ok := harness.StatFields([]byte(tt.line))
+			ppid, ut, st, _, _, ok := topology.StatFields([]byte(tt.line))
 			if ok != tt.ok || ppid != tt.ppid || ut != tt.ut || st != tt.st {
 				t.Errorf("got ppid %d utime %d stime %d ok %v, want %d %d %d %v", ppid, ut, st, ok, tt.ppid, tt.ut, tt.st, tt.ok)
 			}
 		})
 	}
+}
+
+// killTree kills pid's descendants, then pid.
+func killTree(pid int) {
+	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "task", strconv.Itoa(pid), "children"))
+	for _, f := range strings.Fields(string(b)) {
+		if c, err := strconv.Atoi(f); err == nil {
+			killTree(c)
+		}
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
 }

@@ -1,0 +1,180 @@
+package httpconn
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/stats"
+)
+
+// out is a connection's queued output: iov[head:] still to write, then
+// the file range of sf with sendfile. The iovecs are kept between
+// requests, so the steady state allocates nothing.
+type out struct {
+	iov    []unix.Iovec
+	head   int
+	sf     *httpcore.Plan // a BodyFile plan whose header ends iov
+	sfOff  int64
+	sfLeft int64
+	msg    unix.Msghdr
+}
+
+func (o *out) outEmpty() bool { return o.head == len(o.iov) && o.sf == nil }
+
+func (o *out) appendBytes(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	v := unix.Iovec{Base: &b[0]}
+	v.SetLen(len(b))
+	o.iov = append(o.iov, v)
+}
+
+// appendPlan queues the header and body of p: header, bytes and mapped
+// chunks as iovecs, a file range for sendfile after them.
+func (o *out) appendPlan(p *httpcore.Plan) {
+	o.appendBytes(p.Header)
+	switch p.Kind {
+	case httpcore.BodyBytes:
+		o.appendBytes(p.Bytes)
+	case httpcore.BodyMapped:
+		for _, ch := range p.Chunks {
+			o.appendBytes(ch.Bytes())
+		}
+	case httpcore.BodyFile:
+		if p.Length > 0 {
+			o.sf, o.sfOff, o.sfLeft = p, p.Offset, p.Length
+		}
+	}
+}
+
+// Iovecs returns the buffers to write next (StepSend), at most MaxIovecs;
+// none when they are all written. After a write, call Advance.
+func (c *Conn) Iovecs() []unix.Iovec {
+	return c.iov[c.head:min(len(c.iov), c.head+MaxIovecs)]
+}
+
+// Msghdr returns a message header over iov (from Iovecs) for sendmsg,
+// which a write takes when a file range follows (FileFollows). It is
+// the connection's own: sending it allocates nothing.
+func (c *Conn) Msghdr(iov []unix.Iovec) *unix.Msghdr {
+	c.msg.Iov = &iov[0]
+	c.msg.SetIovlen(len(iov))
+	return &c.msg
+}
+
+// FileFollows reports whether a file range follows the iovecs: write
+// them with MSG_MORE, so that a header leaves in the same segment as the
+// start of its body.
+func (c *Conn) FileFollows() bool { return c.sf != nil }
+
+// Advance consumes n written bytes from the front of the iovecs.
+func (c *Conn) Advance(n int) {
+	if c.srv.st != nil {
+		c.srv.st.BytesSent.Add(uint64(n))
+	}
+	for n > 0 && c.head < len(c.iov) {
+		v := &c.iov[c.head]
+		if uint64(n) < v.Len {
+			v.Base = (*byte)(unsafe.Add(unsafe.Pointer(v.Base), n))
+			v.Len -= uint64(n)
+			return
+		}
+		n -= int(v.Len)
+		c.head++
+	}
+}
+
+// SendFile returns the file range to send once the iovecs are written:
+// the file's descriptor, the offset for sendfile to advance, and how many
+// bytes to send now (at most 1 GiB; 0 when none are left). After a
+// sendfile, call FileSent.
+func (c *Conn) SendFile() (fd int, off *int64, n int) {
+	if c.sfLeft == 0 {
+		return -1, nil, 0
+	}
+	return c.sf.File.Fd(), &c.sfOff, int(min(c.sfLeft, 1<<30))
+}
+
+// FileSent accounts for n bytes sendfile sent.
+func (c *Conn) FileSent(n int) {
+	if c.srv.st != nil {
+		c.srv.st.BytesSent.Add(uint64(n))
+	}
+	c.sfLeft -= int64(n)
+}
+
+// Sent releases the Plans of the output, all of it written now, and
+// empties the output for reuse.
+func (c *Conn) Sent() {
+	c.ReleaseQueued()
+	if !c.pending {
+		c.qlo, c.qhi = 0, 0
+	}
+	c.nraw = 0
+}
+
+// ReleaseQueued releases the queued Plans and drops the output, sent or
+// not: the connection closes, or stops sending (a lease broke).
+func (c *Conn) ReleaseQueued() {
+	for i := c.qlo; i < c.qhi; i++ {
+		c.plans[i].Release()
+	}
+	c.qlo = c.qhi
+	clear(c.iov) // drop references to mapped chunks and cached headers
+	c.iov, c.head = c.iov[:0], 0
+	c.sf, c.sfOff, c.sfLeft = nil, 0, 0
+	c.msg.Iov = nil
+}
+
+// SendingFile returns the file whose range is being sent with sendfile,
+// or nil.
+func (c *Conn) SendingFile() *httpcore.File {
+	if c.sf == nil || c.sfLeft == 0 {
+		return nil
+	}
+	return c.sf.File
+}
+
+// MappedFile returns the leased file of the first queued response with a
+// mapped body, or nil: the file a writev copies from.
+func (c *Conn) MappedFile() *httpcore.File {
+	for i := c.qlo; i < c.qhi; i++ {
+		if p := &c.plans[i]; p.Kind == httpcore.BodyMapped && p.File != nil {
+			return p.File
+		}
+	}
+	return nil
+}
+
+// SendsStale reports whether output is left and a queued response comes
+// from a file whose lease broke.
+func (c *Conn) SendsStale() bool {
+	if c.outEmpty() {
+		return false
+	}
+	for i := c.qlo; i < c.qhi; i++ {
+		if f := c.plans[i].File; f != nil && f.Stale() {
+			return true
+		}
+	}
+	return false
+}
+
+// CountError counts a failed read or write of a connection in st by its
+// class: a reset (ECONNRESET, EPIPE), EFAULT (a mapped file truncated
+// under a send), else a read or write error.
+func CountError(st *stats.Counters, err error, read bool) {
+	switch {
+	case err == unix.ECONNRESET || err == unix.EPIPE:
+		st.ResetErrors.Add(1)
+	case err == unix.EFAULT:
+		st.EFaultErrors.Add(1)
+	case read:
+		st.ReadErrors.Add(1)
+	default:
+		st.WriteErrors.Add(1)
+	}
+}
