@@ -106,6 +106,20 @@ func testSlowReader(t *testing.T, e *env) {
 		}
 		conns[i] = c
 	}
+	// A connection still in the listen backlog is held by no process
+	// either: wait until the server has accepted every one, else a busy
+	// machine passes the check below before it starts.
+	accepted := waitFor(ioTimeout, func() bool {
+		for _, c := range conns {
+			if !serverHolds(t, c) {
+				return false
+			}
+		}
+		return true
+	})
+	if !accepted {
+		t.Fatalf("slow readers: the server did not accept all %d within %v", n, ioTimeout)
+	}
 	probe := startProber(e.addr(), 2)
 	closed := waitFor(ioTimeout, func() bool {
 		for _, c := range conns {
