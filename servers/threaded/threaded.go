@@ -52,13 +52,11 @@ type Options struct {
 	// at most this many connections are served at once, more wait in the
 	// listen backlog.
 	Threads int
+	// Conn tunes each connection (timeouts, buffer size, OnError). Its
 	// MaxConns, when positive, bounds the connections open at once below
 	// Threads: at the bound the thread whose turn it is waits for a
-	// connection to close before it accepts.
-	MaxConns int
-	// Conn tunes each connection (timeouts, buffer size, OnError). Its
-	// Conns must be set (connloop.Track): Shutdown ends the connections
-	// through it.
+	// connection to close before it accepts. Its Conns must be set
+	// (connloop.Track): Shutdown ends the connections through it.
 	Conn connloop.Options
 	// Stats, when set, counts accepted connections and failed accepts.
 	Stats *stats.Counters
@@ -87,7 +85,7 @@ func New(lfd int, core *httpcore.Core, opts Options) (*Server, error) {
 		return nil, errors.New("threaded: no connection tracking (Options.Conn.Conns)")
 	}
 	// The threads take turns in accept4 (see the package comment).
-	acc, err := listen.NewAcceptor(lfd, listen.Options{Blocking: true, MaxConns: opts.MaxConns,
+	acc, err := listen.NewAcceptor(lfd, listen.Options{Blocking: true, MaxConns: opts.Conn.MaxConns,
 		Counters: listen.Counting(opts.Stats), Turn: new(turn)})
 	if err != nil {
 		return nil, err

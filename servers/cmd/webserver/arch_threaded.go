@@ -19,7 +19,7 @@ func init() {
 		Run: func(ctx *RunContext) error {
 			conn := connloop.Options{ServeOptions: ctx.Options, Conns: connloop.Track(ctx.Core)}
 			defer conn.Conns.Close()
-			s, err := threaded.New(ctx.Listener, ctx.Core, threaded.Options{Threads: threads, MaxConns: ctx.Options.MaxConns, Conn: conn, Stats: ctx.Stats})
+			s, err := threaded.New(ctx.Listener, ctx.Core, threaded.Options{Threads: threads, Conn: conn, Stats: ctx.Stats})
 			if err != nil {
 				return err
 			}
