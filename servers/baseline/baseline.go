@@ -13,18 +13,16 @@
 package baseline
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"sync/atomic"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/internal/cgi"
 	"flashbench/servers/internal/httpconn"
+	"flashbench/servers/internal/listen"
 )
 
 // cgiManager returns the CGI face in opts: the baselines call the
@@ -41,9 +39,12 @@ func cgiManager(opts httpconn.ServeOptions) (*cgi.Manager, error) {
 }
 
 // fileListener returns a net.Listener on a duplicate of lfd, so that the
-// caller keeps ownership of lfd. The listener uses the Go netpoller (it
-// makes the shared socket non-blocking).
-func fileListener(lfd int) (net.Listener, error) {
+// caller keeps ownership of lfd, with the flashbench accept routine
+// (listen.Net): failures retried or backed off by their class (fasthttp
+// takes EMFILE for permanent and would end Serve), opts.MaxConns, and the
+// counts in opts.Stats. The listener uses the Go netpoller (it makes the
+// shared socket non-blocking).
+func fileListener(lfd int, opts httpconn.ServeOptions) (net.Listener, error) {
 	dup, err := unix.FcntlInt(uintptr(lfd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: listener: %w", os.NewSyscallError("fcntl", err))
@@ -54,7 +55,7 @@ func fileListener(lfd int) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("baseline: listener: %w", err)
 	}
-	return ln, nil
+	return listen.Net(ln, opts.MaxConns, listen.Counting(opts.Stats)), nil
 }
 
 // stopping makes Run outlast Shutdown: net/http's and fasthttp's Serve
@@ -89,33 +90,4 @@ func (s *stopping) wait(err error) error {
 	}
 	<-s.done
 	return nil
-}
-
-// retryListener retries the Accept errors that pass once descriptors or
-// memory are freed, backing off from 5 ms to 1 s as net/http does: fasthttp
-// takes them for permanent and ends Serve, so the first descriptor
-// exhaustion would end the server.
-type retryListener struct{ net.Listener }
-
-// Accept accepts a connection, waiting out EMFILE, ENFILE, ENOBUFS,
-// ENOMEM and ECONNABORTED.
-func (l retryListener) Accept() (net.Conn, error) {
-	delay := 5 * time.Millisecond
-	for {
-		c, err := l.Listener.Accept()
-		if err == nil || !retryable(err) {
-			return c, err
-		}
-		time.Sleep(delay)
-		delay = min(2*delay, time.Second)
-	}
-}
-
-func retryable(err error) bool {
-	for _, errno := range []syscall.Errno{unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM, unix.ECONNABORTED} {
-		if errors.Is(err, errno) {
-			return true
-		}
-	}
-	return false
 }

@@ -173,16 +173,21 @@ func (a *Acceptor) accept() (int, syscall.Errno, Class) {
 		r, _, errno = unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(a.fd), 0, 0, a.flags, 0, 0)
 	}
 	c := classify(errno)
-	switch {
-	case c == Accepted:
-		if a.counts.Accepted != nil {
-			a.counts.Accepted.Add(1)
-		}
+	a.counts.count(c)
+	if c == Accepted {
 		return int(r), 0, c
-	case c.Failed() && a.counts.Failed != nil:
-		a.counts.Failed.Add(1)
 	}
 	return -1, errno, c
+}
+
+// count counts one outcome of accept4.
+func (c Counters) count(class Class) {
+	switch {
+	case class == Accepted && c.Accepted != nil:
+		c.Accepted.Add(1)
+	case class.Failed() && c.Failed != nil:
+		c.Failed.Add(1)
+	}
 }
 
 // sleep waits for d or until stop is closed.

@@ -181,36 +181,74 @@ func TestWaitTurn(t *testing.T) {
 	expectFd(t, got, true, "turn released")
 }
 
-// TestWaitResource fills the descriptor table (RLIMIT_NOFILE at the
-// lowest free descriptor): Wait counts the failures, backs off instead of
+// TestResource fills the descriptor table (RLIMIT_NOFILE at the lowest
+// free descriptor) under both accept routines, an Acceptor's Wait and a
+// Net listener's Accept: each counts the failures, backs off instead of
 // spinning, and accepts the pending connection once descriptors are free.
-func TestWaitResource(t *testing.T) {
-	var n counted
-	acc, _, addr := newListener(t, listen.Options{Blocking: true, Counters: n.counters()})
-	dial(t, addr)
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
-		t.Fatal(err)
+func TestResource(t *testing.T) {
+	tests := []struct {
+		name string
+		// open opens a listener counting in n, and returns its address
+		// and what starts an accept in a goroutine (the channel gets a
+		// descriptor, 0 or -1).
+		open func(t *testing.T, n *counted) (addr string, accept func() <-chan int)
+	}{
+		{"Wait", func(t *testing.T, n *counted) (string, func() <-chan int) {
+			acc, _, addr := newListener(t, listen.Options{Blocking: true, Counters: n.counters()})
+			return addr, func() <-chan int { return waitAsync(acc, make(chan struct{})) }
+		}},
+		{"Net", func(t *testing.T, n *counted) (string, func() <-chan int) {
+			inner, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln := listen.Net(inner, 0, n.counters())
+			t.Cleanup(func() { ln.Close() })
+			return inner.Addr().String(), func() <-chan int {
+				got := make(chan int, 1)
+				go func() {
+					c, err := ln.Accept()
+					if err != nil {
+						got <- -2
+						return
+					}
+					c.Close()
+					got <- 0
+				}()
+				return got
+			}
+		}},
 	}
-	lowest, err := unix.Dup(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unix.Close(lowest)
-	full := syscall.Rlimit{Cur: uint64(lowest), Max: old.Max}
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &full); err != nil {
-		t.Fatal(err)
-	}
-	got := waitAsync(acc, make(chan struct{}))
-	time.Sleep(4 * listen.Backoff)
-	failed := n.failed.Load()
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
-		t.Fatal(err)
-	}
-	expectFd(t, got, true, "descriptors free again")
-	// Four back-offs allow about five attempts; a loop that does not back
-	// off makes thousands.
-	if failed == 0 || failed > 10 {
-		t.Errorf("failed accepts over %v with the table full: got %d, want 1 to 10 (one per back-off)", 4*listen.Backoff, failed)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n counted
+			addr, accept := tt.open(t, &n)
+			dial(t, addr)
+			var old syscall.Rlimit
+			if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
+				t.Fatal(err)
+			}
+			lowest, err := unix.Dup(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unix.Close(lowest)
+			full := syscall.Rlimit{Cur: uint64(lowest), Max: old.Max}
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &full); err != nil {
+				t.Fatal(err)
+			}
+			got := accept()
+			time.Sleep(4 * listen.Backoff)
+			failed := n.failed.Load()
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
+				t.Fatal(err)
+			}
+			expectFd(t, got, true, "descriptors free again")
+			// Four back-offs allow about five attempts; a loop that does
+			// not back off makes thousands.
+			if failed == 0 || failed > 10 {
+				t.Errorf("failed accepts over %v with the table full: got %d, want 1 to 10 (one per back-off)", 4*listen.Backoff, failed)
+			}
+		})
 	}
 }

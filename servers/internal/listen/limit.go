@@ -46,10 +46,17 @@ func (l *Limit) TryAcquire() bool {
 	}
 }
 
-// Release gives back a slot taken by Acquire or TryAcquire.
+// Release gives back a slot taken by Acquire or TryAcquire. A Release
+// without a slot is a programming error and panics: waiting for a slot to
+// give back would hang the thread instead.
 func (l *Limit) Release() {
-	if l != nil {
-		<-l.slots
+	if l == nil {
+		return
+	}
+	select {
+	case <-l.slots:
+	default:
+		panic("listen: Release of a slot never taken")
 	}
 }
 
