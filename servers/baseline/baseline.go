@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -64,20 +63,17 @@ func fileListener(lfd int, opts httpconn.ServeOptions) (net.Listener, error) {
 // listening socket itself, which the servers' own duplicates of it would
 // leave listening.
 type stopping struct {
-	lfd   int
-	begun atomic.Bool
-	done  chan struct{}
+	stop *listen.Stop
+	done chan struct{}
 }
 
-func newStopping(lfd int) *stopping { return &stopping{lfd: lfd, done: make(chan struct{})} }
+func newStopping(lfd int) *stopping {
+	return &stopping{stop: listen.NewStop(lfd), done: make(chan struct{})}
+}
 
 // begin marks the shutdown begun and refuses new connections from now on
-// (shutdown(2) of a listening socket ends its listening, as the event
-// loops do).
-func (s *stopping) begin() {
-	s.begun.Store(true)
-	unix.Shutdown(s.lfd, unix.SHUT_RD)
-}
+// (listen.Stop shuts the listening socket down, as the event loops do).
+func (s *stopping) begin() { s.stop.Begin(0) }
 
 // end marks the shutdown over.
 func (s *stopping) end() { close(s.done) }
@@ -85,7 +81,9 @@ func (s *stopping) end() { close(s.done) }
 // wait is what Run returns after Serve returned err: nil once the
 // shutdown under way has ended, err when no shutdown was asked for.
 func (s *stopping) wait(err error) error {
-	if !s.begun.Load() {
+	select {
+	case <-s.stop.C():
+	default:
 		return err
 	}
 	<-s.done

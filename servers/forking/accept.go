@@ -16,7 +16,7 @@ import (
 // bound the loop waits and new connections wait in the listen backlog.
 func (s *Server) acceptLoop() error {
 	for {
-		fd, err := s.acc.Wait(s.stop)
+		fd, err := s.acc.Wait(s.stop.C())
 		if fd < 0 {
 			if err != nil {
 				return fmt.Errorf("forking: %w", err)

@@ -26,11 +26,7 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/proctree"
@@ -92,15 +88,13 @@ func (o Options) withDefaults() Options {
 
 // Server accepts connections and starts a child process for each.
 type Server struct {
-	lfd      int
-	acc      *listen.Acceptor
-	opts     Options
-	env      []string
-	stop     chan struct{}
-	stopOnce sync.Once
-	deadline atomic.Int64 // shutdown deadline in nanoseconds
-	done     chan struct{}
-	group    proctree.Group
+	lfd   int
+	acc   *listen.Acceptor
+	opts  Options
+	env   []string
+	stop  *listen.Stop
+	done  chan struct{}
+	group proctree.Group
 }
 
 // New returns a Server for the listening socket lfd. It makes lfd
@@ -121,7 +115,7 @@ func New(lfd int, opts Options) (*Server, error) {
 		acc:  acc,
 		opts: opts,
 		env:  append(append([]string(nil), opts.Env...), "GOMAXPROCS=1"),
-		stop: make(chan struct{}),
+		stop: listen.NewStop(lfd),
 		done: make(chan struct{}),
 	}, nil
 }
@@ -145,13 +139,7 @@ func (s *Server) PeakMemory() proctree.Memory { return s.group.PeakMemory() }
 // those still alive after deadline, and returns once all are reaped and
 // Run is about to return.
 func (s *Server) Shutdown(deadline time.Duration) {
-	s.stopOnce.Do(func() {
-		s.deadline.Store(int64(deadline))
-		close(s.stop)
-		// Refuse new connections now, pending ones included, and wake the
-		// blocked accept4 (EINVAL).
-		unix.Shutdown(s.lfd, unix.SHUT_RD)
-	})
+	s.stop.Begin(deadline)
 	<-s.done
 }
 
@@ -170,6 +158,6 @@ func (s *Server) Run() error {
 	err := s.acceptLoop()
 	s.group.SampleNow() // the children's peaks, before they exit
 	// Finish the response being sent, close an idle connection.
-	s.group.Drain(GracefulStop, time.Duration(s.deadline.Load()))
+	s.group.Drain(GracefulStop, s.stop.Deadline())
 	return err
 }

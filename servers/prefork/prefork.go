@@ -23,12 +23,12 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/proctree"
 	"flashbench/servers/internal/stats"
 )
@@ -120,9 +120,7 @@ type Server struct {
 	// pending: so a worker's reaper never waits for Run, which drains
 	// the workers without reading it.
 	exits    chan exit
-	stop     chan struct{}
-	stopOnce sync.Once
-	deadline atomic.Int64 // shutdown deadline, nanoseconds from stop
+	stop     *listen.Stop // on the master's duplicate of the listener
 	done     chan struct{}
 	group    proctree.Group
 	restarts atomic.Uint64
@@ -157,7 +155,7 @@ func New(lfd int, opts Options) (*Server, error) {
 		counters: counters,
 		spawn:    make(chan spawnReq),
 		exits:    make(chan exit, opts.Workers),
-		stop:     make(chan struct{}),
+		stop:     listen.NewStop(dup),
 		done:     make(chan struct{}),
 	}, nil
 }
@@ -179,15 +177,9 @@ func (s *Server) PeakMemory() proctree.Memory { return s.group.PeakMemory() }
 // those still alive after deadline, and returns once all are reaped and
 // Run is about to return.
 func (s *Server) Shutdown(deadline time.Duration) {
-	s.stopOnce.Do(func() {
-		s.deadline.Store(int64(deadline))
-		close(s.stop)
-		// The listening socket is shared with the workers: shutting it
-		// down refuses new connections, pending ones included, and wakes
-		// every idle worker's accept4 (EINVAL), while busy workers finish
-		// the connection they serve.
-		unix.Shutdown(int(s.listener.Fd()), unix.SHUT_RD)
-	})
+	// The listening socket is shared with the workers: busy workers
+	// finish the connection they serve.
+	s.stop.Begin(deadline)
 	<-s.done
 }
 

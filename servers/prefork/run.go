@@ -37,9 +37,9 @@ func (s *Server) Run() error {
 				case <-time.After(delay):
 					select {
 					case restart <- e.slot:
-					case <-s.stop:
+					case <-s.stop.C():
 					}
-				case <-s.stop:
+				case <-s.stop.C():
 				}
 			}()
 		case slot := <-restart:
@@ -49,9 +49,9 @@ func (s *Server) Run() error {
 				continue
 			}
 			s.restarts.Add(1)
-		case <-s.stop:
+		case <-s.stop.C():
 			s.group.SampleNow() // the workers' peaks, before they exit
-			s.group.Drain(syscall.SIGTERM, time.Duration(s.deadline.Load()))
+			s.group.Drain(syscall.SIGTERM, s.stop.Deadline())
 			return nil
 		}
 	}

@@ -32,10 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/connloop"
@@ -64,12 +61,10 @@ type Options struct {
 
 // Server serves a listening socket with a pool of OS threads.
 type Server struct {
-	lfd     int
 	acc     *listen.Acceptor
 	core    *httpcore.Core
 	opts    Options
-	stop    chan struct{}
-	once    sync.Once
+	stop    *listen.Stop
 	threads int
 	done    chan struct{}
 }
@@ -90,7 +85,7 @@ func New(lfd int, core *httpcore.Core, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{lfd: lfd, acc: acc, core: core, opts: opts, stop: make(chan struct{}),
+	return &Server{acc: acc, core: core, opts: opts, stop: listen.NewStop(lfd),
 		done: make(chan struct{}), threads: opts.Threads}, nil
 }
 
@@ -109,7 +104,7 @@ func (s *Server) Run() error {
 			// The goroutine keeps its thread for life, and the thread
 			// does nothing else: one kernel thread per connection.
 			runtime.LockOSThread()
-			errs <- connloop.ServeListener(s.acc, s.core, s.opts.Conn, s.stop)
+			errs <- connloop.ServeListener(s.acc, s.core, s.opts.Conn, s.stop.C())
 		}()
 	}
 	var first error
@@ -137,14 +132,11 @@ func (s *Server) Shutdown(deadline time.Duration) {
 	<-s.done
 }
 
-// stopAccepting tells the threads to stop and shuts the listener down:
-// new connections are refused, pending ones included, the threads
-// blocked in accept4 wake up (EINVAL), and connections idle between
-// requests are closed (connloop.Conns.Stop).
+// stopAccepting tells the threads to stop and shuts the listener down
+// (listen.Stop), and closes the connections idle between requests
+// (connloop.Conns.Stop).
 func (s *Server) stopAccepting() {
-	s.once.Do(func() {
-		close(s.stop)
-		unix.Shutdown(s.lfd, unix.SHUT_RD)
+	if s.stop.Begin(0) {
 		s.opts.Conn.Conns.Stop() // connections idle between requests end now
-	})
+	}
 }
