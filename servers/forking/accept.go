@@ -3,7 +3,6 @@ package forking
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"time"
 
 	"flashbench/servers/internal/listen"
@@ -35,11 +34,8 @@ func (s *Server) acceptLoop() error {
 // copy of fd. The child's exit frees its slot.
 func (s *Server) startChild(fd int) error {
 	conn := os.NewFile(uintptr(fd), "conn")
-	defer conn.Close() // the child has its own copy from here on
-	cmd := exec.Command(s.opts.Command[0], s.opts.Command[1:]...)
-	cmd.Env = s.env
-	cmd.Stderr = s.opts.Stderr
-	cmd.ExtraFiles = []*os.File{conn} // becomes ConnFD
+	defer conn.Close()                                                       // the child has its own copy from here on
+	cmd := proctree.Command(s.opts.Command, s.opts.Env, s.opts.Stderr, conn) // conn at ConnFD
 	if err := s.group.Start(cmd, func(proctree.Exit) { s.acc.Release() }); err != nil {
 		return fmt.Errorf("forking: start child: %w", err)
 	}

@@ -71,9 +71,6 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Env == nil {
-		o.Env = os.Environ()
-	}
 	if o.Stderr == nil {
 		o.Stderr = os.Stderr
 	}
@@ -91,7 +88,6 @@ type Server struct {
 	lfd   int
 	acc   *listen.Acceptor
 	opts  Options
-	env   []string
 	stop  *listen.Stop
 	done  chan struct{}
 	group proctree.Group
@@ -114,7 +110,6 @@ func New(lfd int, opts Options) (*Server, error) {
 		lfd:  lfd,
 		acc:  acc,
 		opts: opts,
-		env:  append(append([]string(nil), opts.Env...), "GOMAXPROCS=1"),
 		stop: listen.NewStop(lfd),
 		done: make(chan struct{}),
 	}, nil

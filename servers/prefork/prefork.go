@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -88,9 +87,6 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
-	}
-	if o.Env == nil {
-		o.Env = os.Environ()
 	}
 	if o.Stderr == nil {
 		o.Stderr = os.Stderr
@@ -212,10 +208,8 @@ func (s *Server) spawner() {
 
 // start starts the worker of slot; its reaper reports its exit to Run.
 func (s *Server) start(slot int) error {
-	cmd := exec.Command(s.opts.Command[0], s.opts.Command[1:]...)
-	cmd.Env = append(append([]string(nil), s.opts.Env...), "GOMAXPROCS=1")
-	cmd.Stderr = s.opts.Stderr
-	cmd.ExtraFiles = []*os.File{s.listener, s.counters.File()} // ListenerFD, CountersFD
+	cmd := proctree.Command(s.opts.Command, s.opts.Env, s.opts.Stderr,
+		s.listener, s.counters.File()) // at ListenerFD, CountersFD
 	err := s.group.Start(cmd, func(e proctree.Exit) {
 		s.exits <- exit{slot: slot, err: e.Err, age: e.Age}
 	})

@@ -1,6 +1,7 @@
 package proctree
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"sync"
@@ -32,6 +33,22 @@ type Exit struct {
 	Err error
 	// Age is how long the child lived.
 	Age time.Duration
+}
+
+// Command returns the command that re-executes argv as a child or worker
+// of a flashbench server, for Start: with ExtraFiles files (descriptors
+// 3, 4, ...), env (os.Environ() when nil) plus GOMAXPROCS=1, since it
+// serves one connection at a time on one thread, and its standard error
+// to stderr.
+func Command(argv, env []string, stderr io.Writer, files ...*os.File) *exec.Cmd {
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(env[:len(env):len(env)], "GOMAXPROCS=1")
+	cmd.Stderr = stderr
+	cmd.ExtraFiles = files
+	return cmd
 }
 
 // Start starts cmd as a child of g, with PR_SET_PDEATHSIG set to SIGKILL,

@@ -57,11 +57,20 @@ var errGone = errors.New("process gone")
 
 // Stat reads /proc/PID/stat.
 func Stat(pid int) (Proc, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := readProc(pid, "stat")
 	if err != nil {
-		return Proc{}, fmt.Errorf("proctree: %w", err)
+		return Proc{}, err
 	}
 	return parseStat(b)
+}
+
+// readProc reads /proc/PID/name.
+func readProc(pid int, name string) ([]byte, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/" + name)
+	if err != nil {
+		return nil, fmt.Errorf("proctree: %w", err)
+	}
+	return b, nil
 }
 
 // parseStat parses "PID (COMM) S PPID ...". COMM may hold spaces and
