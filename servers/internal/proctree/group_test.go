@@ -60,6 +60,37 @@ func runHelperSupervisor() {
 	os.Exit(1)
 }
 
+// runHelperCommand is the "command" helper: it writes GOMAXPROCS and what
+// it reads from descriptor 3 to standard error.
+func runHelperCommand() {
+	b, err := io.ReadAll(os.NewFile(3, "fd3"))
+	fmt.Fprintf(os.Stderr, "GOMAXPROCS=%s fd3=%q err=%v", os.Getenv("GOMAXPROCS"), b, err)
+	os.Exit(0)
+}
+
+// TestCommand starts a child built by Command: it runs argv, gets the
+// given environment with GOMAXPROCS=1 (over a GOMAXPROCS of its own),
+// writes to the given standard error, and finds the first file at
+// descriptor 3.
+func TestCommand(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteString("inherited")
+	w.Close()
+	defer r.Close()
+	var stderr strings.Builder
+	env := append(os.Environ(), envHelper+"=command", "GOMAXPROCS=4")
+	cmd := Command([]string{os.Args[0], helperUsage}, env, &stderr, r)
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v (stderr %q)", err, stderr.String())
+	}
+	if got, want := stderr.String(), `GOMAXPROCS=1 fd3="inherited" err=<nil>`; got != want {
+		t.Errorf("child's report: got %q, want %q", got, want)
+	}
+}
+
 // readReady reads a helper's "ready" line.
 func readReady(r io.Reader) error {
 	line, err := bufio.NewReader(r).ReadString('\n')

@@ -20,8 +20,8 @@ const (
 // TestHelperProcess is not a test: it is the process the tests start by
 // re-executing the test binary. "parent" starts a "leaf" and waits for it;
 // "leaf" touches PROCTREE_TEST_HOLD_MIB MiB and sleeps until killed;
-// "exit" exits at once, "fail" with status 3; "graceful" and "stubborn"
-// and "supervisor" are in group_test.go.
+// "exit" exits at once, "fail" with status 3; "graceful", "stubborn",
+// "supervisor" and "command" are in group_test.go.
 func TestHelperProcess(t *testing.T) {
 	switch os.Getenv(envHelper) {
 	case "parent":
@@ -49,6 +49,8 @@ func TestHelperProcess(t *testing.T) {
 		runHelperSignalled(os.Getenv(envHelper) == "graceful")
 	case "supervisor":
 		runHelperSupervisor()
+	case "command":
+		runHelperCommand()
 	default:
 		t.Skip("runs only as a re-executed helper process")
 	}
