@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"flashbench/servers/internal/webtest"
 )
@@ -135,7 +137,10 @@ func TestRefusedFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.arch+" "+tt.flag[0], func(t *testing.T) {
 			args := append([]string{"--arch", tt.arch, "--root", root, "--listen", "127.0.0.1:0"}, tt.flag...)
-			cmd := exec.Command(webtest.Binary, args...)
+			// A flag let through starts a server: the time bound ends it.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, webtest.Binary, args...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
