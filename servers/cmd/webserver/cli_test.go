@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"flashbench/servers/internal/webtest"
 )
@@ -110,5 +112,45 @@ func TestBadInputExit(t *testing.T) {
 	got := stderr.String()
 	if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, "webserver: unknown architecture") {
 		t.Errorf("stderr: got %q, want one line starting with %q", got, "webserver: unknown architecture")
+	}
+}
+
+// TestRefusedFlags checks that an architecture refuses, with one line and
+// the usage exit status 2, a flag it cannot honour: another
+// architecture's own flag, or a common flag beyond what it does.
+func TestRefusedFlags(t *testing.T) {
+	root := t.TempDir()
+	tests := []struct {
+		arch string
+		flag []string
+		want string
+	}{
+		{"sped", []string{"--helpers", "2"}, "--helpers: not a flag of sped (only of amped, flashlite)"},
+		{"threaded", []string{"--helper-timeout", "1s"}, "--helper-timeout: not a flag of threaded (only of amped, flashlite)"},
+		{"amped", []string{"--workers", "2"}, "--workers: not a flag of amped (only of prefork)"},
+		{"prefork", []string{"--threads", "2"}, "--threads: not a flag of prefork (only of threaded)"},
+		{"sped", []string{"--cgi-classic"}, "--cgi-classic: sped cannot honour it"},
+		{"threaded", []string{"--cgi-shared-memory"}, "--cgi-shared-memory: threaded cannot honour it"},
+		{"nethttp", []string{"--no-mmap-cache"}, "--no-mmap-cache: nethttp cannot honour it"},
+		{"null", []string{"--cgi-dir", root}, "--cgi-dir: null cannot honour it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arch+" "+tt.flag[0], func(t *testing.T) {
+			args := append([]string{"--arch", tt.arch, "--root", root, "--listen", "127.0.0.1:0"}, tt.flag...)
+			// A flag let through starts a server: the time bound ends it.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, webtest.Binary, args...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 2 {
+				t.Fatalf("webserver %q: got %v (stderr %q), want exit status 2", args, err, stderr.String())
+			}
+			if got := stderr.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, tt.want) {
+				t.Errorf("webserver %q: stderr %q, want one line containing %q", args, got, tt.want)
+			}
+		})
 	}
 }

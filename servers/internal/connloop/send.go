@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -58,16 +57,9 @@ func (c *conn) send() error {
 	return nil
 }
 
-// writeIov writes the iovecs with one blocking call: writev, or sendmsg
-// with MSG_MORE when a sendfile body follows.
+// writeIov writes the iovecs with one blocking call (Conn.WriteCall).
 func (c *conn) writeIov(iov []unix.Iovec) (int, error) {
-	var r uintptr
-	var e unix.Errno
-	if c.hc.FileFollows() {
-		r, _, e = unix.Syscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(c.hc.Msghdr(iov))), unix.MSG_MORE|unix.MSG_NOSIGNAL)
-	} else {
-		r, _, e = unix.Syscall(unix.SYS_WRITEV, uintptr(c.fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-	}
+	r, _, e := unix.Syscall(c.hc.WriteCall(c.fd, iov))
 	if e != 0 {
 		return 0, e
 	}

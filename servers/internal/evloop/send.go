@@ -1,24 +1,15 @@
 package evloop
 
 import (
-	"unsafe"
-
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/internal/httpconn"
 )
 
-// writeIov writes as much of the queued iovecs as one system call takes:
-// writev, or sendmsg with MSG_MORE when a sendfile body follows, so that
-// the header leaves in the same segment as the start of the body.
+// writeIov writes as much of the queued iovecs as one non-blocking
+// system call takes (Conn.WriteCall).
 func (c *Conn) writeIov(iov []unix.Iovec) (int, unix.Errno) {
-	var r uintptr
-	var e unix.Errno
-	if c.hc.FileFollows() {
-		r, _, e = unix.RawSyscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(c.hc.Msghdr(iov))), unix.MSG_MORE|unix.MSG_NOSIGNAL)
-	} else {
-		r, _, e = unix.RawSyscall(unix.SYS_WRITEV, uintptr(c.fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-	}
+	r, _, e := unix.RawSyscall(c.hc.WriteCall(c.fd, iov))
 	return int(r), e
 }
 

@@ -56,13 +56,27 @@ func (c *Conn) Iovecs() []unix.Iovec {
 	return c.iov[c.head:min(len(c.iov), c.head+MaxIovecs)]
 }
 
-// Msghdr returns a message header over iov (from Iovecs) for sendmsg,
+// msghdr returns a message header over iov (from Iovecs) for sendmsg,
 // which a write takes when a file range follows (FileFollows). It is
 // the connection's own: sending it allocates nothing.
-func (c *Conn) Msghdr(iov []unix.Iovec) *unix.Msghdr {
+func (c *Conn) msghdr(iov []unix.Iovec) *unix.Msghdr {
 	c.msg.Iov = &iov[0]
 	c.msg.SetIovlen(len(iov))
 	return &c.msg
+}
+
+// WriteCall returns the system call that writes iov (from Iovecs) to
+// the socket fd, with its arguments, for the wait strategy to make with
+// unix.Syscall or unix.RawSyscall: writev, or sendmsg with MSG_MORE when
+// a file range follows (FileFollows), so that a header leaves in the
+// same segment as the start of its body. The pointers it passes as
+// integers point into c (its iovecs and message header), which the
+// caller holds across the call.
+func (c *Conn) WriteCall(fd int, iov []unix.Iovec) (trap, a1, a2, a3 uintptr) {
+	if c.sf != nil {
+		return unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(c.msghdr(iov))), unix.MSG_MORE | unix.MSG_NOSIGNAL
+	}
+	return unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov))
 }
 
 // FileFollows reports whether a file range follows the iovecs: write
