@@ -71,15 +71,11 @@ func dialServed(t *testing.T, addr string) *servedConn {
 	return c
 }
 
-// get sends a keep-alive request on c and checks that it is answered 200.
+// get checks that a keep-alive request on c is answered 200.
 func (c *servedConn) get(t *testing.T) {
 	t.Helper()
-	c.SetDeadline(time.Now().Add(conformance.Timeout))
-	if _, err := io.WriteString(c, "GET /500b.txt HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatalf("write request: %v", err)
-	}
-	if resp, err := readResponse(c.r, false); err != nil || resp.status != 200 {
-		t.Fatalf("keep-alive request: got %s, want 200", describe(resp, err))
+	if resp := get(t, c, c.r, "/500b.txt"); resp.status != 200 {
+		t.Fatalf("keep-alive request: got status %d, want 200", resp.status)
 	}
 }
 
