@@ -34,8 +34,8 @@ func (s *Server) acceptLoop() error {
 // copy of fd. The child's exit frees its slot.
 func (s *Server) startChild(fd int) error {
 	conn := os.NewFile(uintptr(fd), "conn")
-	defer conn.Close()                                                       // the child has its own copy from here on
-	cmd := proctree.Command(s.opts.Command, s.opts.Env, s.opts.Stderr, conn) // conn at ConnFD
+	defer conn.Close()      // the child has its own copy from here on
+	cmd := s.opts.Cmd(conn) // at ConnFD
 	if err := s.group.Start(cmd, func(proctree.Exit) { s.acc.Release() }); err != nil {
 		return fmt.Errorf("forking: start child: %w", err)
 	}

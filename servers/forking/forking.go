@@ -23,8 +23,6 @@ package forking
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"runtime"
 	"time"
 
@@ -47,16 +45,11 @@ const ConnFD = 3
 
 // Options configures a Server.
 type Options struct {
-	// Command is a child's argv (Command[0] is the binary). The child
-	// serves the connection at ConnFD to its end and exits (ChildMain).
-	Command []string
-	// Env is a child's environment, default os.Environ(); GOMAXPROCS=1
-	// is appended: a child serves one connection on one thread.
-	Env []string
-	// Stderr receives the children's standard error, default os.Stderr.
-	// An *os.File is handed down as is; any other writer costs a pipe and
-	// a copying goroutine per child.
-	Stderr io.Writer
+	// Children are the children's command, environment and standard
+	// error, and the memory sampling period, default DefaultSampled. A
+	// child serves the connection at ConnFD to its end and exits
+	// (ChildMain).
+	proctree.Children
 	// MaxChildren bounds the children alive at once, and so the
 	// connections open at once, default DefaultMaxChildren; beyond it the
 	// parent stops accepting and new connections wait in the listen
@@ -65,20 +58,12 @@ type Options struct {
 	// Stats, when set, counts connections and failed accepts and child
 	// starts. Requests are served, and so counted, in the children.
 	Stats *stats.Counters
-	// SampleEvery is how often the memory of the process tree is
-	// sampled for PeakMemory, default DefaultSampled.
-	SampleEvery time.Duration
 }
 
 func (o Options) withDefaults() Options {
-	if o.Stderr == nil {
-		o.Stderr = os.Stderr
-	}
+	o.Children = o.Children.WithDefaults(DefaultSampled)
 	if o.MaxChildren <= 0 {
 		o.MaxChildren = DefaultMaxChildren
-	}
-	if o.SampleEvery <= 0 {
-		o.SampleEvery = DefaultSampled
 	}
 	return o
 }

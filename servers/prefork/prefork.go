@@ -19,7 +19,6 @@ package prefork
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"sync/atomic"
@@ -63,21 +62,14 @@ type Options struct {
 	// served at once (Apache's MaxRequestWorkers); more wait in the
 	// listen backlog.
 	Workers int
-	// Command is a worker's argv (Command[0] is the binary). The worker
-	// finds the blocking listener at ListenerFD and must exit on SIGTERM
-	// once its current connection is done (WorkerMain does).
-	Command []string
-	// Env is a worker's environment, default os.Environ(); GOMAXPROCS=1
-	// is appended, so each worker runs its Go code on one thread.
-	Env []string
-	// Stderr receives the workers' standard error, default os.Stderr.
-	Stderr io.Writer
+	// Children are the workers' command, environment and standard
+	// error, and the memory sampling period, default DefaultSampled. A
+	// worker finds the blocking listener at ListenerFD and must exit on
+	// SIGTERM once its current connection is done (WorkerMain does).
+	proctree.Children
 	// MinBackoff and MaxBackoff bound the delay before restarting a
 	// worker that died young; Young is what young means.
 	MinBackoff, MaxBackoff, Young time.Duration
-	// SampleEvery is how often the memory of the process tree is
-	// sampled for PeakMemory, default DefaultSampled.
-	SampleEvery time.Duration
 	// Stats, when set, counts the connections the workers accept and
 	// their failed accepts. Requests are served, and so counted, in the
 	// workers.
@@ -88,9 +80,7 @@ func (o Options) withDefaults() Options {
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
-	if o.Stderr == nil {
-		o.Stderr = os.Stderr
-	}
+	o.Children = o.Children.WithDefaults(DefaultSampled)
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = DefaultMinBackoff
 	}
@@ -99,9 +89,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Young <= 0 {
 		o.Young = DefaultYoung
-	}
-	if o.SampleEvery <= 0 {
-		o.SampleEvery = DefaultSampled
 	}
 	return o
 }
@@ -208,8 +195,7 @@ func (s *Server) spawner() {
 
 // start starts the worker of slot; its reaper reports its exit to Run.
 func (s *Server) start(slot int) error {
-	cmd := proctree.Command(s.opts.Command, s.opts.Env, s.opts.Stderr,
-		s.listener, s.counters.File()) // at ListenerFD, CountersFD
+	cmd := s.opts.Cmd(s.listener, s.counters.File()) // at ListenerFD, CountersFD
 	err := s.group.Start(cmd, func(e proctree.Exit) {
 		s.exits <- exit{slot: slot, err: e.Err, age: e.Age}
 	})

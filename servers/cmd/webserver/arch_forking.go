@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"flashbench/servers/forking"
+	"flashbench/servers/internal/proctree"
 )
 
 var maxChildren int
@@ -28,7 +29,7 @@ func runForking(ctx *RunContext) error {
 		return err
 	}
 	limit := processBound(maxChildren, ctx.Options.MaxConns)
-	s, err := forking.New(ctx.Listener, forking.Options{Command: cmd, MaxChildren: limit, Stats: ctx.Stats})
+	s, err := forking.New(ctx.Listener, forking.Options{Children: proctree.Children{Command: cmd}, MaxChildren: limit, Stats: ctx.Stats})
 	if err != nil {
 		return err
 	}

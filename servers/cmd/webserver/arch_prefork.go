@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"flashbench/servers/internal/proctree"
 	"flashbench/servers/prefork"
 )
 
@@ -28,7 +29,7 @@ func runPrefork(ctx *RunContext) error {
 		return err
 	}
 	s, err := prefork.New(ctx.Listener, prefork.Options{Workers: processBound(workers, ctx.Options.MaxConns),
-		Command: cmd, Stderr: ctx.Stderr, Stats: ctx.Stats})
+		Children: proctree.Children{Command: cmd, Stderr: ctx.Stderr}, Stats: ctx.Stats})
 	if err != nil {
 		return err
 	}

@@ -35,18 +35,47 @@ type Exit struct {
 	Age time.Duration
 }
 
-// Command returns the command that re-executes argv as a child or worker
-// of a flashbench server, for Start: with ExtraFiles files (descriptors
-// 3, 4, ...), env (os.Environ() when nil) plus GOMAXPROCS=1, since it
-// serves one connection at a time on one thread, and its standard error
-// to stderr.
-func Command(argv, env []string, stderr io.Writer, files ...*os.File) *exec.Cmd {
-	if env == nil {
-		env = os.Environ()
+// Children is how a server starts its re-executed children (forking's
+// connection children, prefork's workers) and samples their memory.
+type Children struct {
+	// Command is a child's argv (Command[0] is the binary).
+	Command []string
+	// Env is a child's environment, default os.Environ(); GOMAXPROCS=1
+	// is appended: a child serves one connection at a time on one
+	// thread.
+	Env []string
+	// Stderr receives the children's standard error and the parent's
+	// reports of them, default os.Stderr. An *os.File is handed down as
+	// is; any other writer costs a pipe and a copying goroutine per
+	// child.
+	Stderr io.Writer
+	// SampleEvery is how often the memory of the parent and its
+	// children is sampled (Group.SampleEvery); zero means the server's
+	// default.
+	SampleEvery time.Duration
+}
+
+// WithDefaults returns c with its defaults set, sample the period of
+// SampleEvery.
+func (c Children) WithDefaults(sample time.Duration) Children {
+	if c.Env == nil {
+		c.Env = os.Environ()
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(env[:len(env):len(env)], "GOMAXPROCS=1")
-	cmd.Stderr = stderr
+	if c.Stderr == nil {
+		c.Stderr = os.Stderr
+	}
+	if c.SampleEvery <= 0 {
+		c.SampleEvery = sample
+	}
+	return c
+}
+
+// Cmd returns the command of one child, for Start: files become its
+// descriptors 3, 4, ...
+func (c Children) Cmd(files ...*os.File) *exec.Cmd {
+	cmd := exec.Command(c.Command[0], c.Command[1:]...)
+	cmd.Env = append(c.Env[:len(c.Env):len(c.Env)], "GOMAXPROCS=1")
+	cmd.Stderr = c.Stderr
 	cmd.ExtraFiles = files
 	return cmd
 }

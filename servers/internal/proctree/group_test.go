@@ -68,11 +68,10 @@ func runHelperCommand() {
 	os.Exit(0)
 }
 
-// TestCommand starts a child built by Command: it runs argv, gets the
-// given environment with GOMAXPROCS=1 (over a GOMAXPROCS of its own),
-// writes to the given standard error, and finds the first file at
-// descriptor 3.
-func TestCommand(t *testing.T) {
+// TestChildrenCmd starts a child built by Children.Cmd: it runs Command,
+// gets Env with GOMAXPROCS=1 (over a GOMAXPROCS of its own), writes to
+// Stderr, and finds the first file at descriptor 3.
+func TestChildrenCmd(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +81,8 @@ func TestCommand(t *testing.T) {
 	defer r.Close()
 	var stderr strings.Builder
 	env := append(os.Environ(), envHelper+"=command", "GOMAXPROCS=4")
-	cmd := Command([]string{os.Args[0], helperUsage}, env, &stderr, r)
+	c := Children{Command: []string{os.Args[0], helperUsage}, Env: env, Stderr: &stderr}
+	cmd := c.WithDefaults(time.Second).Cmd(r)
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("run: %v (stderr %q)", err, stderr.String())
 	}
