@@ -15,13 +15,14 @@ const (
 )
 
 // turn is a lock on a futex word that the serving threads take before
-// accept4. A thread waits for it in the kernel, as a C MT server's threads
-// wait on a pthread mutex, and the kernel wakes exactly one waiter when it
-// is released (listen.Options.Turn). A Go channel or sync.Mutex would wake the next thread
-// through the Go scheduler, which must hand a processor over to the
-// waiter's locked thread, a detour on every connection that a C server
-// does not take (with a channel here, a quarter fewer connections per
-// second were served).
+// accept4 (the Acceptor holds it through Wait: listen.Options.Turn). A
+// thread waits for it in the kernel, as a C MT server's threads wait on a
+// pthread mutex, and the kernel wakes exactly one waiter when it is
+// released. A Go channel or sync.Mutex would wake the next thread through
+// the Go scheduler, which must hand a processor over to the waiter's
+// locked thread, a detour on every connection that a C server does not
+// take (with a channel here, a quarter fewer connections per second were
+// served).
 //
 // The word is 0 when free, 1 when held, 2 when held and a thread may be
 // waiting (Drepper, "Futexes Are Tricky", mutex 3).
