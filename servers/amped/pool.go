@@ -6,11 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"flashbench/servers/internal/proctree"
 )
 
 // DefaultHelpers is the default bound on helper processes, lowered by
@@ -77,7 +78,7 @@ type Pool struct {
 	pending map[jobKey]*job
 	nextID  uint64
 	closed  bool
-	reapers sync.WaitGroup
+	group   proctree.Group // starts and reaps the helpers
 	stats   counters
 	super   supervisor
 }
@@ -278,8 +279,7 @@ func (p *Pool) spawn() (*helper, error) {
 	cmd := exec.Command(p.opts.Command[0], p.opts.Command[1:]...)
 	cmd.Env = helperEnv(p.opts.Env)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = childIn, childOut, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	err := cmd.Start()
+	err := p.group.Start(cmd, nil) // from the loop's locked thread: Pdeathsig holds
 	childIn.Close()
 	childOut.Close()
 	if err != nil {
@@ -413,17 +413,12 @@ func (p *Pool) remove(h *helper) bool {
 	return found
 }
 
-// kill closes h's pipes, kills it and reaps it in the background: Wait
-// returns as soon as the killed process exits, so none stays a zombie.
+// kill closes h's pipes and kills it; the group reaps it as it exits, so
+// none stays a zombie.
 func (p *Pool) kill(h *helper) {
 	p.poller.RemoveFd(h.rfd)
 	closeAll(h.rfd, h.wfd)
 	h.cmd.Process.Kill()
-	p.reapers.Add(1)
-	go func() {
-		defer p.reapers.Done()
-		h.cmd.Wait()
-	}()
 }
 
 // Close kills every helper and waits until every helper the pool ever
@@ -440,7 +435,7 @@ func (p *Pool) Close() error {
 	}
 	p.queue = nil
 	clear(p.pending)
-	p.reapers.Wait()
+	p.group.Wait()
 	return nil
 }
 

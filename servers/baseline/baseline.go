@@ -13,18 +13,15 @@
 package baseline
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"sync/atomic"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/internal/cgi"
 	"flashbench/servers/internal/httpconn"
+	"flashbench/servers/internal/listen"
 )
 
 // cgiManager returns the CGI face in opts: the baselines call the
@@ -41,9 +38,12 @@ func cgiManager(opts httpconn.ServeOptions) (*cgi.Manager, error) {
 }
 
 // fileListener returns a net.Listener on a duplicate of lfd, so that the
-// caller keeps ownership of lfd. The listener uses the Go netpoller (it
-// makes the shared socket non-blocking).
-func fileListener(lfd int) (net.Listener, error) {
+// caller keeps ownership of lfd, with the flashbench accept routine
+// (listen.Net): failures retried or backed off by their class (fasthttp
+// takes EMFILE for permanent and would end Serve), opts.MaxConns, and the
+// counts in opts.Stats. The listener uses the Go netpoller (it makes the
+// shared socket non-blocking).
+func fileListener(lfd int, opts httpconn.ServeOptions) (net.Listener, error) {
 	dup, err := unix.FcntlInt(uintptr(lfd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: listener: %w", os.NewSyscallError("fcntl", err))
@@ -54,7 +54,7 @@ func fileListener(lfd int) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("baseline: listener: %w", err)
 	}
-	return ln, nil
+	return listen.Net(ln, opts.MaxConns, listen.Counting(opts.Stats)), nil
 }
 
 // stopping makes Run outlast Shutdown: net/http's and fasthttp's Serve
@@ -63,20 +63,17 @@ func fileListener(lfd int) (net.Listener, error) {
 // listening socket itself, which the servers' own duplicates of it would
 // leave listening.
 type stopping struct {
-	lfd   int
-	begun atomic.Bool
-	done  chan struct{}
+	stop *listen.Stop
+	done chan struct{}
 }
 
-func newStopping(lfd int) *stopping { return &stopping{lfd: lfd, done: make(chan struct{})} }
+func newStopping(lfd int) *stopping {
+	return &stopping{stop: listen.NewStop(lfd), done: make(chan struct{})}
+}
 
 // begin marks the shutdown begun and refuses new connections from now on
-// (shutdown(2) of a listening socket ends its listening, as the event
-// loops do).
-func (s *stopping) begin() {
-	s.begun.Store(true)
-	unix.Shutdown(s.lfd, unix.SHUT_RD)
-}
+// (listen.Stop shuts the listening socket down, as the event loops do).
+func (s *stopping) begin() { s.stop.Begin(0) }
 
 // end marks the shutdown over.
 func (s *stopping) end() { close(s.done) }
@@ -84,38 +81,11 @@ func (s *stopping) end() { close(s.done) }
 // wait is what Run returns after Serve returned err: nil once the
 // shutdown under way has ended, err when no shutdown was asked for.
 func (s *stopping) wait(err error) error {
-	if !s.begun.Load() {
+	select {
+	case <-s.stop.C():
+	default:
 		return err
 	}
 	<-s.done
 	return nil
-}
-
-// retryListener retries the Accept errors that pass once descriptors or
-// memory are freed, backing off from 5 ms to 1 s as net/http does: fasthttp
-// takes them for permanent and ends Serve, so the first descriptor
-// exhaustion would end the server.
-type retryListener struct{ net.Listener }
-
-// Accept accepts a connection, waiting out EMFILE, ENFILE, ENOBUFS,
-// ENOMEM and ECONNABORTED.
-func (l retryListener) Accept() (net.Conn, error) {
-	delay := 5 * time.Millisecond
-	for {
-		c, err := l.Listener.Accept()
-		if err == nil || !retryable(err) {
-			return c, err
-		}
-		time.Sleep(delay)
-		delay = min(2*delay, time.Second)
-	}
-}
-
-func retryable(err error) bool {
-	for _, errno := range []syscall.Errno{unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM, unix.ECONNABORTED} {
-		if errors.Is(err, errno) {
-			return true
-		}
-	}
-	return false
 }

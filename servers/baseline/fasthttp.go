@@ -27,7 +27,7 @@ func NewFastHTTP(lfd int, root string, opts httpconn.ServeOptions) (*FastHTTP, e
 	if err != nil {
 		return nil, err
 	}
-	ln, err := fileListener(lfd)
+	ln, err := fileListener(lfd, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -51,13 +51,8 @@ func NewFastHTTP(lfd int, root string, opts httpconn.ServeOptions) (*FastHTTP, e
 			h(ctx)
 			c.Response(ctx.Response.StatusCode())
 		}
-		srv.ConnState = func(_ net.Conn, st fasthttp.ConnState) {
-			if st == fasthttp.StateNew {
-				c.Connections.Add(1)
-			}
-		}
 	}
-	return &FastHTTP{srv: srv, ln: retryListener{ln}, stop: newStopping(lfd)}, nil
+	return &FastHTTP{srv: srv, ln: ln, stop: newStopping(lfd)}, nil
 }
 
 // Addr returns the listening address.

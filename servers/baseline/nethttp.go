@@ -35,7 +35,7 @@ func NewNetHTTP(lfd int, root string, opts httpconn.ServeOptions) (*NetHTTP, err
 	if err != nil {
 		return nil, err
 	}
-	ln, err := fileListener(lfd)
+	ln, err := fileListener(lfd, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -56,11 +56,6 @@ func NewNetHTTP(lfd int, root string, opts httpconn.ServeOptions) (*NetHTTP, err
 	}
 	if c := opts.Stats; c != nil {
 		srv.Handler = counted(h, c)
-		srv.ConnState = func(_ net.Conn, st http.ConnState) {
-			if st == http.StateNew {
-				c.Connections.Add(1)
-			}
-		}
 	}
 	return &NetHTTP{srv: srv, ln: ln, root: r, stop: newStopping(lfd)}, nil
 }

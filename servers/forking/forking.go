@@ -23,15 +23,10 @@ package forking
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/proctree"
 	"flashbench/servers/internal/stats"
 )
@@ -48,67 +43,39 @@ const (
 // ConnFD is the descriptor at which a child finds its connection.
 const ConnFD = 3
 
-// acceptPoll is how often a blocked accept wakes up to look for a
-// shutdown: closing a listener does not wake a blocking accept on Linux.
-const acceptPoll = 100 * time.Millisecond
-
 // Options configures a Server.
 type Options struct {
-	// Command is a child's argv (Command[0] is the binary). The child
-	// serves the connection at ConnFD to its end and exits (ChildMain).
-	Command []string
-	// Env is a child's environment, default os.Environ(); GOMAXPROCS=1
-	// is appended: a child serves one connection on one thread.
-	Env []string
-	// Stderr receives the children's standard error, default os.Stderr.
-	// An *os.File is handed down as is; any other writer costs a pipe and
-	// a copying goroutine per child.
-	Stderr io.Writer
-	// MaxChildren bounds the children alive at once, default
-	// DefaultMaxChildren; beyond it the parent stops accepting and new
-	// connections wait in the listen backlog.
+	// Children are the children's command, environment and standard
+	// error, and the memory sampling period, default DefaultSampled. A
+	// child serves the connection at ConnFD to its end and exits
+	// (ChildMain).
+	proctree.Children
+	// MaxChildren bounds the children alive at once, and so the
+	// connections open at once, default DefaultMaxChildren; beyond it the
+	// parent stops accepting and new connections wait in the listen
+	// backlog.
 	MaxChildren int
 	// Stats, when set, counts connections and failed accepts and child
 	// starts. Requests are served, and so counted, in the children.
 	Stats *stats.Counters
-	// SampleEvery is how often the memory of the process tree is
-	// sampled for PeakMemory, default DefaultSampled.
-	SampleEvery time.Duration
 }
 
 func (o Options) withDefaults() Options {
-	if o.Env == nil {
-		o.Env = os.Environ()
-	}
-	if o.Stderr == nil {
-		o.Stderr = os.Stderr
-	}
+	o.Children = o.Children.WithDefaults(DefaultSampled)
 	if o.MaxChildren <= 0 {
 		o.MaxChildren = DefaultMaxChildren
-	}
-	if o.SampleEvery <= 0 {
-		o.SampleEvery = DefaultSampled
 	}
 	return o
 }
 
 // Server accepts connections and starts a child process for each.
 type Server struct {
-	lfd      int
-	opts     Options
-	env      []string
-	slots    chan struct{} // one token per live child
-	stop     chan struct{}
-	stopOnce sync.Once
-	deadline atomic.Int64 // shutdown deadline in nanoseconds
-	done     chan struct{}
-	peak     proctree.Peak
-	started  atomic.Uint64
-	failed   atomic.Uint64 // children that exited non-zero
-
-	mu       sync.Mutex
-	children map[int]*os.Process
-	reaped   sync.WaitGroup
+	lfd   int
+	acc   *listen.Acceptor
+	opts  Options
+	stop  *listen.Stop
+	done  chan struct{}
+	group proctree.Group
 }
 
 // New returns a Server for the listening socket lfd. It makes lfd
@@ -119,58 +86,40 @@ func New(lfd int, opts Options) (*Server, error) {
 	if len(opts.Command) == 0 {
 		return nil, errors.New("forking: no child command")
 	}
-	if err := unix.SetNonblock(lfd, false); err != nil {
-		return nil, fmt.Errorf("forking: listener: %w", os.NewSyscallError("fcntl", err))
-	}
-	tv := unix.NsecToTimeval(acceptPoll.Nanoseconds())
-	if err := unix.SetsockoptTimeval(lfd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return nil, fmt.Errorf("forking: listener: %w", os.NewSyscallError("setsockopt", err))
+	acc, err := listen.NewAcceptor(lfd, listen.Options{Blocking: true, MaxConns: opts.MaxChildren,
+		Counters: listen.Counting(opts.Stats)})
+	if err != nil {
+		return nil, fmt.Errorf("forking: %w", err)
 	}
 	return &Server{
-		lfd:      lfd,
-		opts:     opts,
-		env:      append(append([]string(nil), opts.Env...), "GOMAXPROCS=1"),
-		slots:    make(chan struct{}, opts.MaxChildren),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
-		children: map[int]*os.Process{},
+		lfd:  lfd,
+		acc:  acc,
+		opts: opts,
+		stop: listen.NewStop(lfd),
+		done: make(chan struct{}),
 	}, nil
 }
 
 // Children returns the process ids of the live children.
-func (s *Server) Children() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	pids := make([]int, 0, len(s.children))
-	for pid := range s.children {
-		pids = append(pids, pid)
-	}
-	return pids
-}
+func (s *Server) Children() []int { return s.group.Pids() }
 
 // Started returns how many children were started.
-func (s *Server) Started() uint64 { return s.started.Load() }
+func (s *Server) Started() uint64 { return s.group.Started() }
 
 // Failed returns how many children exited with a non-zero status or a
 // signal (a child that could not start serving, or one killed at
 // shutdown).
-func (s *Server) Failed() uint64 { return s.failed.Load() }
+func (s *Server) Failed() uint64 { return s.group.Failed() }
 
 // PeakMemory returns the peak resident memory of the parent and its
 // children, sampled every Options.SampleEvery (see proctree.Peak).
-func (s *Server) PeakMemory() proctree.Memory { return s.peak.Max() }
+func (s *Server) PeakMemory() proctree.Memory { return s.group.PeakMemory() }
 
 // Shutdown stops accepting, lets every child finish its connection, kills
 // those still alive after deadline, and returns once all are reaped and
 // Run is about to return.
 func (s *Server) Shutdown(deadline time.Duration) {
-	s.stopOnce.Do(func() {
-		s.deadline.Store(int64(deadline))
-		close(s.stop)
-		// Refuse new connections now, pending ones included, and wake the
-		// blocked accept4 (EINVAL).
-		unix.Shutdown(s.lfd, unix.SHUT_RD)
-	})
+	s.stop.Begin(deadline)
 	<-s.done
 }
 
@@ -184,10 +133,11 @@ func (s *Server) Run() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer close(s.done)
-	stopSampling := s.sample()
+	stopSampling := s.group.SampleEvery(s.opts.SampleEvery)
 	defer stopSampling()
 	err := s.acceptLoop()
-	s.sampleNow() // the children's peaks, before they exit
-	s.drain(time.Duration(s.deadline.Load()))
+	s.group.SampleNow() // the children's peaks, before they exit
+	// Finish the response being sent, close an idle connection.
+	s.group.Drain(GracefulStop, s.stop.Deadline())
 	return err
 }

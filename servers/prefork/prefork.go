@@ -7,29 +7,28 @@
 //
 // Go cannot fork without exec, so the master re-executes its own binary
 // for each worker (the command in Options.Command), passing the listener
-// as descriptor 3 and GOMAXPROCS=1 in the environment. A worker that dies
-// is started again, after a growing delay if it keeps dying young.
-// Workers die with the master (PR_SET_PDEATHSIG). On Shutdown the master
-// sends SIGTERM to every worker, which finishes the connection it serves
-// and exits; workers still alive at the deadline are killed; all are
-// reaped before Run returns.
+// as descriptor 3, the shared accept counters as descriptor 4 and
+// GOMAXPROCS=1 in the environment. A worker that dies is started again,
+// after a growing delay if it keeps dying young. The workers are a
+// proctree.Group: they die with the master (PR_SET_PDEATHSIG); on Shutdown
+// the master sends SIGTERM to every worker, which finishes the connection
+// it serves and exits; workers still alive at the deadline are killed; all
+// are reaped before Run returns.
 package prefork
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"runtime"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/proctree"
+	"flashbench/servers/internal/stats"
 )
 
 // Defaults for zero Options fields.
@@ -47,40 +46,41 @@ const (
 	DefaultSampled = time.Second
 )
 
-// ListenerFD is the descriptor at which a worker finds the listener.
-const ListenerFD = 3
+// Descriptors a worker inherits.
+const (
+	// ListenerFD is the descriptor at which a worker finds the listener.
+	ListenerFD = 3
+	// CountersFD is the descriptor of the accept counters the workers
+	// share with the master (stats.Shared).
+	CountersFD = 4
+)
 
 // Options configures a Server.
 type Options struct {
-	// Workers is the number of worker processes, default DefaultWorkers.
+	// Workers is the number of worker processes, default DefaultWorkers:
+	// as each serves one connection at a time, the bound on connections
+	// served at once (Apache's MaxRequestWorkers); more wait in the
+	// listen backlog.
 	Workers int
-	// Command is a worker's argv (Command[0] is the binary). The worker
-	// finds the blocking listener at ListenerFD and must exit on SIGTERM
-	// once its current connection is done (WorkerMain does).
-	Command []string
-	// Env is a worker's environment, default os.Environ(); GOMAXPROCS=1
-	// is appended, so each worker runs its Go code on one thread.
-	Env []string
-	// Stderr receives the workers' standard error, default os.Stderr.
-	Stderr io.Writer
+	// Children are the workers' command, environment and standard
+	// error, and the memory sampling period, default DefaultSampled. A
+	// worker finds the blocking listener at ListenerFD and must exit on
+	// SIGTERM once its current connection is done (WorkerMain does).
+	proctree.Children
 	// MinBackoff and MaxBackoff bound the delay before restarting a
 	// worker that died young; Young is what young means.
 	MinBackoff, MaxBackoff, Young time.Duration
-	// SampleEvery is how often the memory of the process tree is
-	// sampled for PeakMemory, default DefaultSampled.
-	SampleEvery time.Duration
+	// Stats, when set, counts the connections the workers accept and
+	// their failed accepts. Requests are served, and so counted, in the
+	// workers.
+	Stats *stats.Counters
 }
 
 func (o Options) withDefaults() Options {
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
-	if o.Env == nil {
-		o.Env = os.Environ()
-	}
-	if o.Stderr == nil {
-		o.Stderr = os.Stderr
-	}
+	o.Children = o.Children.WithDefaults(DefaultSampled)
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = DefaultMinBackoff
 	}
@@ -90,9 +90,6 @@ func (o Options) withDefaults() Options {
 	if o.Young <= 0 {
 		o.Young = DefaultYoung
 	}
-	if o.SampleEvery <= 0 {
-		o.SampleEvery = DefaultSampled
-	}
 	return o
 }
 
@@ -100,17 +97,16 @@ func (o Options) withDefaults() Options {
 type Server struct {
 	opts     Options
 	listener *os.File // the master's duplicate of the listener, for ExtraFiles
+	counters *stats.Shared
 	spawn    chan spawnReq
+	// exits has room for one exit per slot, the most there can be
+	// pending: so a worker's reaper never waits for Run, which drains
+	// the workers without reading it.
 	exits    chan exit
-	stop     chan struct{}
-	stopOnce sync.Once
-	deadline atomic.Int64 // shutdown deadline, nanoseconds from stop
+	stop     *listen.Stop // on the master's duplicate of the listener
 	done     chan struct{}
-	peak     proctree.Peak
+	group    proctree.Group
 	restarts atomic.Uint64
-
-	mu      sync.Mutex
-	workers map[int]*exec.Cmd // live workers by slot
 }
 
 // New returns a master for the listening socket lfd. It makes lfd
@@ -124,52 +120,49 @@ func New(lfd int, opts Options) (*Server, error) {
 	if err := unix.SetNonblock(lfd, false); err != nil {
 		return nil, fmt.Errorf("prefork: listener: %w", os.NewSyscallError("fcntl", err))
 	}
+	counters, err := stats.NewShared()
+	if err != nil {
+		return nil, fmt.Errorf("prefork: %w", err)
+	}
+	if opts.Stats != nil {
+		opts.Stats.AddShared(counters)
+	}
 	dup, err := unix.FcntlInt(uintptr(lfd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
+		counters.File().Close()
 		return nil, fmt.Errorf("prefork: listener: %w", os.NewSyscallError("fcntl", err))
 	}
 	return &Server{
 		opts:     opts,
 		listener: os.NewFile(uintptr(dup), "listener"),
+		counters: counters,
 		spawn:    make(chan spawnReq),
-		exits:    make(chan exit),
-		stop:     make(chan struct{}),
+		exits:    make(chan exit, opts.Workers),
+		stop:     listen.NewStop(dup),
 		done:     make(chan struct{}),
-		workers:  map[int]*exec.Cmd{},
 	}, nil
 }
 
 // Workers returns the process ids of the live workers.
-func (s *Server) Workers() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	pids := make([]int, 0, len(s.workers))
-	for _, cmd := range s.workers {
-		pids = append(pids, cmd.Process.Pid)
-	}
-	return pids
-}
+func (s *Server) Workers() []int { return s.group.Pids() }
+
+// Size returns the number of worker processes the master keeps.
+func (s *Server) Size() int { return s.opts.Workers }
 
 // Restarts returns how many workers were started again after dying.
 func (s *Server) Restarts() uint64 { return s.restarts.Load() }
 
 // PeakMemory returns the peak resident memory of the master and its
 // workers, sampled every Options.SampleEvery (see proctree.Peak).
-func (s *Server) PeakMemory() proctree.Memory { return s.peak.Max() }
+func (s *Server) PeakMemory() proctree.Memory { return s.group.PeakMemory() }
 
 // Shutdown asks every worker to finish its connection and exit, kills
 // those still alive after deadline, and returns once all are reaped and
 // Run is about to return.
 func (s *Server) Shutdown(deadline time.Duration) {
-	s.stopOnce.Do(func() {
-		s.deadline.Store(int64(deadline))
-		close(s.stop)
-		// The listening socket is shared with the workers: shutting it
-		// down refuses new connections, pending ones included, and wakes
-		// every idle worker's accept4 (EINVAL), while busy workers finish
-		// the connection they serve.
-		unix.Shutdown(int(s.listener.Fd()), unix.SHUT_RD)
-	})
+	// The listening socket is shared with the workers: busy workers
+	// finish the connection they serve.
+	s.stop.Begin(deadline)
 	<-s.done
 }
 
@@ -200,23 +193,14 @@ func (s *Server) spawner() {
 	}
 }
 
-// start starts the worker of slot and a goroutine that reaps it.
+// start starts the worker of slot; its reaper reports its exit to Run.
 func (s *Server) start(slot int) error {
-	cmd := exec.Command(s.opts.Command[0], s.opts.Command[1:]...)
-	cmd.Env = append(append([]string(nil), s.opts.Env...), "GOMAXPROCS=1")
-	cmd.Stderr = s.opts.Stderr
-	cmd.ExtraFiles = []*os.File{s.listener} // becomes ListenerFD
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	cmd := s.opts.Cmd(s.listener, s.counters.File()) // at ListenerFD, CountersFD
+	err := s.group.Start(cmd, func(e proctree.Exit) {
+		s.exits <- exit{slot: slot, err: e.Err, age: e.Age}
+	})
+	if err != nil {
 		return fmt.Errorf("prefork: start worker %d: %w", slot, err)
 	}
-	born := time.Now()
-	s.mu.Lock()
-	s.workers[slot] = cmd
-	s.mu.Unlock()
-	go func() {
-		err := cmd.Wait()
-		s.exits <- exit{slot: slot, err: err, age: time.Since(born)}
-	}()
 	return nil
 }

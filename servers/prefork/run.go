@@ -2,7 +2,6 @@ package prefork
 
 import (
 	"fmt"
-	"os"
 	"syscall"
 	"time"
 )
@@ -13,14 +12,15 @@ import (
 func (s *Server) Run() error {
 	defer close(s.done)
 	defer s.listener.Close()
+	defer s.counters.File().Close() // the master keeps its mapping
 	go s.spawner()
 	defer close(s.spawn)
-	stopSampling := s.sample()
+	stopSampling := s.group.SampleEvery(s.opts.SampleEvery)
 	defer stopSampling()
 
 	for slot := range s.opts.Workers {
 		if err := s.request(slot); err != nil {
-			s.drain(0)
+			s.group.Drain(syscall.SIGTERM, 0)
 			return err
 		}
 	}
@@ -29,7 +29,6 @@ func (s *Server) Run() error {
 	for {
 		select {
 		case e := <-s.exits:
-			s.forget(e.slot)
 			delay := s.nextBackoff(backoff, e)
 			fmt.Fprintf(s.opts.Stderr, "prefork: worker %d exited (%v) after %v; restarting in %v\n",
 				e.slot, exitReason(e.err), e.age.Round(time.Millisecond), delay)
@@ -38,26 +37,21 @@ func (s *Server) Run() error {
 				case <-time.After(delay):
 					select {
 					case restart <- e.slot:
-					case <-s.stop:
+					case <-s.stop.C():
 					}
-				case <-s.stop:
+				case <-s.stop.C():
 				}
 			}()
 		case slot := <-restart:
 			if err := s.request(slot); err != nil {
 				fmt.Fprintln(s.opts.Stderr, err)
-				go func() {
-					select {
-					case s.exits <- exit{slot: slot, err: err}:
-					case <-s.done:
-					}
-				}()
+				s.exits <- exit{slot: slot, err: err} // the slot's room: it has no worker
 				continue
 			}
 			s.restarts.Add(1)
-		case <-s.stop:
-			s.sampleNow() // the workers' peaks, before they exit
-			s.drain(time.Duration(s.deadline.Load()))
+		case <-s.stop.C():
+			s.group.SampleNow() // the workers' peaks, before they exit
+			s.group.Drain(syscall.SIGTERM, s.stop.Deadline())
 			return nil
 		}
 	}
@@ -81,54 +75,6 @@ func (s *Server) nextBackoff(backoff []time.Duration, e exit) time.Duration {
 	backoff[e.slot] = min(max(2*backoff[e.slot], s.opts.MinBackoff), s.opts.MaxBackoff)
 	return backoff[e.slot]
 }
-
-// drain sends SIGTERM to every live worker, SIGKILL to those still alive
-// after deadline, and reaps them all.
-func (s *Server) drain(deadline time.Duration) {
-	s.signalAll(syscall.SIGTERM)
-	kill := time.After(deadline)
-	for s.live() > 0 {
-		select {
-		case e := <-s.exits:
-			s.forget(e.slot)
-		case <-kill:
-			s.signalAll(syscall.SIGKILL)
-			kill = nil
-		}
-	}
-}
-
-func (s *Server) signalAll(sig os.Signal) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, cmd := range s.workers {
-		cmd.Process.Signal(sig)
-	}
-}
-
-func (s *Server) live() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.workers)
-}
-
-func (s *Server) forget(slot int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.workers, slot)
-}
-
-// sample records the memory of the process tree until the returned
-// function is called.
-func (s *Server) sample() (stop func()) {
-	return s.peak.SampleEvery(s.opts.SampleEvery, s.tree)
-}
-
-// sampleNow adds the master and its live workers to the peak memory.
-func (s *Server) sampleNow() { s.peak.SampleSet(s.tree()) }
-
-// tree is the master and its live workers.
-func (s *Server) tree() []int { return append(s.Workers(), os.Getpid()) }
 
 // exitReason describes how a worker ended.
 func exitReason(err error) string {

@@ -205,6 +205,24 @@ func alive(pid int) bool {
 // client end instead would wait on the orphan's zero-window probes.
 func serverHolds(t *testing.T, c net.Conn) bool {
 	t.Helper()
+	f := serverEnd(t, c)
+	return f != nil && f[9] != "0"
+}
+
+// serverAccepted reports whether the server has accepted connection c,
+// from /proc/net/tcp: an end still in the listen backlog is ESTABLISHED
+// (01) and held by no process (inode 0); once accepted it is held, or,
+// closed since, in another state or gone.
+func serverAccepted(t *testing.T, c net.Conn) bool {
+	t.Helper()
+	f := serverEnd(t, c)
+	return f == nil || f[9] != "0" || f[3] != "01"
+}
+
+// serverEnd returns the fields of the /proc/net/tcp line of the server's
+// end of c, nil if there is none.
+func serverEnd(t *testing.T, c net.Conn) []string {
+	t.Helper()
 	b, err := os.ReadFile("/proc/net/tcp")
 	if err != nil {
 		t.Fatal(err)
@@ -213,10 +231,10 @@ func serverHolds(t *testing.T, c net.Conn) bool {
 	for line := range strings.Lines(string(b)) {
 		f := strings.Fields(line)
 		if len(f) > 9 && f[1] == local && f[2] == remote {
-			return f[9] != "0"
+			return f
 		}
 	}
-	return false
+	return nil
 }
 
 // hexAddr formats a loopback TCP address the way /proc/net/tcp does.

@@ -107,6 +107,22 @@ func testSlowReader(t *testing.T, e *env) {
 		conns[i] = c
 	}
 	probe := startProber(e.addr(), 2)
+	// A connection still in the listen backlog is held by no process
+	// either: wait until the server has accepted every one (some may be
+	// closed again by then), else a busy machine passes the check below
+	// before it starts.
+	accepted := waitFor(ioTimeout, func() bool {
+		for _, c := range conns {
+			if !serverAccepted(t, c) {
+				return false
+			}
+		}
+		return true
+	})
+	if !accepted {
+		probe.finish(t, "during slow readers")
+		t.Fatalf("slow readers: the server did not accept all %d within %v", n, ioTimeout)
+	}
 	closed := waitFor(ioTimeout, func() bool {
 		for _, c := range conns {
 			if serverHolds(t, c) {

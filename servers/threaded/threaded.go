@@ -31,25 +31,17 @@ package threaded
 import (
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
-	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/connloop"
+	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
 )
 
 // DefaultThreads is the thread count of the Flash paper's MT server.
 const DefaultThreads = 64
-
-// acceptPoll is how often a blocked accept wakes up to look for a
-// shutdown: closing a listener from another thread does not wake a
-// blocking accept on Linux, a receive timeout does.
-const acceptPoll = 100 * time.Millisecond
 
 // Options configures a Server.
 type Options struct {
@@ -57,7 +49,11 @@ type Options struct {
 	// at most this many connections are served at once, more wait in the
 	// listen backlog.
 	Threads int
-	// Conn tunes each connection (timeouts, buffer size, OnError).
+	// Conn tunes each connection (timeouts, buffer size, OnError). Its
+	// MaxConns, when positive, bounds the connections open at once below
+	// Threads: at the bound the thread whose turn it is waits for a
+	// connection to close before it accepts. Its Conns must be set
+	// (connloop.Track): Shutdown ends the connections through it.
 	Conn connloop.Options
 	// Stats, when set, counts accepted connections and failed accepts.
 	Stats *stats.Counters
@@ -65,23 +61,12 @@ type Options struct {
 
 // Server serves a listening socket with a pool of OS threads.
 type Server struct {
-	lfd   int
-	core  *httpcore.Core
-	opts  Options
-	stop  chan struct{}
-	once  sync.Once
-	slots []slot
-	done  chan struct{}
-	// turn is held by the one thread that may be in accept4.
-	turn turn
-}
-
-// slot is the connection a thread is serving, -1 when none; the lock
-// keeps Shutdown from touching a descriptor the thread has closed (and the
-// kernel may have reused).
-type slot struct {
-	mu sync.Mutex
-	fd int
+	acc     *listen.Acceptor
+	core    *httpcore.Core
+	opts    Options
+	stop    *listen.Stop
+	threads int
+	done    chan struct{}
 }
 
 // New returns a Server for the listening socket lfd. It makes lfd
@@ -91,19 +76,17 @@ func New(lfd int, core *httpcore.Core, opts Options) (*Server, error) {
 	if opts.Threads <= 0 {
 		opts.Threads = DefaultThreads
 	}
-	if err := unix.SetNonblock(lfd, false); err != nil {
-		return nil, fmt.Errorf("threaded: listener: %w", os.NewSyscallError("fcntl", err))
+	if opts.Conn.Conns == nil {
+		return nil, errors.New("threaded: no connection tracking (Options.Conn.Conns)")
 	}
-	tv := unix.NsecToTimeval(acceptPoll.Nanoseconds())
-	if err := unix.SetsockoptTimeval(lfd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return nil, fmt.Errorf("threaded: listener: %w", os.NewSyscallError("setsockopt", err))
+	// The threads take turns in accept4 (see the package comment).
+	acc, err := listen.NewAcceptor(lfd, listen.Options{Blocking: true, MaxConns: opts.Conn.MaxConns,
+		Counters: listen.Counting(opts.Stats), Turn: new(turn)})
+	if err != nil {
+		return nil, err
 	}
-	s := &Server{lfd: lfd, core: core, opts: opts, stop: make(chan struct{}), done: make(chan struct{}),
-		slots: make([]slot, opts.Threads)}
-	for i := range s.slots {
-		s.slots[i].fd = -1
-	}
-	return s, nil
+	return &Server{acc: acc, core: core, opts: opts, stop: listen.NewStop(lfd),
+		done: make(chan struct{}), threads: opts.Threads}, nil
 }
 
 // Run serves until Shutdown, then returns once every thread has finished
@@ -111,25 +94,25 @@ func New(lfd int, core *httpcore.Core, opts Options) (*Server, error) {
 // error that stopped a thread.
 func (s *Server) Run() error {
 	defer close(s.done)
-	if procs := runtime.GOMAXPROCS(0); procs < len(s.slots) {
-		runtime.GOMAXPROCS(len(s.slots))
+	if procs := runtime.GOMAXPROCS(0); procs < s.threads {
+		runtime.GOMAXPROCS(s.threads)
 		defer runtime.GOMAXPROCS(procs)
 	}
-	errs := make(chan error, len(s.slots))
-	for i := range s.slots {
+	errs := make(chan error, s.threads)
+	for range s.threads {
 		go func() {
 			// The goroutine keeps its thread for life, and the thread
 			// does nothing else: one kernel thread per connection.
 			runtime.LockOSThread()
-			errs <- s.loop(&s.slots[i])
+			errs <- connloop.ServeListener(s.acc, s.core, s.opts.Conn, s.stop.C())
 		}()
 	}
 	var first error
-	for range s.slots {
+	for range s.threads {
 		if err := <-errs; err != nil && first == nil {
-			first = err
+			first = fmt.Errorf("threaded: %w", err)
 			s.stopAccepting()
-			s.cut()
+			s.opts.Conn.Conns.Cut()
 		}
 	}
 	return first
@@ -145,111 +128,15 @@ func (s *Server) Shutdown(deadline time.Duration) {
 		return
 	case <-time.After(deadline):
 	}
-	s.cut()
+	s.opts.Conn.Conns.Cut()
 	<-s.done
 }
 
-// stopAccepting tells the threads to stop and shuts the listener down:
-// new connections are refused, pending ones included, the threads
-// blocked in accept4 wake up (EINVAL), and connections idle between
-// requests are closed (connloop.Conns.Stop).
+// stopAccepting tells the threads to stop and shuts the listener down
+// (listen.Stop), and closes the connections idle between requests
+// (connloop.Conns.Stop).
 func (s *Server) stopAccepting() {
-	s.once.Do(func() {
-		close(s.stop)
-		unix.Shutdown(s.lfd, unix.SHUT_RD)
+	if s.stop.Begin(0) {
 		s.opts.Conn.Conns.Stop() // connections idle between requests end now
-	})
-}
-
-// cut shuts down the connections the threads are serving.
-func (s *Server) cut() {
-	for i := range s.slots {
-		sl := &s.slots[i]
-		sl.mu.Lock()
-		if sl.fd >= 0 {
-			unix.Shutdown(sl.fd, unix.SHUT_RDWR)
-		}
-		sl.mu.Unlock()
 	}
-}
-
-// loop is one thread: accept, serve the connection to its end, close.
-func (s *Server) loop(sl *slot) error {
-	for {
-		select {
-		case <-s.stop:
-			return nil
-		default:
-		}
-		fd, err := s.acceptTurn()
-		if err != nil {
-			if errors.Is(err, errClosed) {
-				return nil
-			}
-			if s.opts.Stats != nil {
-				s.opts.Stats.AcceptErrors.Add(1)
-			}
-			return err
-		}
-		if s.opts.Stats != nil {
-			s.opts.Stats.Connections.Add(1)
-		}
-		sl.mu.Lock()
-		sl.fd = fd
-		sl.mu.Unlock()
-		serveErr := connloop.Serve(fd, s.core, s.opts.Conn)
-		sl.mu.Lock()
-		sl.fd = -1
-		unix.Close(fd)
-		sl.mu.Unlock()
-		if serveErr != nil && s.opts.Conn.OnError != nil {
-			s.opts.Conn.OnError(serveErr)
-		}
-	}
-}
-
-// acceptTurn waits for this thread's turn, then accepts a connection,
-// keeping the turn through accept's timeouts and its back-off after
-// EMFILE: a full descriptor table is polled by one thread, not by every
-// idle one. After a shutdown each thread in turn finds stop closed and
-// passes the turn on, so that the waiting threads all wake up and return.
-func (s *Server) acceptTurn() (int, error) {
-	s.turn.lock()
-	defer s.turn.unlock()
-	for {
-		select {
-		case <-s.stop:
-			return -1, errClosed
-		default:
-		}
-		fd, err := accept(s.lfd)
-		if !errors.Is(err, errRetry) {
-			return fd, err
-		}
-	}
-}
-
-var (
-	errRetry  = errors.New("retry accept")
-	errClosed = errors.New("listener closed")
-)
-
-// accept blocks in accept4 for at most acceptPoll. Transient failures
-// (timeout, signal, aborted handshake, descriptor exhaustion) are
-// errRetry; a closed listener is errClosed.
-func accept(lfd int) (int, error) {
-	fd, _, err := unix.Accept4(lfd, unix.SOCK_CLOEXEC)
-	switch {
-	case err == nil:
-		return fd, nil
-	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED):
-		return -1, errRetry
-	case errors.Is(err, unix.EMFILE), errors.Is(err, unix.ENFILE),
-		errors.Is(err, unix.ENOBUFS), errors.Is(err, unix.ENOMEM):
-		time.Sleep(10 * time.Millisecond) // let connections finish and free descriptors
-		return -1, errRetry
-	case errors.Is(err, unix.EBADF), errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOTSOCK):
-		return -1, errClosed
-	}
-	return -1, fmt.Errorf("threaded: %w", os.NewSyscallError("accept4", err))
 }

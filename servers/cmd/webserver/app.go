@@ -94,7 +94,7 @@ func commonFlags(o *options) []cli.Flag {
 		&cli.DurationFlag{Name: "header-timeout", Value: httpconn.DefaultHeaderTimeout, Usage: "longest wait for a request header (408 once part of it arrived)", Destination: &o.headerTimeout},
 		&cli.DurationFlag{Name: "idle-timeout", Value: httpconn.DefaultIdleTimeout, Usage: "longest wait for the next request on a persistent connection", Destination: &o.idleTimeout},
 		&cli.DurationFlag{Name: "write-timeout", Value: httpconn.DefaultWriteTimeout, Usage: "longest time a response may make no progress", Destination: &o.writeTimeout},
-		&cli.IntFlag{Name: "max-conns", Usage: "most open connections; 0 means no bound beyond the descriptor limit", Destination: &o.maxConns},
+		&cli.IntFlag{Name: "max-conns", Usage: "most connections open at once, in every architecture; more wait in the listen backlog until one closes (forking: most children; prefork: most workers, as Apache's MaxRequestWorkers); 0 means no bound beyond the descriptor limit", Destination: &o.maxConns},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 5 * time.Second, Usage: "on SIGTERM or SIGINT, longest wait for requests in flight before exiting", Destination: &o.shutdownTimeout},
 	}, o.cgi.flags()...)
 }

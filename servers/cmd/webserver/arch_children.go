@@ -97,3 +97,14 @@ func serveProcs(ctx *RunContext, s Server, peak func() proctree.Memory) error {
 	ctx.Stats.TrackTree(func() int64 { return peak().HWMBytes })
 	return ctx.Serve(s)
 }
+
+// processBound returns n, the processes of a process architecture, bounded
+// by --max-conns when it is set: each of its processes serves one
+// connection at a time, so a bound on connections is one on processes, as
+// Apache's MaxRequestWorkers bounds its prefork children.
+func processBound(n, maxConns int) int {
+	if maxConns > 0 && maxConns < n {
+		return maxConns
+	}
+	return n
+}

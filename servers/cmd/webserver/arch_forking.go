@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"flashbench/servers/forking"
+	"flashbench/servers/internal/proctree"
 )
 
 var maxChildren int
@@ -13,7 +14,7 @@ func init() {
 		Name:    "forking",
 		Summary: "a new process per connection (NCSA-style MP); the binary re-executes itself per connection, since Go cannot fork without exec",
 		Flags: []cli.Flag{&cli.IntFlag{Name: "max-children", Value: forking.DefaultMaxChildren,
-			Usage: "forking: most child processes alive at once; beyond it accepting waits", Destination: &maxChildren}},
+			Usage: "forking: most child processes alive at once (--max-conns lowers it); beyond it accepting waits", Destination: &maxChildren}},
 		Wait: WaitChildren,
 		Run:  runForking,
 	})
@@ -27,7 +28,8 @@ func runForking(ctx *RunContext) error {
 	if err != nil {
 		return err
 	}
-	s, err := forking.New(ctx.Listener, forking.Options{Command: cmd, MaxChildren: maxChildren, Stats: ctx.Stats})
+	limit := processBound(maxChildren, ctx.Options.MaxConns)
+	s, err := forking.New(ctx.Listener, forking.Options{Children: proctree.Children{Command: cmd}, MaxChildren: limit, Stats: ctx.Stats})
 	if err != nil {
 		return err
 	}
@@ -35,7 +37,7 @@ func runForking(ctx *RunContext) error {
 		return map[string]any{
 			"children_started":    s.Started(),
 			"children_failed":     s.Failed(),
-			"max_children":        maxChildren,
+			"max_children":        limit,
 			"peak_tree_processes": s.PeakMemory().Processes,
 		}
 	})

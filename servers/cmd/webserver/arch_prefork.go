@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"flashbench/servers/internal/proctree"
 	"flashbench/servers/prefork"
 )
 
@@ -13,7 +14,7 @@ func init() {
 		Name:    "prefork",
 		Summary: "N single-threaded worker processes on one listener (Apache prefork MP), respawned when they die",
 		Flags: []cli.Flag{&cli.IntFlag{Name: "workers", Value: prefork.DefaultWorkers,
-			Usage: "prefork: worker processes", Destination: &workers}},
+			Usage: "prefork: worker processes (--max-conns lowers it, as Apache's MaxRequestWorkers)", Destination: &workers}},
 		Wait: WaitChildren,
 		Run:  runPrefork,
 	})
@@ -27,13 +28,14 @@ func runPrefork(ctx *RunContext) error {
 	if err != nil {
 		return err
 	}
-	s, err := prefork.New(ctx.Listener, prefork.Options{Workers: workers, Command: cmd, Stderr: ctx.Stderr})
+	s, err := prefork.New(ctx.Listener, prefork.Options{Workers: processBound(workers, ctx.Options.MaxConns),
+		Children: proctree.Children{Command: cmd, Stderr: ctx.Stderr}, Stats: ctx.Stats})
 	if err != nil {
 		return err
 	}
 	ctx.Stats.AddSource("prefork", func() any {
 		return map[string]any{
-			"workers":             workers,
+			"workers":             s.Size(),
 			"worker_restarts":     s.Restarts(),
 			"peak_tree_processes": s.PeakMemory().Processes,
 		}

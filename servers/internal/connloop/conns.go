@@ -69,6 +69,16 @@ func (cs *Conns) Stop() {
 	})
 }
 
+// Cut shuts every connection down in both directions, at the end of a
+// shutdown's grace: their blocked calls return and their loops end. A nil
+// Conns does nothing.
+func (cs *Conns) Cut() {
+	if cs == nil {
+		return
+	}
+	cs.each(func(c *conn) { unix.Shutdown(c.fd, unix.SHUT_RDWR) })
+}
+
 // Close stops the lease watch. A nil Conns does nothing.
 func (cs *Conns) Close() {
 	if cs == nil || cs.sigs == nil {

@@ -20,6 +20,7 @@ import (
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/connloop"
 	"flashbench/servers/internal/httpconn"
+	"flashbench/servers/internal/listen"
 )
 
 // Environment of the re-executed server process.
@@ -65,11 +66,15 @@ func runHelper() error {
 		ServeOptions: httpconn.ServeOptions{HeaderTimeout: envDuration(envHeader), IdleTimeout: envDuration(envIdle)},
 		OnError:      func(err error) { fmt.Fprintln(os.Stderr, "connection:", err) },
 	}
-	lfd, port, err := listen()
+	lfd, port, err := openListener()
 	if err != nil {
 		return err
 	}
 	defer unix.Close(lfd)
+	acc, err := listen.NewAcceptor(lfd, listen.Options{Blocking: true})
+	if err != nil {
+		return err
+	}
 	stop := make(chan struct{})
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM)
@@ -80,7 +85,7 @@ func runHelper() error {
 	for range workers {
 		go func() {
 			runtime.LockOSThread()
-			errs <- connloop.ServeListener(lfd, core, opts, stop)
+			errs <- connloop.ServeListener(acc, core, opts, stop)
 		}()
 	}
 	for range workers {
@@ -96,8 +101,8 @@ func envDuration(name string) time.Duration {
 	return d
 }
 
-// listen opens a blocking TCP listener on 127.0.0.1 and an ephemeral port.
-func listen() (fd, port int, err error) {
+// openListener opens a blocking TCP listener on 127.0.0.1 and an ephemeral port.
+func openListener() (fd, port int, err error) {
 	fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, 0, os.NewSyscallError("socket", err)

@@ -18,6 +18,7 @@ import (
 	"flashbench/servers/httpcore"
 	"flashbench/servers/httpcore/conformance"
 	"flashbench/servers/internal/connloop"
+	"flashbench/servers/internal/listen"
 )
 
 // served is one connection served in-process by Serve.
@@ -36,7 +37,7 @@ func serveOne(t *testing.T, root string, sendFile bool, sndbuf int) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lfd, port, err := listen()
+	lfd, port, err := openListener()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,13 +210,17 @@ func TestServeListenerStops(t *testing.T) {
 	t.Cleanup(func() { core.Close() })
 	for _, how := range []string{"stop", "close"} {
 		t.Run(how, func(t *testing.T) {
-			lfd, port, err := listen()
+			lfd, port, err := openListener()
+			if err != nil {
+				t.Fatal(err)
+			}
+			acc, err := listen.NewAcceptor(lfd, listen.Options{Blocking: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			stop := make(chan struct{})
 			done := make(chan error, 1)
-			go func() { done <- connloop.ServeListener(lfd, core, connloop.Options{}, stop) }()
+			go func() { done <- connloop.ServeListener(acc, core, connloop.Options{}, stop) }()
 			conn := dial(t, "127.0.0.1:"+strconv.Itoa(port)) // served before stopping
 			conn.Write([]byte("GET /notes.txt HTTP/1.0\r\n\r\n"))
 			conn.SetReadDeadline(time.Now().Add(conformance.Timeout))

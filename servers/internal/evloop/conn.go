@@ -41,6 +41,7 @@ func (l *Loop) newConn(fd int) {
 	c.fd, c.closed = fd, false
 	if err := l.rawEpollAdd(fd, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET); err != nil {
 		rawClose(fd)
+		l.acc.Release()
 		c.closed = true
 		l.free = append(l.free, c)
 		l.st.AcceptErrors.Add(1)
@@ -48,10 +49,9 @@ func (l *Loop) newConn(fd int) {
 	}
 	l.setEntry(fd, fdEntry{conn: c})
 	l.nconns++
-	l.st.Connections.Add(1)
 	c.hc.Start(l.now)
 	l.armRead(c)
-	if l.opts.MaxConns > 0 && l.nconns >= l.opts.MaxConns {
+	if l.acc.Full() {
 		l.pauseListener()
 	}
 }
@@ -219,6 +219,7 @@ func (l *Loop) close(c *Conn) {
 	rawClose(c.fd) // also leaves the epoll set: the descriptor is not shared
 	c.closed, c.parked = true, false
 	l.nconns--
+	l.acc.Release()
 	c.hc.ReleaseQueued()
 	if !c.hc.Held() {
 		l.recycle(c)

@@ -38,6 +38,7 @@ import (
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/httpconn"
+	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
 )
 
@@ -61,6 +62,7 @@ type fdEntry struct {
 // on the loop's thread (from Run, a Handler, or a callback).
 type Loop struct {
 	epfd, lfd, wakefd int
+	acc               *listen.Acceptor
 	core              *httpcore.Core
 	handler           Handler
 	cgi               CGI // nil: no CGI
@@ -137,8 +139,13 @@ func NewRaw(lfd int, fn httpconn.RawFunc, maxRequest int, opts httpconn.ServeOpt
 
 // newLoop creates the epoll set with the wake-up eventfd and the listener.
 func newLoop(lfd int, opts httpconn.ServeOptions) (*Loop, error) {
-	if err := unix.SetNonblock(lfd, true); err != nil {
-		return nil, fmt.Errorf("evloop: listener: %w", os.NewSyscallError("fcntl", err))
+	opts = opts.WithDefaults()
+	if opts.Stats == nil {
+		opts.Stats = stats.New()
+	}
+	acc, err := listen.NewAcceptor(lfd, listen.Options{MaxConns: opts.MaxConns, Counters: listen.Counting(opts.Stats)})
+	if err != nil {
+		return nil, fmt.Errorf("evloop: %w", err)
 	}
 	setNoDelay(lfd)
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
@@ -150,11 +157,7 @@ func newLoop(lfd int, opts httpconn.ServeOptions) (*Loop, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("evloop: new: %w", os.NewSyscallError("eventfd", err))
 	}
-	opts = opts.WithDefaults()
-	if opts.Stats == nil {
-		opts.Stats = stats.New()
-	}
-	l := &Loop{epfd: epfd, lfd: lfd, wakefd: wfd, opts: opts, st: opts.Stats, startTime: time.Now()}
+	l := &Loop{epfd: epfd, lfd: lfd, wakefd: wfd, acc: acc, opts: opts, st: opts.Stats, startTime: time.Now()}
 	l.now = l.clock()
 	for i := range l.lists {
 		l.lists[i].kind = uint8(i)

@@ -1,7 +1,10 @@
 // Package listen opens the raw, non-blocking TCP listening sockets of the
-// flashbench servers, without the Go netpoller: an event loop polls them
+// flashbench servers, without the Go netpoller (an event loop polls them
 // with its own epoll, and re-executed children inherit them as plain
-// descriptors.
+// descriptors), and accepts on them: one accept routine for every
+// architecture (Acceptor; Net for the baselines' net.Listener), one
+// classification of accept4's failures (Class), one bound on the
+// connections open at once (Limit, --max-conns).
 package listen
 
 import (

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -25,9 +24,9 @@ type Status struct {
 // ReadStatus reads /proc/PID/status. A zombie has no memory fields; they
 // read as zero.
 func ReadStatus(pid int) (Status, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	b, err := readProc(pid, "status")
 	if err != nil {
-		return Status{}, fmt.Errorf("proctree: %w", err)
+		return Status{}, err
 	}
 	return parseStatus(b)
 }

@@ -1,8 +1,11 @@
-// Package proctree reads a process tree from /proc: the processes below a
-// root, their states (to find zombies), their resident memory, descriptor
-// and thread counts. The multi-process flashbench servers use it to report
-// the peak resident memory of the whole tree, and their tests to prove
-// that no child is left unreaped and no descriptor leaks.
+// Package proctree supervises and reads process trees. Group is the one
+// supervisor of the multi-process flashbench servers: it starts their
+// re-executed children tied to the parent's life, reaps them, drains them
+// at shutdown and samples the memory of the tree. The rest reads a tree
+// from /proc: the processes below a root, their states (to find zombies),
+// their resident memory, descriptor and thread counts, with which the
+// servers report the peak resident memory of the whole tree, and their
+// tests prove that no child is left unreaped and no descriptor leaks.
 package proctree
 
 import (
@@ -54,11 +57,20 @@ var errGone = errors.New("process gone")
 
 // Stat reads /proc/PID/stat.
 func Stat(pid int) (Proc, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := readProc(pid, "stat")
 	if err != nil {
-		return Proc{}, fmt.Errorf("proctree: %w", err)
+		return Proc{}, err
 	}
 	return parseStat(b)
+}
+
+// readProc reads /proc/PID/name.
+func readProc(pid int, name string) ([]byte, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/" + name)
+	if err != nil {
+		return nil, fmt.Errorf("proctree: %w", err)
+	}
+	return b, nil
 }
 
 // parseStat parses "PID (COMM) S PPID ...". COMM may hold spaces and

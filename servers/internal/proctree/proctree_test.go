@@ -20,7 +20,8 @@ const (
 // TestHelperProcess is not a test: it is the process the tests start by
 // re-executing the test binary. "parent" starts a "leaf" and waits for it;
 // "leaf" touches PROCTREE_TEST_HOLD_MIB MiB and sleeps until killed;
-// "exit" exits at once.
+// "exit" exits at once, "fail" with status 3; "graceful", "stubborn",
+// "supervisor" and "command" are in group_test.go.
 func TestHelperProcess(t *testing.T) {
 	switch os.Getenv(envHelper) {
 	case "parent":
@@ -42,6 +43,14 @@ func TestHelperProcess(t *testing.T) {
 		os.Exit(0)
 	case "exit":
 		os.Exit(0)
+	case "fail":
+		os.Exit(3)
+	case "graceful", "stubborn":
+		runHelperSignalled(os.Getenv(envHelper) == "graceful")
+	case "supervisor":
+		runHelperSupervisor()
+	case "command":
+		runHelperCommand()
 	default:
 		t.Skip("runs only as a re-executed helper process")
 	}

@@ -52,6 +52,7 @@ type Counters struct {
 
 	core    atomic.Pointer[httpcore.Core]
 	tree    atomic.Pointer[func() int64]
+	shared  atomic.Pointer[Shared]
 	start   time.Time
 	mu      sync.Mutex // guards sources
 	sources map[string]func() any
@@ -178,6 +179,10 @@ func (c *Counters) Snapshot() Snapshot {
 		HelperDispatches: c.HelperDispatches.Load(),
 		UserCopyBytes:    c.UserCopyBytes.Load(),
 		PeakRSSBytes:     maxRSS(unix.RUSAGE_SELF),
+	}
+	if sh := c.shared.Load(); sh != nil {
+		s.Connections += sh.Connections.Load()
+		s.Errors.Accept += sh.AcceptErrors.Load()
 	}
 	s.PeakRSSChildrenBytes = maxRSS(unix.RUSAGE_CHILDREN)
 	s.PeakRSSTreeBytes = s.PeakRSSBytes
