@@ -157,10 +157,15 @@ func (r *runner) verifyCell(cr *cellRun) error {
 	}
 	base := fmt.Sprintf("http://%s", cr.srv.addr)
 	if cr.manifest == nil {
-		return verifyCGI(topology.DialFunc(r.o.Topology), base, r.e.cellFileSet(cr.c), cr.c.Arch != "null")
+		return verifyCGI(topology.DialFunc(r.o.Topology), base, r.e.cellFileSet(cr.c), servesFiles(cr.c.Arch))
 	}
-	return verifyFiles(topology.DialFunc(r.o.Topology), base, cr.manifest, cr.c.Arch != "null")
+	return verifyFiles(topology.DialFunc(r.o.Topology), base, cr.manifest, servesFiles(cr.c.Arch))
 }
+
+// servesFiles reports whether the contender arch answers with the files
+// it is asked for, so that verification compares bodies: all but the null
+// architecture (a canned answer), its variants and its base build's.
+func servesFiles(arch string) bool { return webArch(arch) != "null" }
 
 // cellDocroot sets the cell's file set and request target and returns the
 // server's document root: the file set's directory, or for cgi an empty

@@ -60,8 +60,8 @@ func TestExecuteBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := mustParse(t, `name = "base"
-description = "sped against sped of the base build"
-archs = ["sped"]
+description = "sped and null against those of the base build"
+archs = ["sped", "null"]
 [fileset]
 kind = "fixed"
 count = 4
@@ -74,7 +74,8 @@ trials = 2
 allow_saturated_client = true
 `)
 	out, log := executeExperiment(t, e, harness.Options{BaseBinDir: base})
-	for _, id := range []string{"sped-trial=1", "sped-trial=2", "sped@base-trial=1", "sped@base-trial=2"} {
+	// null@base answers its canned response, not the files, as null does.
+	for _, id := range []string{"sped-trial=1", "sped-trial=2", "sped@base-trial=1", "sped@base-trial=2", "null@base-trial=1"} {
 		if r := out.Results[id]; r == nil || r.RequestsTotal == 0 {
 			t.Errorf("point %s: got %v, want a result with requests\n%s", id, r, log.String())
 		}
