@@ -19,6 +19,9 @@ var errStale = errors.New("connloop: send: the file changed while it was sent")
 // and mapped chunks, header with MSG_MORE then sendfile for a file range.
 // It stops, before writing more, a mapped body whose file's lease broke.
 func (c *conn) send() error {
+	if c.hc.Cork() {
+		unix.SetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_CORK, 1)
+	}
 	if f := c.hc.MappedFile(); f != nil {
 		c.sending.Store(f)
 		defer c.sending.Store(nil)

@@ -18,6 +18,9 @@ func (c *Conn) writeIov(iov []unix.Iovec) (int, unix.Errno) {
 // for EPOLLOUT under the write timeout) or c was closed on an error.
 func (l *Loop) flush(c *Conn) bool {
 	progress := false
+	if c.hc.Cork() {
+		unix.SetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_CORK, 1)
+	}
 	for iov := c.hc.Iovecs(); len(iov) > 0; iov = c.hc.Iovecs() {
 		n, e := c.writeIov(iov)
 		switch e {

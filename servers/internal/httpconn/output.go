@@ -18,6 +18,8 @@ type out struct {
 	sf     *httpcore.Plan // a BodyFile plan whose header ends iov
 	sfOff  int64
 	sfLeft int64
+	corked bool  // TCP_CORK is set (Cork)
+	queued int64 // bytes queued since the output was last empty
 	msg    unix.Msghdr
 }
 
@@ -30,6 +32,7 @@ func (o *out) appendBytes(b []byte) {
 	v := unix.Iovec{Base: &b[0]}
 	v.SetLen(len(b))
 	o.iov = append(o.iov, v)
+	o.queued += int64(len(b))
 }
 
 // appendPlan queues the header and body of p: header, bytes and mapped
@@ -46,6 +49,7 @@ func (o *out) appendPlan(p *httpcore.Plan) {
 	case httpcore.BodyFile:
 		if p.Length > 0 {
 			o.sf, o.sfOff, o.sfLeft = p, p.Offset, p.Length
+			o.queued += p.Length
 		}
 	}
 }
@@ -68,15 +72,38 @@ func (c *Conn) msghdr(iov []unix.Iovec) *unix.Msghdr {
 // WriteCall returns the system call that writes iov (from Iovecs) to
 // the socket fd, with its arguments, for the wait strategy to make with
 // unix.Syscall or unix.RawSyscall: writev, or sendmsg with MSG_MORE when
-// a file range follows (FileFollows), so that a header leaves in the
-// same segment as the start of its body. The pointers it passes as
+// more is to come. A header leaves in the same segment as the start of
+// its body when a file range follows (FileFollows); the last bytes of a
+// connection that closes after them (Closing) wait for the close, so
+// that the FIN rides on their segment instead of one of its own (the
+// piggy-backed FIN of the HotOS 1997 paper). The pointers it passes as
 // integers point into c (its iovecs and message header), which the
 // caller holds across the call.
 func (c *Conn) WriteCall(fd int, iov []unix.Iovec) (trap, a1, a2, a3 uintptr) {
-	if c.sf != nil {
+	if c.sf != nil || c.closeAfter {
 		return unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(c.msghdr(iov))), unix.MSG_MORE | unix.MSG_NOSIGNAL
 	}
 	return unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov))
+}
+
+// CorkBytes is the longest output of a closing connection that MSG_MORE
+// alone holds back until the close. Of a longer one the first segments
+// may leave during the write (a full segment goes at once, and past half
+// the peer's window every one is pushed), and their ACKs then push the
+// rest before the close can add its FIN: TCP_CORK holds it (Cork).
+const CorkBytes = 16 << 10
+
+// Cork reports, once per output, that the output about to be written
+// ends a connection that closes after it and that MSG_MORE cannot hold
+// back (a file range, which sendfile sends without MSG_MORE, or more than
+// CorkBytes): set TCP_CORK on the socket before writing it, so that the
+// close sends the last segment with the FIN on it.
+func (c *Conn) Cork() bool {
+	if !c.closeAfter || c.corked || c.outEmpty() || c.sf == nil && c.queued <= CorkBytes {
+		return false
+	}
+	c.corked = true
+	return true
 }
 
 // FileFollows reports whether a file range follows the iovecs: write
@@ -139,7 +166,7 @@ func (c *Conn) ReleaseQueued() {
 	c.qlo = c.qhi
 	clear(c.iov) // drop references to mapped chunks and cached headers
 	c.iov, c.head = c.iov[:0], 0
-	c.sf, c.sfOff, c.sfLeft = nil, 0, 0
+	c.sf, c.sfOff, c.sfLeft, c.corked, c.queued = nil, 0, 0, false, 0
 	c.msg.Iov = nil
 }
 
