@@ -91,7 +91,7 @@ func oneConnection(t *testing.T, addr, path string) []capture.Segment {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := conn.LocalAddr().(*net.TCPAddr).Port
+	port, srv := conn.LocalAddr().(*net.TCPAddr).Port, conn.RemoteAddr().(*net.TCPAddr).Port
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.WriteString(conn, "GET "+path+" HTTP/1.0\r\n\r\n"); err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func oneConnection(t *testing.T, addr, path string) []capture.Segment {
 	if err != nil || !strings.HasPrefix(string(resp), "HTTP/1.") {
 		t.Fatalf("GET %s: read %.40q, %v", path, resp, err)
 	}
-	segs, err := c.Read(port, 300*time.Millisecond)
+	segs, err := c.Read(port, srv, 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,10 +103,10 @@ func setup(fd int, proto uint16, ifindex int) error {
 // Close closes the packet socket.
 func (c *Capture) Close() error { return unix.Close(c.fd) }
 
-// Read returns the segments recorded so far that have port as their
-// source or destination port, in the order they crossed the interface.
-// It stops once quiet passes with no segment at all.
-func (c *Capture) Read(port int, quiet time.Duration) ([]Segment, error) {
+// Read returns the segments recorded so far of the connection between
+// ports a and b (either way), in the order they crossed the interface. It
+// stops once quiet passes with no segment at all.
+func (c *Capture) Read(a, b int, quiet time.Duration) ([]Segment, error) {
 	tv := unix.NsecToTimeval(quiet.Nanoseconds())
 	if err := unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		return nil, fmt.Errorf("capture: %w", os.NewSyscallError("setsockopt", err))
@@ -123,7 +123,7 @@ func (c *Capture) Read(port int, quiet time.Duration) ([]Segment, error) {
 		case err != nil:
 			return segs, fmt.Errorf("capture: %w", os.NewSyscallError("recvfrom", err))
 		}
-		if s, ok := parse(buf[:n], linkHeader(from)); ok && (s.SrcPort == port || s.DstPort == port) {
+		if s, ok := parse(buf[:n], linkHeader(from)); ok && (s.SrcPort == a && s.DstPort == b || s.SrcPort == b && s.DstPort == a) {
 			segs = append(segs, s)
 		}
 	}

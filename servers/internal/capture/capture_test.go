@@ -29,8 +29,9 @@ func start(t *testing.T) *capture.Capture {
 }
 
 // serveOnce answers one connection with resp, written with flags, then
-// closes it; it returns the client's port once the client read to EOF.
-func serveOnce(t *testing.T, resp string, flags int) int {
+// closes it; it returns the client's and the server's ports once the
+// client read to EOF.
+func serveOnce(t *testing.T, resp string, flags int) (int, int) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -56,7 +57,7 @@ func serveOnce(t *testing.T, resp string, flags int) int {
 	if b, err := io.ReadAll(c); err != nil || string(b) != resp {
 		t.Fatalf("read %q, %v; want %q", b, err, resp)
 	}
-	return c.LocalAddr().(*net.TCPAddr).Port
+	return c.LocalAddr().(*net.TCPAddr).Port, ln.Addr().(*net.TCPAddr).Port
 }
 
 // TestFINRides checks what the capture sees of one connection: the
@@ -72,8 +73,8 @@ func TestFINRides(t *testing.T) {
 	}{{"MSG_MORE", unix.MSG_MORE, true}, {"pushed", 0, false}} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := start(t)
-			port := serveOnce(t, resp, tt.flags)
-			segs, err := c.Read(port, 200*time.Millisecond)
+			port, srv := serveOnce(t, resp, tt.flags)
+			segs, err := c.Read(port, srv, 200*time.Millisecond)
 			if err != nil {
 				t.Fatal(err)
 			}
