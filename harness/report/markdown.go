@@ -22,7 +22,7 @@ func (s *section) results() table {
 	for _, m := range Metrics {
 		t.Header = append(t.Header, m.Label+" ("+m.Unit+")")
 	}
-	t.Header = append(t.Header, "server CPU (µs/req)", "client CPU (%)", "bound")
+	t.Header = append(t.Header, "client CPU (%)", "bound")
 	for _, g := range s.Groups {
 		row := []string{g.Arch}
 		for _, k := range s.ParamKeys {
@@ -37,8 +37,7 @@ func (s *section) results() table {
 		for _, m := range Metrics {
 			row = append(row, CICell(g.Values(m)))
 		}
-		perRequest, client := g.budgetValues()
-		row = append(row, CICell(perRequest), CICell(client), BoundCell(g.Verdicts()))
+		row = append(row, CICell(g.clientValues()), BoundCell(g.Verdicts()))
 		t.Rows = append(t.Rows, row)
 	}
 	return t
