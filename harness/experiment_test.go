@@ -40,7 +40,19 @@ func TestBuiltinExperiments(t *testing.T) {
 				t.Errorf("got no cells")
 			}
 			checkRatioNames(t, e)
+			checkTargetNotes(t, e)
 		})
+	}
+}
+
+// checkTargetNotes checks that every target of a built-in experiment says
+// in a short note what it asks.
+func checkTargetNotes(t *testing.T, e *harness.Experiment) {
+	t.Helper()
+	for i, tg := range e.Targets {
+		if n := len(tg.Note); n == 0 || n > 100 {
+			t.Errorf("target %d (%s): got a note of %d characters, want 1..100", i+1, tg.Ratio, n)
+		}
 	}
 }
 
