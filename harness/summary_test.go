@@ -2,7 +2,6 @@ package harness_test
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -47,19 +46,7 @@ func TestSummaryTargets(t *testing.T) {
 		t.Fatalf("summary has no targets table:\n%s", sum.String())
 	}
 	targets = "targets (" + targets
-	path := filepath.Join("testdata", "summary_targets.stdout")
-	if *update {
-		if err := os.WriteFile(path, []byte(targets), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if targets != string(want) {
-		t.Errorf("summary's targets: got\n%s\nwant\n%s", targets, want)
-	}
+	reporttest.Golden(t, filepath.Join("testdata", "summary_targets.stdout"), targets, *update)
 	for _, row := range []string{
 		`amped/sped +file_size_bytes=51200 +throughput \(req/s\) +>= 1\.20 +\S+ +\[\S+, \S+\] +6 +met +0`,
 		`sped/nginx +file_size_bytes=51200 +throughput \(req/s\) +>= 1\.50 +\S+ +\[\S+, \S+\] +6 +not met +0`,

@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,24 +11,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-	}
-}
 
 // between returns the part of s from the first start up to end (not
 // included), or fails.
@@ -56,8 +37,8 @@ func TestReportTargets(t *testing.T) {
 		t.Fatalf("Write: %v", err)
 	}
 	md := readFile(t, mdPath)
-	golden(t, "targets.md", between(t, md, "### Targets", "### Plots"))
-	golden(t, "targets.html", between(t, readFile(t, htmlPath), "<div><h3>Targets</h3>", "</div>"))
+	reporttest.Golden(t, filepath.Join("testdata", "targets.md"), between(t, md, "### Targets", "### Plots"), *update)
+	reporttest.Golden(t, filepath.Join("testdata", "targets.html"), between(t, readFile(t, htmlPath), "<div><h3>Targets</h3>", "</div>"), *update)
 	for _, tt := range []struct {
 		first []string
 		want  string

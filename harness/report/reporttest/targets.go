@@ -1,6 +1,11 @@
 package reporttest
 
-import "flashbench/results"
+import (
+	"os"
+	"testing"
+
+	"flashbench/results"
+)
 
 // TargetsFile is a whole experiment file with a [[target]] of each kind
 // the verdicts tell apart: met, not met, undecided, a bound from above on
@@ -57,4 +62,22 @@ func TargetsSpec() Spec {
 		Param: "file_size_bytes", Values: []float64{500, 51200}, Trials: 6, Seed: 3, Budget: 0.3}
 	s.Bounds = map[string]string{s.PointID("sped", 500, 3): results.BoundClient}
 	return s
+}
+
+// Golden compares got with the golden file at path, or rewrites the file
+// first when update is set (the tests' -update flag).
+func Golden(t testing.TB, path, got string, update bool) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s: got\n%s\nwant\n%s", path, got, want)
+	}
 }
