@@ -66,9 +66,12 @@ bench-loadgen: build
 
 # bench-servers: three harness experiments, archived under
 # results/<experiment>/<timestamp>/ like any run: every architecture beside
-# nginx on a cached file, one request per connection (servers-close) and
-# keep-alive (servers-keepalive), then disk-bound amped, sped and threaded
-# (servers-disk). BENCH_FLAGS goes to each `harness run`, e.g.
+# nginx, Apache and mini_httpd on a cached file, one request per connection
+# (servers-close), and beside nginx and Apache prefork with keep-alive
+# (servers-keepalive), then disk-bound amped, sped and threaded
+# (servers-disk). Each prints its table, the paper's ratios and its
+# targets (flashbench's own goals: sped at least 1.15x nginx, ...), each
+# met, not met or undecided. BENCH_FLAGS goes to each `harness run`, e.g.
 # BENCH_FLAGS='--trials 8 --server-cpu 0.5'. BASE=REV compares with the
 # webserver of git revision REV in the same rounds (harness run --base), e.g.
 # `make bench-servers BASE=HEAD~3` before and after a change to the servers.

@@ -55,6 +55,23 @@
 //	# tolerance = 0.1                # a ratio holds within this factor
 //	                                 # of the paper's, either way
 //
+//	[[target]]                       # flashbench's own goals, any number
+//	ratio = "sped/nginx"             # num/den: two of archs
+//	min = 1.15                       # exactly one of min and max
+//	# max = 3.0
+//	# metric = "server_cpu_per_request_us"  # a report.Metrics name;
+//	                                 # throughput_rps when absent
+//	# settings = ["51200"]           # values of the swept parameter;
+//	                                 # every setting when absent
+//	note = "sped at least 1.15x nginx"
+//
+// A target is measured as a paper ratio is: the median of the per-round
+// ratios of server-bound trials, with the 95% interval of that median. It
+// is met when the whole interval lies at or past the bound (low end >= min,
+// high end <= max), not met when the whole interval falls short of it,
+// undecided otherwise or when nothing was measured; a side that a run
+// narrowed with --archs left out is reported as not measured.
+//
 // The cgi kind generates no files: every request asks the webserver's
 // persistent CGI program, /cgi-bin/dyn?size=SIZE_BYTES (the programs of
 // bin/cgi-bin, which `make build` builds next to the webserver), and

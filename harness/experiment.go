@@ -38,6 +38,9 @@ type Experiment struct {
 	Disk *Disk `toml:"disk"`
 	// Paper holds the paper's numbers, as ratios, shown beside the tables.
 	Paper *Paper `toml:"paper"`
+	// Targets are flashbench's own goals: one-sided bounds on ratios
+	// between two of Archs, judged met, not met or undecided.
+	Targets []report.Target `toml:"target"`
 
 	// Source is the text of the file the experiment was parsed from.
 	Source string `toml:"-"`
@@ -261,6 +264,11 @@ func (e *Experiment) Validate() error {
 			if a, b, ok := strings.Cut(k, "/"); !ok || a == "" || b == "" || !positiveRatio(v) {
 				return fmt.Errorf("paper.ratios: %q = %v, want \"a/b\" = a positive number or a table of them", k, v)
 			}
+		}
+	}
+	for i, t := range e.Targets {
+		if err := e.validateTarget(t); err != nil {
+			return fmt.Errorf("target %d (%q): %w", i+1, t.Ratio, err)
 		}
 	}
 	return nil

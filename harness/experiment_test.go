@@ -40,7 +40,19 @@ func TestBuiltinExperiments(t *testing.T) {
 				t.Errorf("got no cells")
 			}
 			checkRatioNames(t, e)
+			checkTargetNotes(t, e)
 		})
+	}
+}
+
+// checkTargetNotes checks that every target of a built-in experiment says
+// in a short note what it asks.
+func checkTargetNotes(t *testing.T, e *harness.Experiment) {
+	t.Helper()
+	for i, tg := range e.Targets {
+		if n := len(tg.Note); n == 0 || n > 100 {
+			t.Errorf("target %d (%s): got a note of %d characters, want 1..100", i+1, tg.Ratio, n)
+		}
 	}
 }
 
@@ -248,4 +260,58 @@ func FuzzParseExperiment(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseTargets(t *testing.T) {
+	const base = `name = "x"
+description = "d"
+archs = ["sped", "amped", "nginx"]
+[fileset]
+kind = "single"
+size_bytes = 10
+[load]
+connections = 1
+duration = "1s"
+[sweep]
+param = "file_size_bytes"
+values = [500, 51200]
+`
+	target := func(lines string) string { return base + "[[target]]\n" + lines + "\n" }
+	tests := []struct{ name, text, want string }{
+		{"no ratio", target("min = 1.0"), `target 1 (""): ratio: want "num/den"`},
+		{"one side", target(`ratio = "sped"` + "\nmin = 1.0"), `target 1 ("sped"): ratio: want "num/den"`},
+		{"same side", target(`ratio = "sped/sped"` + "\nmin = 1.0"), "two different architectures"},
+		{"numerator not run", target(`ratio = "flashlite/sped"` + "\nmin = 1.0"), `target 1 ("flashlite/sped"): ratio: flashlite is not in archs`},
+		{"denominator not run", target(`ratio = "sped/apache2-worker"` + "\nmin = 1.0"), "ratio: apache2-worker is not in archs"},
+		{"no bound", target(`ratio = "sped/nginx"`), "min and max: want exactly one"},
+		{"both bounds", target(`ratio = "sped/nginx"` + "\nmin = 1.0\nmax = 2.0"), "min and max: want exactly one"},
+		{"zero min", target(`ratio = "sped/nginx"` + "\nmin = 0"), "min: 0, want a positive number"},
+		{"negative max", target(`ratio = "sped/nginx"` + "\nmax = -3.0"), "max: -3, want a positive number"},
+		{"infinite max", target(`ratio = "sped/nginx"` + "\nmax = inf"), "max: +Inf, want a positive number"},
+		{"metric", target(`ratio = "sped/nginx"` + "\nmin = 1.0\nmetric = \"speed\""), `metric "speed": want one of throughput_rps,`},
+		{"setting", target(`ratio = "sped/nginx"` + "\nmin = 1.0\nsettings = [\"5000\"]"), `settings: "5000" is not a value of the sweep`},
+		{"setting twice", target(`ratio = "sped/nginx"` + "\nmin = 1.0\nsettings = [\"500\", \"500\"]"), `settings: "500" listed twice`},
+		{"setting without a sweep", strings.Replace(target(`ratio = "sped/nginx"`+"\nmin = 1.0\nsettings = [\"500\"]"), "[sweep]\nparam = \"file_size_bytes\"\nvalues = [500, 51200]\n", "", 1),
+			`settings: "500" is not a value of the sweep`},
+		{"unknown key", target(`ratio = "sped/nginx"` + "\nmin = 1.0\nminimum = 2.0"), "unknown key target.minimum"},
+		{"second target", target(`ratio = "sped/nginx"`+"\nmin = 1.0") + "[[target]]\nratio = \"amped/nginx\"\n", `target 2 ("amped/nginx"): min and max`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := harness.ParseExperiment("t.toml", []byte(tt.text))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	ok := target(`ratio = "sped/nginx"`+"\nmin = 1\nsettings = [\"51200\", \"file_size_bytes=500\"]\nnote = \"n\"") +
+		"[[target]]\nratio = \"amped/sped\"\nmax = 3.0\nmetric = \"server_cpu_per_request_us\"\n"
+	e, err := harness.ParseExperiment("t.toml", []byte(ok))
+	if err != nil {
+		t.Fatalf("got %v, want nil for\n%s", err, ok)
+	}
+	if len(e.Targets) != 2 || e.Targets[0].Min == nil || *e.Targets[0].Min != 1 || e.Targets[0].Max != nil ||
+		e.Targets[1].Max == nil || *e.Targets[1].Max != 3 || e.Targets[1].Metric != "server_cpu_per_request_us" {
+		t.Errorf("got targets %+v, want sped/nginx min 1 and amped/sped max 3 of server CPU", e.Targets)
+	}
 }

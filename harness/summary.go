@@ -24,7 +24,8 @@ import (
 // second and of its mean reads in flight. A note under the table says how
 // the budget stretches latency; the paper's ratios follow, with their
 // verdicts (report.PaperRatios), then the build the run was made from and
-// how busy the machine was.
+// how busy the machine was, then the experiment's targets with theirs
+// (report.Targets).
 func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 	type cellKey struct{ arch, param string }
 	var order []cellKey
@@ -69,7 +70,44 @@ func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 	if _, err := io.WriteString(w, runConditions(out)); err != nil {
 		return err
 	}
-	return writeRatios(w, e, out)
+	if err := writeRatios(w, e, out); err != nil {
+		return err
+	}
+	return writeTargets(w, e, out)
+}
+
+// reportPoints are the run's points as the report package reads them.
+func reportPoints(e *Experiment, out *Outcome) []*report.Point {
+	var points []*report.Point
+	for _, p := range out.Index.Points {
+		points = append(points, &report.Point{PointEntry: p, Experiment: e.Name, Result: out.Results[p.ID]})
+	}
+	return points
+}
+
+// writeTargets prints the experiment's targets measured in the run, with
+// their intervals and verdicts, when it sets any.
+func writeTargets(w io.Writer, e *Experiment, out *Outcome) error {
+	if len(e.Targets) == 0 {
+		return nil
+	}
+	rows, err := report.Targets(e.Source, reportPoints(e, out))
+	if err != nil {
+		return err
+	}
+	header, cells := report.TargetCells(rows)
+	fmt.Fprintln(w, "\ntargets (server-bound trials only, the median of the per-round ratios; met: the 95% interval at or past the target)")
+	return writeTable(w, header, cells)
+}
+
+// writeTable prints a header and rows of cells as aligned columns.
+func writeTable(w io.Writer, header []string, cells [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	for _, c := range cells {
+		fmt.Fprintln(tw, strings.Join(c, "\t")+"\t")
+	}
+	return tw.Flush()
 }
 
 // writeRatios prints the paper's ratios measured in the run, with their
@@ -80,22 +118,13 @@ func writeRatios(w io.Writer, e *Experiment, out *Outcome) error {
 	if (e.Paper == nil || len(e.Paper.Ratios) == 0) && !based {
 		return nil
 	}
-	var points []*report.Point
-	for _, p := range out.Index.Points {
-		points = append(points, &report.Point{PointEntry: p, Experiment: e.Name, Result: out.Results[p.ID]})
-	}
-	m, rows, err := report.PaperRatios(e.Source, points)
+	m, rows, err := report.PaperRatios(e.Source, reportPoints(e, out))
 	if err != nil {
 		return err
 	}
 	header, cells := report.RatioCells(rows)
 	fmt.Fprintf(w, "\nratios (%s; server-bound trials only, the median of the per-round ratios)\n", m.Label)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
-	for _, c := range cells {
-		fmt.Fprintln(tw, strings.Join(c, "\t")+"\t")
-	}
-	return tw.Flush()
+	return writeTable(w, header, cells)
 }
 
 // runConditions is the build the run was made from and the highest load

@@ -93,10 +93,23 @@ func Compare(old, new []*results.Result) *Table {
 	t := &Table{OldName: "old", NewName: "new"}
 	for _, m := range report.Metrics {
 		for _, g := range groups {
-			t.Rows = append(t.Rows, compareGroup(g, m))
+			if row, ok := compareGroup(g, m); ok {
+				t.Rows = append(t.Rows, row)
+			}
 		}
 	}
 	return t
+}
+
+// holding returns the results of rs that hold m.
+func holding(rs []*results.Result, m report.Metric) []*results.Result {
+	var out []*results.Result
+	for _, r := range rs {
+		if m.Has(r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // key returns the group a result belongs to.
@@ -111,10 +124,15 @@ func key(r *results.Result) (experiment, arch, setting string) {
 	return experiment, arch, report.ParamsKey(params)
 }
 
-// compareGroup summarises and tests one metric of one group.
-func compareGroup(g *group, m report.Metric) Row {
+// compareGroup summarises and tests one metric of one group; false when
+// no result of either side holds the metric (server CPU without budgets).
+func compareGroup(g *group, m report.Metric) (Row, bool) {
+	old, new := holding(g.old, m), holding(g.new, m)
+	if len(old) == 0 && len(new) == 0 {
+		return Row{}, false
+	}
 	row := Row{Experiment: g.experiment, Arch: g.arch, Setting: g.setting, Metric: m,
-		OldN: len(g.old), NewN: len(g.new)}
+		OldN: len(old), NewN: len(new)}
 	thresholds := benchmath.DefaultThresholds
 	var warnings []error
 	sample := func(rs []*results.Result) *benchmath.Sample {
@@ -127,14 +145,14 @@ func compareGroup(g *group, m report.Metric) Row {
 		return s
 	}
 	var so, sn *benchmath.Sample
-	if len(g.old) > 0 {
-		so = sample(g.old)
+	if len(old) > 0 {
+		so = sample(old)
 		row.Old = benchmath.AssumeNothing.Summary(so, Confidence)
 		row.OldNoisy = noisy(row.Old)
 		warnings = append(warnings, row.Old.Warnings...)
 	}
-	if len(g.new) > 0 {
-		sn = sample(g.new)
+	if len(new) > 0 {
+		sn = sample(new)
 		row.New = benchmath.AssumeNothing.Summary(sn, Confidence)
 		row.NewNoisy = noisy(row.New)
 		warnings = append(warnings, row.New.Warnings...)
@@ -151,7 +169,7 @@ func compareGroup(g *group, m report.Metric) Row {
 			row.Warnings = append(row.Warnings, w.Error())
 		}
 	}
-	return row
+	return row, true
 }
 
 // noisy reports whether s's confidence interval is finite and reaches

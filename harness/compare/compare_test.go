@@ -22,6 +22,12 @@ func spec(trials int, seed uint64, scale, noise float64) reporttest.Spec {
 		Seed: seed, Scale: scale, Noise: noise}
 }
 
+// budgeted gives s's servers a CPU budget of 0.3 cores.
+func budgeted(s reporttest.Spec) reporttest.Spec {
+	s.Budget = 0.3
+	return s
+}
+
 // load writes s as a run and reads its results back through compare.Load.
 func load(t *testing.T, s reporttest.Spec) []*results.Result {
 	t.Helper()
@@ -50,6 +56,9 @@ func TestCompareGolden(t *testing.T) {
 		{"noisy", spec(6, 1, 1, 0.2), spec(6, 2, 1, 0.2)},
 		// sped only in the old run: its rows have one side.
 		{"missing", spec(6, 1, 1, 0), func() reporttest.Spec { s := spec(6, 2, 1, 0); s.Archs = []string{"amped"}; return s }()},
+		// Under a CPU budget: the server's CPU per request is compared too;
+		// without one (the cases above) it has no rows.
+		{"budget", budgeted(spec(6, 1, 1, 0)), budgeted(spec(6, 2, 1.10, 0))},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer

@@ -1,8 +1,8 @@
 // Package report turns archived harness runs into a Markdown report and a
 // self-contained HTML page: one table per experiment with the median and
 // spread of every metric across trials, the paper's numbers as ratios beside
-// the measured ones, and SVG and PNG plots titled after the paper figure each
-// reproduces.
+// the measured ones, the experiment's targets with their verdicts, and SVG
+// and PNG plots titled after the paper figure each reproduces.
 //
 // It reads the archive layout the harness writes:
 //

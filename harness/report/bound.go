@@ -67,20 +67,17 @@ func (g *Group) Verdicts() []string {
 	return v
 }
 
-// budgetValues returns, sorted, the server CPU per request (µs) and the
-// client's CPU share (%) of g's trials that have a budget section.
-func (g *Group) budgetValues() (perRequest, client []float64) {
+// clientValues returns, sorted, the client's CPU share (%) of g's trials
+// that have a budget section.
+func (g *Group) clientValues() []float64 {
+	var client []float64
 	for _, r := range g.Results {
-		if r.Budget != nil {
-			perRequest = append(perRequest, r.Budget.ServerCPUPerRequestUS)
-			if r.Client != nil {
-				client = append(client, 100*r.Client.CPUUtilization)
-			}
+		if r.Budget != nil && r.Client != nil {
+			client = append(client, 100*r.Client.CPUUtilization)
 		}
 	}
-	slices.Sort(perRequest)
 	slices.Sort(client)
-	return perRequest, client
+	return client
 }
 
 // latencyNote says how a CPU budget stretches latency, beside the latency

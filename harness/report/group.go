@@ -22,13 +22,20 @@ type Metric struct {
 	Label, Unit string
 	// Scale turns the document's value into Unit (bytes/s to Mbit/s).
 	Scale float64
-	// LowerIsBetter is true for latencies.
+	// LowerIsBetter is true for latencies and costs.
 	LowerIsBetter bool
 	value         func(*results.Result) float64
+	// has, when set, tells whether a result holds the metric at all (the
+	// server's CPU cost needs the budget section).
+	has func(*results.Result) bool
 }
 
 // Value returns m's value of r in m's Unit.
 func (m Metric) Value(r *results.Result) float64 { return m.value(r) * m.Scale }
+
+// Has reports whether r holds m: a result measured without a CPU budget
+// has no server CPU per request.
+func (m Metric) Has(r *results.Result) bool { return m.has == nil || m.has(r) }
 
 // Metrics are the metrics reports and comparisons show, in table order.
 var Metrics = []Metric{
@@ -42,6 +49,9 @@ var Metrics = []Metric{
 		value: func(r *results.Result) float64 { return float64(r.LatencyUS.P50) }},
 	{Name: "latency_p99_us", Label: "p99 latency", Unit: "ms", Scale: 1e-3, LowerIsBetter: true,
 		value: func(r *results.Result) float64 { return float64(r.LatencyUS.P99) }},
+	{Name: "server_cpu_per_request_us", Label: "server CPU", Unit: "µs/req", Scale: 1, LowerIsBetter: true,
+		value: func(r *results.Result) float64 { return r.Budget.ServerCPUPerRequestUS },
+		has:   func(r *results.Result) bool { return r.Budget != nil }},
 }
 
 // MetricByName returns the metric named name.
@@ -67,11 +77,14 @@ type Group struct {
 	Points []*Point
 }
 
-// Values returns m's value of every trial, in m's unit, sorted.
+// Values returns m's value of every trial that has it, in m's unit,
+// sorted.
 func (g *Group) Values(m Metric) []float64 {
 	v := make([]float64, 0, len(g.Results))
 	for _, r := range g.Results {
-		v = append(v, m.Value(r))
+		if m.Has(r) {
+			v = append(v, m.Value(r))
+		}
 	}
 	slices.Sort(v)
 	return v

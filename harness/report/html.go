@@ -11,11 +11,12 @@ import (
 // page is the HTML report: one file, plots inlined as SVG, styles inline,
 // no script and no external URL, so it opens anywhere, offline, as is.
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"svg":       inlineSVG,
-	"time":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
-	"dash":      orDash,
-	"tableNote": func() string { return tableNote },
-	"ratioNote": func() string { return ratioNote },
+	"svg":        inlineSVG,
+	"time":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"dash":       orDash,
+	"tableNote":  func() string { return tableNote },
+	"ratioNote":  func() string { return ratioNote },
+	"targetNote": func() string { return targetNote },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -62,6 +63,12 @@ ul.runs code { font-size: .9em; }
 {{with .Exp.Paper.Note}}<p class="note">{{.}}</p>{{end}}
 {{with .LeftOut}}<p>Left out of the ratios:</p>
 <ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}</div>{{end}}
+{{if .Targets}}<div><h3>Targets</h3>
+<p class="note">{{targetNote}}</p>
+{{template "table" .TargetTable}}
+{{with .TargetNotes}}<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{with .TargetsLeftOut}}<p>Left out of the targets:</p>
+<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}</div>{{end}}
 </div>
 {{if .Plots}}<h3>Plots</h3>
 <div class="plots">
@@ -86,6 +93,9 @@ func (s *section) Results() table { return s.results() }
 
 // RatioTable is the section's paper-ratio table, for the page template.
 func (s *section) RatioTable() table { return s.ratios() }
+
+// TargetTable is the section's targets table, for the page template.
+func (s *section) TargetTable() table { return s.targets() }
 
 // LatencyNote says how the budget stretches latency, for the page template.
 func (s *section) LatencyNote() string { return latencyNote(s.Groups) }

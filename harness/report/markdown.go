@@ -22,7 +22,7 @@ func (s *section) results() table {
 	for _, m := range Metrics {
 		t.Header = append(t.Header, m.Label+" ("+m.Unit+")")
 	}
-	t.Header = append(t.Header, "server CPU (µs/req)", "client CPU (%)", "bound")
+	t.Header = append(t.Header, "client CPU (%)", "bound")
 	for _, g := range s.Groups {
 		row := []string{g.Arch}
 		for _, k := range s.ParamKeys {
@@ -37,8 +37,7 @@ func (s *section) results() table {
 		for _, m := range Metrics {
 			row = append(row, CICell(g.Values(m)))
 		}
-		perRequest, client := g.budgetValues()
-		row = append(row, CICell(perRequest), CICell(client), BoundCell(g.Verdicts()))
+		row = append(row, CICell(g.clientValues()), BoundCell(g.Verdicts()))
 		t.Rows = append(t.Rows, row)
 	}
 	return t
@@ -56,22 +55,51 @@ func (s *section) ratios() table {
 func RatioCells(ratios []RatioRow) (header []string, rows [][]string) {
 	header = []string{"ratio", "setting", "paper", "measured", "95% interval", "rounds", "verdict", "left out"}
 	for _, r := range ratios {
-		paper, measured, interval := "–", "not measured", "–"
+		paper := "–"
 		if r.HasPaper {
 			paper = strconv.FormatFloat(r.Paper, 'f', 2, 64)
 		}
-		if r.HasMeasured {
-			measured = strconv.FormatFloat(r.Measured, 'f', 2, 64)
-			interval = "[" + formatBound(r.Low) + ", " + formatBound(r.High) + "]"
-		}
-		setting := r.Setting
-		if setting == "" {
-			setting = "all"
-		}
-		rows = append(rows, []string{r.Ratio, setting, paper, measured, interval, strconv.Itoa(r.Rounds),
-			orDash(r.Verdict), strconv.Itoa(len(r.Left))})
+		setting, measured := r.cells()
+		rows = append(rows, append([]string{r.Ratio, setting, paper}, measured...))
 	}
 	return header, rows
+}
+
+// TargetCells lays targets out as a table: its header and a row of text
+// cells per target and setting. The metric column is there when a target
+// is of another metric than throughput.
+func TargetCells(targets []TargetRow) (header []string, rows [][]string) {
+	metric := slices.ContainsFunc(targets, func(r TargetRow) bool { return r.Metric.Name != Metrics[0].Name })
+	header = []string{"ratio", "setting"}
+	if metric {
+		header = append(header, "metric")
+	}
+	header = append(header, "target", "measured", "95% interval", "rounds", "verdict", "left out")
+	for _, r := range targets {
+		setting, measured := r.cells()
+		row := []string{r.Ratio, setting}
+		if metric {
+			row = append(row, r.Metric.Label+" ("+r.Metric.Unit+")")
+		}
+		rows = append(rows, append(append(row, r.Target.String()), measured...))
+	}
+	return header, rows
+}
+
+// cells are r's setting ("all" for none) and its measured cells: the
+// ratio, its interval, the rounds, the verdict and how many trials were
+// left out.
+func (r RatioRow) cells() (setting string, measured []string) {
+	ratio, interval := "not measured", "–"
+	if r.HasMeasured {
+		ratio = strconv.FormatFloat(r.Measured, 'f', 2, 64)
+		interval = "[" + formatBound(r.Low) + ", " + formatBound(r.High) + "]"
+	}
+	setting = r.Setting
+	if setting == "" {
+		setting = "all"
+	}
+	return setting, []string{ratio, interval, strconv.Itoa(r.Rounds), orDash(r.Verdict), strconv.Itoa(len(r.Left))}
 }
 
 // tableNote says how to read the tables.
@@ -88,18 +116,61 @@ const ratioNote = "Measured ratios use server-bound trials only (the others meas
 	"A ratio holds when the interval lies within a tenth of the paper's either way (unless the experiment sets another tolerance), " +
 	"does not hold when it lies wholly outside, and is undecided otherwise (an unbounded interval: fewer than 6 rounds)."
 
+// targetNote says how the targets are measured and judged.
+const targetNote = "Targets are flashbench's own goals, one-sided bounds on ratios, measured as the paper ratios are " +
+	"(server-bound trials only, the median of the per-round ratios, the 95% confidence interval of that median): " +
+	"a target is met when the whole interval lies at or past it (its low end at or above a minimum, its high end at or below a maximum), " +
+	"not met when the whole interval falls short of it, and undecided otherwise " +
+	"(the interval straddles it, is unbounded with fewer than 6 rounds, or nothing was measured)."
+
 // LeftOut lists, once each and sorted, the trials the section's ratios
 // left out, with why.
 func (s *section) LeftOut() []string {
 	var out []string
 	for _, r := range s.Ratios {
-		for _, l := range r.Left {
-			if !slices.Contains(out, l) {
-				out = append(out, l)
-			}
-		}
+		out = appendLeft(out, r)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// TargetsLeftOut lists, once each and sorted, the trials the section's
+// targets left out, with why.
+func (s *section) TargetsLeftOut() []string {
+	var out []string
+	for _, r := range s.Targets {
+		out = appendLeft(out, r.RatioRow)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// appendLeft appends the trials r left out that out lacks.
+func appendLeft(out []string, r RatioRow) []string {
+	for _, l := range r.Left {
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// targets is the targets table, or an empty table when the experiment
+// file sets none.
+func (s *section) targets() table {
+	header, rows := TargetCells(s.Targets)
+	return table{Header: header, Rows: rows}
+}
+
+// TargetNotes are the notes of the section's targets, each once: "sped/nginx
+// >= 1.15: ...".
+func (s *section) TargetNotes() []string {
+	var out []string
+	for _, t := range s.Exp.Targets {
+		if n := strings.TrimSpace(t.Note); n != "" && !slices.Contains(out, t.Ratio+" "+t.String()+": "+n) {
+			out = append(out, t.Ratio+" "+t.String()+": "+n)
+		}
+	}
 	return out
 }
 
@@ -168,6 +239,9 @@ func (s *section) markdown(b *strings.Builder) {
 			}
 		}
 	}
+	if len(s.Targets) > 0 {
+		s.markdownTargets(b)
+	}
 	if len(s.Plots) > 0 {
 		b.WriteString("\n### Plots\n\n")
 		for _, p := range s.Plots {
@@ -182,6 +256,24 @@ func (s *section) markdown(b *strings.Builder) {
 		b.WriteString("\n### Warnings\n\n")
 		for _, w := range s.Warnings {
 			fmt.Fprintf(b, "- %s\n", w)
+		}
+	}
+}
+
+// markdownTargets renders the section's targets.
+func (s *section) markdownTargets(b *strings.Builder) {
+	b.WriteString("\n### Targets\n\n" + targetNote + "\n\n")
+	writeMarkdownTable(b, s.targets())
+	if notes := s.TargetNotes(); len(notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range notes {
+			fmt.Fprintf(b, "- %s\n", n)
+		}
+	}
+	if left := s.TargetsLeftOut(); len(left) > 0 {
+		b.WriteString("\nLeft out of the targets:\n\n")
+		for _, l := range left {
+			fmt.Fprintf(b, "- %s\n", l)
 		}
 	}
 }

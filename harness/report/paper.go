@@ -19,6 +19,8 @@ type Experiment struct {
 	// Figure names the paper figure or table the experiment reproduces.
 	Figure string `toml:"figure"`
 	Paper  Paper  `toml:"paper"`
+	// Targets are flashbench's own goals, one-sided bounds on ratios.
+	Targets []Target `toml:"target"`
 }
 
 // Paper is an experiment file's [paper] table: the paper's numbers as
@@ -105,16 +107,7 @@ type RatioRow struct {
 // out.
 func ratioRows(p Paper, m Metric, groups []*Group) (rows []RatioRow, warnings []string) {
 	sd := sides(groups, m)
-	var settings []*Group
-	var archs []string
-	for _, g := range groups {
-		if !slices.ContainsFunc(settings, func(s *Group) bool { return s.Key == g.Key }) {
-			settings = append(settings, g)
-		}
-		if !slices.Contains(archs, g.Arch) {
-			archs = append(archs, g.Arch)
-		}
-	}
+	settings, archs := settingsAndArchs(groups)
 	tolerance := p.Tolerance
 	if tolerance <= 0 {
 		tolerance = RatioTolerance
@@ -145,6 +138,20 @@ func ratioRows(p Paper, m Metric, groups []*Group) (rows []RatioRow, warnings []
 		}
 	}
 	return append(rows, baseRows(archs, settings, sd)...), warnings
+}
+
+// settingsAndArchs returns the first group of each setting and every
+// architecture, in the order of groups.
+func settingsAndArchs(groups []*Group) (settings []*Group, archs []string) {
+	for _, g := range groups {
+		if !slices.ContainsFunc(settings, func(s *Group) bool { return s.Key == g.Key }) {
+			settings = append(settings, g)
+		}
+		if !slices.Contains(archs, g.Arch) {
+			archs = append(archs, g.Arch)
+		}
+	}
+	return settings, archs
 }
 
 // baseRows compares each architecture with its base contender (ARCH and
@@ -193,17 +200,24 @@ func paperRatio(v any, params map[string]any, key string) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	if f, ok := tomlNumber(table[key]); ok {
-		return f, true
-	}
-	for _, k := range slices.Sorted(maps.Keys(params)) {
-		for _, name := range []string{FormatParam(params[k]), k + "=" + FormatParam(params[k])} {
-			if f, ok := tomlNumber(table[name]); ok {
-				return f, true
-			}
+	for _, name := range settingNames(params, key) {
+		if f, ok := tomlNumber(table[name]); ok {
+			return f, true
 		}
 	}
 	return 0, false
+}
+
+// settingNames returns the names an experiment file may give a setting
+// by, in the order they are tried: the whole setting (its key), then
+// each parameter's value ("500") and the parameter with it
+// ("file_size_bytes=500").
+func settingNames(params map[string]any, key string) []string {
+	names := []string{key}
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		names = append(names, FormatParam(params[k]), k+"="+FormatParam(params[k]))
+	}
+	return names
 }
 
 // tomlNumber returns v as a float64 when TOML decoded it as a number.

@@ -104,7 +104,9 @@ type section struct {
 	// RatioMetric is the metric the paper's ratios are of.
 	RatioMetric Metric
 	Ratios      []RatioRow
-	Plots       []Plot
+	// Targets are the experiment's targets, measured.
+	Targets []TargetRow
+	Plots   []Plot
 	// Problems are the failed and skipped points.
 	Problems []*Point
 	Warnings []string
@@ -148,7 +150,7 @@ func newSection(name string, a *Archive, all []*Group) (*section, error) {
 		exp, err := ParseExperiment(run.ExperimentFile)
 		if err != nil {
 			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: %v (figure and paper ratios left out)", a.Dirs[i], err))
-		} else if s.Exp.Figure == "" && s.Exp.Paper.Ratios == nil {
+		} else if s.Exp.Figure == "" && s.Exp.Paper.Ratios == nil && s.Exp.Targets == nil {
 			s.Exp = exp
 		}
 	}
@@ -176,6 +178,7 @@ func newSection(name string, a *Archive, all []*Group) (*section, error) {
 	var warnings []string
 	s.Ratios, warnings = ratioRows(s.Exp.Paper, s.RatioMetric, s.Groups)
 	s.Warnings = append(s.Warnings, warnings...)
+	s.Targets = targetRows(s.Exp.Targets, s.Groups)
 	var err error
 	if s.Plots, err = s.plots(); err != nil {
 		return nil, err
