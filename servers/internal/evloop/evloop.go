@@ -182,6 +182,10 @@ func (l *Loop) closeFds() {
 // clock returns monotonic nanoseconds since the loop was made.
 func (l *Loop) clock() int64 { return int64(time.Since(l.startTime)) }
 
+// Now returns the loop's clock: monotonic nanoseconds since the loop was
+// made, refreshed every round.
+func (l *Loop) Now() int64 { return l.now }
+
 // Core returns the core the loop serves with (nil for a raw loop).
 func (l *Loop) Core() *httpcore.Core { return l.core }
 
