@@ -203,7 +203,7 @@ func (l *Loop) Run() error {
 		if l.draining && (l.nconns == 0 || l.now >= l.hardStop) {
 			return nil
 		}
-		n, err := unix.EpollWait(l.epfd, l.events[:], l.waitMillis())
+		n, err := l.wait()
 		l.now = l.clock()
 		if err != nil {
 			if err == unix.EINTR {
