@@ -42,7 +42,7 @@ func (l *Loop) flush(c *Conn) bool {
 		if left == 0 {
 			break
 		}
-		n, err := unix.Sendfile(c.fd, fd, off, left)
+		n, err := rawSendfile(c.fd, fd, off, left)
 		switch {
 		case err == unix.EINTR:
 			continue

@@ -10,11 +10,22 @@ import (
 // RawSyscall: the ordinary wrapper tells the scheduler the thread may
 // block, and a loopback write that takes a few tens of microseconds then
 // makes the runtime hand the loop's P to another thread and take it back,
-// futex wake-ups that compete with the loop for its core. Only epoll_wait
-// (and sendfile, which may read the disk) use the blocking wrapper.
+// futex wake-ups that compete with the loop for its core. Only epoll_wait,
+// when nothing is ready, uses the blocking wrapper (see wait).
 
 func rawRead(fd int, b []byte) (int, error) {
 	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// rawSendfile sends count bytes of infd from *off. The loops that plan
+// file ranges (flashlite) test the range's residency first, so it reads
+// the page cache, as writev of a mapped body does.
+func rawSendfile(outfd, infd int, off *int64, count int) (int, error) {
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDFILE, uintptr(outfd), uintptr(infd), uintptr(unsafe.Pointer(off)), uintptr(count), 0, 0)
 	if e != 0 {
 		return 0, e
 	}
