@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/evloop"
@@ -140,6 +141,14 @@ func (h *Handler) plan(c *evloop.Conn, req *httpcore.Request, p *httpcore.Plan, 
 	return false
 }
 
+// ResidencyMemo is how long data found resident is trusted to stay so
+// without testing it again. Flash tests residency before every send; on a
+// cached workload that is one mincore or cachestat call per response,
+// which SPED does not make. Trusting a positive test for a few
+// milliseconds leaves a hot file one test per period, while data that the
+// page cache evicts is still found cold within the period.
+const ResidencyMemo = 10 * time.Millisecond
+
 // coldRange returns the byte range of p's body that is not all in memory,
 // or a zero length when it is (or p has no file body: HEAD, 304, errors).
 // A mapped body is tested chunk by chunk; a file range (Flash-Lite's
@@ -147,7 +156,7 @@ func (h *Handler) plan(c *evloop.Conn, req *httpcore.Request, p *httpcore.Plan, 
 func (h *Handler) coldRange(p *httpcore.Plan) (off, n int64) {
 	switch p.Kind {
 	case httpcore.BodyFile:
-		if p.File.Resident(p.Offset, p.Length) {
+		if p.File.ResidentAt(p.Offset, p.Length, h.loop.Now(), ResidencyMemo) {
 			return 0, 0
 		}
 		return p.Offset, p.Length
@@ -157,7 +166,7 @@ func (h *Handler) coldRange(p *httpcore.Plan) (off, n int64) {
 	}
 	first, last := -1, -1
 	for i, ch := range p.Chunks {
-		if !ch.Resident() {
+		if !ch.ResidentAt(h.loop.Now(), ResidencyMemo) {
 			if first < 0 {
 				first = i
 			}

@@ -47,6 +47,8 @@ type File struct {
 	retired bool
 	// cacheKey is the pathname cache key, guarded by the cache's lock.
 	cacheKey string
+	// resident remembers the last positive ResidentAt of the whole file.
+	resident residentMemo
 }
 
 // Size returns the file size in bytes at open time.
@@ -113,6 +115,8 @@ type Chunk struct {
 	// links and cached are guarded by the mapped-file cache's lock.
 	links[Chunk]
 	cached bool
+	// resident remembers the last positive ResidentAt.
+	resident residentMemo
 }
 
 // Bytes returns the mapped bytes of this chunk that lie within the file.
@@ -142,6 +146,20 @@ func (ch *Chunk) Resident() bool {
 		b = b[w:]
 	}
 	return true
+}
+
+// ResidentAt is Resident with a memory: a chunk found resident at or after
+// now-memo is taken as still resident without a system call (see
+// File.ResidentAt).
+func (ch *Chunk) ResidentAt(now int64, memo time.Duration) bool {
+	if ch.resident.trusted(now) {
+		return true
+	}
+	ok := ch.Resident()
+	if ok {
+		ch.resident.remember(now, memo)
+	}
+	return ok
 }
 
 // acquire takes one more reference.

@@ -3,6 +3,7 @@ package httpcore
 import (
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -37,6 +38,36 @@ func (f *File) Resident(off, n int64) bool {
 		noCachestat.Store(true)
 	}
 	return f.residentMincore(off, n)
+}
+
+// ResidentAt is Resident with a memory: a range found resident at or
+// after now-memo is taken as still resident without a system call. It
+// remembers only whole-file ranges (the usual body); others are tested
+// every time. now is monotonic nanoseconds on one clock for every caller
+// of f (an event loop's clock).
+func (f *File) ResidentAt(off, n, now int64, memo time.Duration) bool {
+	whole := off == 0 && n == f.id.size
+	if whole && f.resident.trusted(now) {
+		return true
+	}
+	ok := f.Resident(off, n)
+	if ok && whole {
+		f.resident.remember(now, memo)
+	}
+	return ok
+}
+
+// residentMemo remembers until when a positive residency test is trusted.
+// A page found resident and then sent was just referenced, so the page
+// cache's LRU is least likely to evict it of all pages; a miss within the
+// memory makes the sender fault the page in, as a page evicted between the
+// test and the send would anyway.
+type residentMemo struct{ until atomic.Int64 }
+
+func (m *residentMemo) trusted(now int64) bool { return now < m.until.Load() }
+
+func (m *residentMemo) remember(now int64, memo time.Duration) {
+	m.until.Store(now + int64(memo))
 }
 
 // residentMincore maps [off, off+n) for as long as mincore takes.

@@ -44,6 +44,7 @@ type conn struct {
 	cgi        CGI
 	conns      *Conns
 	rcvTimeout time.Duration // SO_RCVTIMEO in force; -1 before the first set
+	drained    bool          // the last read was short: the socket held nothing more then
 	// sending is the leased file a mapped body is being written from, and
 	// idle is set while the connection waits for a request: both for
 	// Conns, which reads them from another goroutine.
@@ -164,6 +165,7 @@ func (c *conn) fill() (done bool, err error) {
 	case n == 0:
 		return true, nil
 	}
+	c.drained = n < len(buf)
 	c.hc.Received(n, now())
 	return false, nil
 }

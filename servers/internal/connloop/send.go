@@ -71,9 +71,14 @@ func (c *conn) writeIov(iov []unix.Iovec) (int, error) {
 
 // finish ends a connection whose last response is sent: at once, or
 // after lingering when the client sent bytes this connection will not
-// read (in the buffer or still in the kernel).
+// read (in the buffer or still in the kernel). After a short read the
+// kernel held nothing more, so it closes without asking (FIONREAD), as
+// the event loops do.
 func (c *conn) finish() error {
 	if !c.hc.Unread() {
+		if c.drained {
+			return nil
+		}
 		if n, err := unix.IoctlGetInt(c.fd, unix.SIOCINQ); err != nil || n == 0 {
 			return nil
 		}

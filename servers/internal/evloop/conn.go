@@ -27,7 +27,13 @@ type Conn struct {
 // Fd returns the connection's socket descriptor.
 func (c *Conn) Fd() int { return c.fd }
 
-// newConn sets up an accepted socket.
+// newConn sets up an accepted socket and serves it at once: a client
+// whose connection waited in the accept queue has most often sent its
+// request already, so one read answers it, and a connection that ends
+// with its response never joins the epoll set (no epoll_ctl, no readiness
+// round). Only a connection left waiting for input, output room or a
+// helper is added, edge-triggered; adding it reports the readiness it
+// already has, so no edge is lost.
 func (l *Loop) newConn(fd int) {
 	var c *Conn
 	if n := len(l.free); n > 0 {
@@ -39,20 +45,20 @@ func (l *Loop) newConn(fd int) {
 		l.srv.Init(&c.hc)
 	}
 	c.fd, c.closed = fd, false
-	if err := l.rawEpollAdd(fd, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET); err != nil {
-		rawClose(fd)
-		l.acc.Release()
-		c.closed = true
-		l.free = append(l.free, c)
-		l.st.AcceptErrors.Add(1)
-		return
-	}
 	l.setEntry(fd, fdEntry{conn: c})
 	l.nconns++
 	c.hc.Start(l.now)
-	l.armRead(c)
 	if l.acc.Full() {
 		l.pauseListener()
+	}
+	c.readable = true
+	l.process(c)
+	if c.closed {
+		return
+	}
+	if err := l.rawEpollAdd(fd, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET); err != nil {
+		l.st.AcceptErrors.Add(1)
+		l.close(c)
 	}
 }
 

@@ -182,6 +182,10 @@ func (l *Loop) closeFds() {
 // clock returns monotonic nanoseconds since the loop was made.
 func (l *Loop) clock() int64 { return int64(time.Since(l.startTime)) }
 
+// Now returns the loop's clock: monotonic nanoseconds since the loop was
+// made, refreshed every round.
+func (l *Loop) Now() int64 { return l.now }
+
 // Core returns the core the loop serves with (nil for a raw loop).
 func (l *Loop) Core() *httpcore.Core { return l.core }
 
@@ -199,7 +203,7 @@ func (l *Loop) Run() error {
 		if l.draining && (l.nconns == 0 || l.now >= l.hardStop) {
 			return nil
 		}
-		n, err := unix.EpollWait(l.epfd, l.events[:], l.waitMillis())
+		n, err := l.wait()
 		l.now = l.clock()
 		if err != nil {
 			if err == unix.EINTR {

@@ -42,7 +42,7 @@ func (l *Loop) flush(c *Conn) bool {
 		if left == 0 {
 			break
 		}
-		n, err := unix.Sendfile(c.fd, fd, off, left)
+		n, err := rawSendfile(c.fd, fd, off, left)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -76,9 +76,12 @@ func (l *Loop) waitWritable(c *Conn, progress bool) {
 
 // finish ends a connection whose last response is sent: a plain close, or
 // a lingering close when the client sent bytes this connection will not
-// read.
+// read. A connection whose last read was short had nothing more to read
+// then, and no edge has come since: it closes without asking the socket
+// (FIONREAD), as nginx does; bytes sent after that read are as late as
+// bytes sent after the question would be.
 func (l *Loop) finish(c *Conn) {
-	if !c.hc.Unread() && rawInq(c.fd) == 0 {
+	if !c.hc.Unread() && (!c.readable || rawInq(c.fd) == 0) {
 		l.close(c)
 		return
 	}
