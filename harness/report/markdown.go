@@ -88,6 +88,15 @@ const ratioNote = "Measured ratios use server-bound trials only (the others meas
 	"A ratio holds when the interval lies within a tenth of the paper's either way (unless the experiment sets another tolerance), " +
 	"does not hold when it lies wholly outside, and is undecided otherwise (an unbounded interval: fewer than 6 rounds)."
 
+// syscalls is the system call table, or an empty table without counts.
+func (s *section) syscalls() table {
+	if len(s.Syscalls) == 0 {
+		return table{}
+	}
+	header, rows := SyscallCells(s.Syscalls, s.Exp.Archs)
+	return table{Header: header, Rows: rows}
+}
+
 // LeftOut lists, once each and sorted, the trials the section's ratios
 // left out, with why.
 func (s *section) LeftOut() []string {
@@ -167,6 +176,10 @@ func (s *section) markdown(b *strings.Builder) {
 				fmt.Fprintf(b, "- %s\n", l)
 			}
 		}
+	}
+	if len(s.Syscalls) > 0 {
+		b.WriteString("\n### System calls\n\n" + syscallNote + "\n\n")
+		writeMarkdownTable(b, s.syscalls())
 	}
 	if len(s.Plots) > 0 {
 		b.WriteString("\n### Plots\n\n")
