@@ -24,7 +24,8 @@ import (
 // second and of its mean reads in flight. A note under the table says how
 // the budget stretches latency; the paper's ratios follow, with their
 // verdicts (report.PaperRatios), then the build the run was made from and
-// how busy the machine was.
+// how busy the machine was, and the system call counts when the run made
+// any.
 func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 	type cellKey struct{ arch, param string }
 	var order []cellKey
@@ -69,7 +70,26 @@ func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 	if _, err := io.WriteString(w, runConditions(out)); err != nil {
 		return err
 	}
-	return writeRatios(w, e, out)
+	if err := writeRatios(w, e, out); err != nil {
+		return err
+	}
+	return writeSyscalls(w, e, out)
+}
+
+// writeSyscalls prints the system call counts of the run, when it made
+// any (report.SyscallCells).
+func writeSyscalls(w io.Writer, e *Experiment, out *Outcome) error {
+	if len(out.Syscalls) == 0 {
+		return nil
+	}
+	header, rows := report.SyscallCells(out.Syscalls, e.Archs)
+	fmt.Fprintf(w, "\nsystem calls (strace -c -f over %d requests per contender, unmeasured)\n", out.Syscalls[0].RequestsRequested)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t")+"\t")
+	}
+	return tw.Flush()
 }
 
 // writeRatios prints the paper's ratios measured in the run, with their
