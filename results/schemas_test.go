@@ -74,16 +74,10 @@ func TestSchemasRejectBroken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := os.ReadFile(tt.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var d doc
-			if err := json.Unmarshal(b, &d); err != nil {
-				t.Fatal(err)
-			}
+			d := readDoc(t, tt.file)
 			tt.mutate(d)
-			if b, err = json.Marshal(d); err != nil {
+			b, err := json.Marshal(d)
+			if err != nil {
 				t.Fatal(err)
 			}
 			err = schematest.Validate(tt.schema, b)

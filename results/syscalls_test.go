@@ -58,21 +58,14 @@ func TestSyscallsRejected(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := os.ReadFile(goldenSyscalls)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var d doc
-			if err := json.Unmarshal(b, &d); err != nil {
-				t.Fatal(err)
-			}
+			d := readDoc(t, goldenSyscalls)
 			tt.mutate(d)
-			b, _ = json.Marshal(d)
+			b, _ := json.Marshal(d)
 			path := filepath.Join(t.TempDir(), "bad.json")
 			if err := os.WriteFile(path, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err = results.ReadSyscalls(path)
+			_, err := results.ReadSyscalls(path)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("got %v, want one line containing %q", err, tt.want)
 			}
