@@ -55,13 +55,17 @@ func (r *runner) setBudget() error {
 	return nil
 }
 
-// newCPUCgroup makes a cell's CPU cgroup, or returns nil when the run is
-// unbudgeted.
-func (r *runner) newCPUCgroup(idx int) (*CPUCgroup, error) {
+// newCPUCgroup makes a cell's CPU cgroup, without a quota when noQuota,
+// or returns nil when the run is unbudgeted.
+func (r *runner) newCPUCgroup(idx int, noQuota bool) (*CPUCgroup, error) {
 	if r.budget.off != "" {
 		return nil, nil
 	}
-	return NewCPUCgroup(fmt.Sprintf("%d-%d", os.Getpid(), idx), r.budget.cores)
+	cores := r.budget.cores
+	if noQuota {
+		cores = 1
+	}
+	return NewCPUCgroup(fmt.Sprintf("%d-%d", os.Getpid(), idx), cores)
 }
 
 // budgetOf is a trial's budget section: the budget, and what the server

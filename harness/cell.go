@@ -40,6 +40,9 @@ type cellRun struct {
 	warmup time.Duration
 	// diedIn is the trial during which the server exited, 0 if none did.
 	diedIn int
+	// noQuota runs the server without the budget's quota, its CPU cgroup
+	// only accounting: a system call pass, which counts and does not time.
+	noQuota bool
 }
 
 // unavailable says why arch cannot run here, or "".
@@ -113,7 +116,7 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 			return cleanup, err
 		}
 	}
-	if cr.cpu, err = r.newCPUCgroup(cr.idx); err != nil {
+	if cr.cpu, err = r.newCPUCgroup(cr.idx, cr.noQuota); err != nil {
 		return cleanup, err
 	}
 	sc.cpu = cr.cpu
@@ -209,10 +212,7 @@ func (r *runner) logFile(c Cell) (*os.File, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cell: %w", err)
 	}
-	name := c.Arch
-	if c.Param != "" {
-		name += fmt.Sprintf("-%s=%v", c.Param, c.Value)
-	}
+	name := c.Name()
 	// Appended to: a cell restarted every round (memory and disk
 	// experiments) keeps one log.
 	f, err := os.OpenFile(filepath.Join(dir, name+".log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)

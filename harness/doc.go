@@ -49,6 +49,10 @@
 //	# channels = 8                   # misses the page cache; reads at once;
 //	# bytes_per_s = 0                # one channel's transfer rate, 0: none
 //
+//	[syscalls]                       # after the rounds, each contender's
+//	# requests = 3000                # system calls under strace over this
+//	                                 # many requests (0: none; syscalls.go)
+//
 //	[paper]                          # the paper's numbers, as ratios
 //	ratios = { "amped/sped" = 1.0 }
 //	note = "..."

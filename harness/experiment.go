@@ -41,6 +41,9 @@ type Experiment struct {
 	// Targets are flashbench's own goals: one-sided bounds on ratios
 	// between two of Archs, judged met, not met or undecided.
 	Targets []report.Target `toml:"target"`
+	// Syscalls, when its requests are positive, counts each contender's
+	// system calls after the measured rounds (syscalls.go).
+	Syscalls *Syscalls `toml:"syscalls"`
 
 	// Source is the text of the file the experiment was parsed from.
 	Source string `toml:"-"`
@@ -105,6 +108,17 @@ type Sweep struct {
 type Memory struct {
 	LimitBytes int64 `toml:"limit_bytes"`
 }
+
+// Syscalls is the [syscalls] table: the requests of each contender's
+// system call count, made under strace in an unmeasured pass of its own;
+// 0 or absent: none.
+type Syscalls struct {
+	Requests int `toml:"requests"`
+}
+
+// MaxSyscallRequests bounds a system call pass: strace slows the server
+// down many times over.
+const MaxSyscallRequests = 1_000_000
 
 // Paper is what the paper reported, as ratios between architectures.
 type Paper struct {
@@ -250,6 +264,9 @@ func (e *Experiment) Validate() error {
 		if err := e.Disk.validate(e.Memory); err != nil {
 			return fmt.Errorf("disk: %w", err)
 		}
+	}
+	if s := e.Syscalls; s != nil && (s.Requests < 0 || s.Requests > MaxSyscallRequests) {
+		return fmt.Errorf("syscalls.requests: %d, want 0..%d (0: no count)", s.Requests, MaxSyscallRequests)
 	}
 	if e.Sweep != nil {
 		if err := e.validateSweep(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,6 +86,12 @@ func checkRatioNames(t *testing.T, e *harness.Experiment) {
 // verify and stop (~1 s), warm-up, and per trial the measurement plus the
 // client's start (~0.3 s). With [memory] or [disk] every trial starts its
 // server afresh and warms it up, after mounting a fresh device (~1 s).
+// A [syscalls] pass per cell adds a start, a warm-up, the wait for its
+// processes to settle and strace's attach and detach (~1.5 s), and its
+// requests under strace: ~0.5 ms each, and ~20 ms for each connection
+// of forking, a Go process started per connection (measured: 3000 on a
+// loaded two-core machine took 0.4 s for sped, 1.7 s for nethttp, 61 s
+// for forking).
 func estimatedSeconds(t *testing.T, name string) float64 {
 	t.Helper()
 	e, err := harness.LookupExperiment(name)
@@ -100,7 +107,19 @@ func estimatedSeconds(t *testing.T, name string) float64 {
 		}
 		per = float64(l.Trials) * (start + trial)
 	}
-	return per * float64(len(e.Cells(e.Archs)))
+	total := per * float64(len(e.Cells(e.Archs)))
+	if s := e.Syscalls; s != nil && s.Requests > 0 {
+		n := float64(s.Requests)
+		conns := float64(l.Connections) // unlimited keep-alive
+		if l.RequestsPerConn > 0 {
+			conns = n / float64(l.RequestsPerConn)
+		}
+		total += (1.5 + l.Warmup.Seconds() + n*0.0005) * float64(len(e.Cells(e.Archs)))
+		if slices.Contains(e.Archs, "forking") {
+			total += conns * 0.020 * float64(len(e.Cells([]string{"forking"})))
+		}
+	}
+	return total
 }
 
 func TestExperimentsFitTheirTime(t *testing.T) {
@@ -120,6 +139,7 @@ func TestExperimentsFitTheirTime(t *testing.T) {
 			for _, n := range tt.names {
 				total += estimatedSeconds(t, n)
 			}
+			t.Logf("estimated %.0f s", total)
 			if total > tt.max {
 				t.Errorf("got an estimated %.0f s, want at most %.0f s", total, tt.max)
 			}
@@ -163,6 +183,9 @@ duration = "1s"
 		{"dataset on specweb", strings.Replace(strings.Replace(base, "count = 1\nsize_bytes = 10", "connections = 5", 1), `"fixed"`, `"specweb99"`, 1) +
 			"[sweep]\nparam = \"dataset_bytes\"\nvalues = [1]\n", "needs a fixed file set"},
 		{"memory", base + "[memory]\nlimit_bytes = 1\n", "memory.limit_bytes"},
+		{"syscalls negative", base + "[syscalls]\nrequests = -1\n", "syscalls.requests: -1, want 0..1000000 (0: no count)"},
+		{"syscalls too many", base + "[syscalls]\nrequests = 1000001\n", "syscalls.requests: 1000001"},
+		{"syscalls unknown key", base + "[syscalls]\nrequest = 3000\n", "unknown key syscalls.request"},
 		{"cgi no size", cgiBase(0, ""), "size_bytes: 0, want 1.."},
 		{"cgi too large", cgiBase(1<<40, ""), "size_bytes: 1099511627776"},
 		{"cgi count", strings.Replace(cgiBase(10, ""), `kind = "cgi"`, "kind = \"cgi\"\ncount = 2", 1), "count and connections: not used by cgi"},

@@ -27,13 +27,17 @@ func (c Cell) Params() map[string]any {
 // PointID names trial n of the cell: "amped-file_size_bytes=500-trial=1".
 // It is also the point's result file name, without ".json".
 func (c Cell) PointID(trial int) string {
-	var b strings.Builder
-	b.WriteString(c.Arch)
-	if c.Param != "" {
-		fmt.Fprintf(&b, "-%s=%v", c.Param, c.Value)
+	return fmt.Sprintf("%s-trial=%d", c.Name(), trial)
+}
+
+// Name names the cell: "amped-file_size_bytes=500", or the architecture
+// alone without a sweep. Its server log and system call count are named
+// after it.
+func (c Cell) Name() string {
+	if c.Param == "" {
+		return c.Arch
 	}
-	fmt.Fprintf(&b, "-trial=%d", trial)
-	return b.String()
+	return fmt.Sprintf("%s-%s=%v", c.Arch, c.Param, c.Value)
 }
 
 // Cells lists the run's cells: for each sweep value, each architecture, so

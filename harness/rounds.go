@@ -124,7 +124,19 @@ func (r *runner) runTrial(ctx context.Context, k *contender, round int) {
 // (or failed, when the descriptor limit is too low) and reports whether
 // it did.
 func (r *runner) skipCell(c Cell) bool {
-	reason, status := r.cgiUnavailable(c.Arch), StatusSkipped
+	reason, status := r.skipReason(c)
+	if reason == "" {
+		return false
+	}
+	r.recordAll(c, status, reason, 1)
+	return true
+}
+
+// skipReason says why a cell cannot run here and with which status its
+// points are recorded (skipped, or failed when the descriptor limit is
+// too low); "" when it can run.
+func (r *runner) skipReason(c Cell) (reason, status string) {
+	reason, status = r.cgiUnavailable(c.Arch), StatusSkipped
 	if reason == "" {
 		reason = r.unavailable(c.Arch)
 	}
@@ -132,11 +144,7 @@ func (r *runner) skipCell(c Cell) bool {
 		reason = fmt.Sprintf("needs %d file descriptors, the limit is %d (raise it with ulimit -n)", need, noFileLimit())
 		status = StatusFailed
 	}
-	if reason == "" {
-		return false
-	}
-	r.recordAll(c, status, reason, 1)
-	return true
+	return reason, status
 }
 
 // recordAll records the cell's trials from first on with one status and

@@ -65,6 +65,10 @@ type Options struct {
 	// a run, wherever it goes, is marked dirty.
 	Archive    string
 	AllowDirty bool
+	// Syscalls, when set, replaces the experiment's [syscalls] requests:
+	// each contender's system calls are counted over that many requests
+	// after the measured rounds; 0 counts none.
+	Syscalls *int
 }
 
 // SkipError reports an experiment this machine cannot run (no root for a
@@ -73,12 +77,14 @@ type SkipError struct{ Reason string }
 
 func (e *SkipError) Error() string { return e.Reason }
 
-// Outcome is what a run leaves: its directory, its index and the measured
-// results by point ID.
+// Outcome is what a run leaves: its directory, its index, the measured
+// results by point ID and the system call counts, in the order they were
+// made.
 type Outcome struct {
-	Dir     string
-	Index   *Index
-	Results map[string]*results.Result
+	Dir      string
+	Index    *Index
+	Results  map[string]*results.Result
+	Syscalls []*results.Syscalls
 }
 
 // runner is one run in progress.
@@ -101,6 +107,9 @@ type runner struct {
 	// stopped is why the run cannot go on (the results cannot be
 	// written), or nil.
 	stopped error
+	// syscalls is the requests of each contender's system call count, 0
+	// for none.
+	syscalls int
 }
 
 // Execute runs the experiment: every cell's server is started, verified and
@@ -130,6 +139,7 @@ func Execute(ctx context.Context, o Options) (*Outcome, error) {
 			break
 		}
 		r.runBlock(ctx, cells, block)
+		r.countSyscalls(ctx, cells, block)
 	}
 	r.ix.FinishedAt = time.Now().UTC()
 	r.ix.Interrupted = ctx.Err() != nil
@@ -176,6 +186,9 @@ func newRunner(o Options) (*runner, error) {
 	}
 	r := &runner{o: o, e: o.Experiment, load: effectiveLoad(o), manifests: map[string]*fileset.Manifest{}}
 	if err := r.load.validate(); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	if err := r.setSyscalls(); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
 	r.prov = Provenance(o.Topology, o.BinDir, o.BaseBinDir, r.archs())

@@ -25,7 +25,7 @@ import (
 // the budget stretches latency; the paper's ratios follow, with their
 // verdicts (report.PaperRatios), then the build the run was made from and
 // how busy the machine was, then the experiment's targets with theirs
-// (report.Targets).
+// (report.Targets), and the system call counts when the run made any.
 func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 	type cellKey struct{ arch, param string }
 	var order []cellKey
@@ -73,7 +73,21 @@ func WriteSummary(w io.Writer, e *Experiment, out *Outcome) error {
 	if err := writeRatios(w, e, out); err != nil {
 		return err
 	}
-	return writeTargets(w, e, out)
+	if err := writeTargets(w, e, out); err != nil {
+		return err
+	}
+	return writeSyscalls(w, e, out)
+}
+
+// writeSyscalls prints the system call counts of the run, when it made
+// any (report.SyscallCells).
+func writeSyscalls(w io.Writer, e *Experiment, out *Outcome) error {
+	if len(out.Syscalls) == 0 {
+		return nil
+	}
+	header, rows := report.SyscallCells(out.Syscalls, e.Archs)
+	fmt.Fprintf(w, "\nsystem calls (strace -c -f over %d requests per contender, unmeasured)\n", out.Syscalls[0].RequestsRequested)
+	return writeTable(w, header, rows)
 }
 
 // reportPoints are the run's points as the report package reads them.

@@ -154,6 +154,12 @@ func (r *runner) annotate(res *results.Result, cr *cellRun, t int, id string) {
 // have written one (a server unreachable from the start): then both come
 // back, the document and the error.
 func (r *runner) runClient(ctx context.Context, cr *cellRun, d time.Duration, name string) (*results.Result, error) {
+	return r.runLoad(ctx, cr, d, 0, name)
+}
+
+// runLoad is runClient for d, or, when n is positive, for n requests
+// (within syscallPassLimit).
+func (r *runner) runLoad(ctx context.Context, cr *cellRun, d time.Duration, n int64, name string) (*results.Result, error) {
 	out := filepath.Join(r.work, name+".json")
 	defer os.Remove(out)
 	logf, err := os.Create(filepath.Join(r.work, name+".log"))
@@ -161,12 +167,16 @@ func (r *runner) runClient(ctx context.Context, cr *cellRun, d time.Duration, na
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
 	defer logf.Close()
-	cmd := topology.Command{Path: filepath.Join(r.o.BinDir, "loadgen"), Args: r.clientArgs(cr, d, out), Stdout: logf, Stderr: logf}
+	cmd := topology.Command{Path: filepath.Join(r.o.BinDir, "loadgen"), Args: r.clientArgs(cr, d, n, out), Stdout: logf, Stderr: logf}
 	p, err := r.o.Topology.StartClient(cmd)
 	if err != nil {
 		return nil, err
 	}
-	werr := waitClient(ctx, p, d+r.load.Timeout.Duration+30*time.Second)
+	limit := d + r.load.Timeout.Duration + 30*time.Second
+	if n > 0 {
+		limit = syscallPassLimit
+	}
+	werr := waitClient(ctx, p, limit)
 	if werr != nil {
 		werr = fmt.Errorf("loadgen: %w%s", werr, logTail(logf))
 		if ctx.Err() != nil {
@@ -183,16 +193,20 @@ func (r *runner) runClient(ctx context.Context, cr *cellRun, d time.Duration, na
 	return res, werr
 }
 
-// clientArgs are loadgen's arguments for a run of d writing its document
-// to out.
-func (r *runner) clientArgs(cr *cellRun, d time.Duration, out string) []string {
+// clientArgs are loadgen's arguments for a run of d, or of n requests
+// when n is positive, writing its document to out.
+func (r *runner) clientArgs(cr *cellRun, d time.Duration, n int64, out string) []string {
 	l := r.load
 	args := []string{fmt.Sprintf("http://%s%s", cr.srv.addr, cr.target)}
 	if cr.mpath != "" {
 		args = append(args, "--manifest", cr.mpath)
 	}
-	args = append(args, "--connections", strconv.Itoa(cr.conns), "--threads", strconv.Itoa(l.Threads),
-		"--duration", d.String(), "--warmup", "0s", "--requests-per-conn", strconv.Itoa(l.RequestsPerConn),
+	length := []string{"--duration", d.String()}
+	if n > 0 {
+		length = []string{"--requests", strconv.FormatInt(n, 10)}
+	}
+	args = append(args, "--connections", strconv.Itoa(cr.conns), "--threads", strconv.Itoa(l.Threads))
+	args = append(append(args, length...), "--warmup", "0s", "--requests-per-conn", strconv.Itoa(l.RequestsPerConn),
 		"--timeout", l.Timeout.String(), "--output", out)
 	if l.ThinkTime.Duration > 0 {
 		args = append(args, "--think-time", l.ThinkTime.String())

@@ -66,6 +66,8 @@ func archivedKind(path string) string {
 		return schematest.Soak
 	case strings.HasSuffix(base, ".stats.json"):
 		return schematest.Stats
+	case filepath.Base(filepath.Dir(path)) == "syscalls":
+		return schematest.Syscalls
 	}
 	return schematest.Result
 }
@@ -74,6 +76,12 @@ func checkArchived(t *testing.T, path, kind string) {
 	t.Helper()
 	if err := schematest.ValidateFile(kind, path); err != nil {
 		t.Error(err)
+	}
+	if kind == schematest.Syscalls {
+		if _, err := results.ReadSyscalls(path); err != nil {
+			t.Error(err)
+		}
+		return
 	}
 	if kind != schematest.Result {
 		return

@@ -23,6 +23,20 @@ func (d doc) obj(keys ...string) map[string]any {
 	return m
 }
 
+// readDoc reads the JSON document at path as generic values.
+func readDoc(t *testing.T, path string) doc {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d doc
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func (d doc) series(i int) map[string]any { return d["series"].([]any)[i].(map[string]any) }
 
 func sampleDoc(t *testing.T) doc {

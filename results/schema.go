@@ -29,11 +29,19 @@ var SoakSchema []byte
 //go:embed stats.schema.json
 var StatsSchema []byte
 
+// SyscallsSchema is the JSON Schema of a harness run's system call count
+// of one contender, syscalls/<contender>.json (Syscalls). Its provenance is
+// the result schema's.
+//
+//go:embed syscalls.schema.json
+var SyscallsSchema []byte
+
 // Schemas are every schema of this package by its $id, so that a
 // validator can resolve the references between them.
 var Schemas = map[string][]byte{
-	"urn:flashbench:results:schema:1": Schema,
-	"urn:flashbench:results:run:1":    RunSchema,
-	"urn:flashbench:results:soak:1":   SoakSchema,
-	"urn:flashbench:servers:stats:1":  StatsSchema,
+	"urn:flashbench:results:schema:1":   Schema,
+	"urn:flashbench:results:run:1":      RunSchema,
+	"urn:flashbench:results:soak:1":     SoakSchema,
+	"urn:flashbench:servers:stats:1":    StatsSchema,
+	"urn:flashbench:results:syscalls:1": SyscallsSchema,
 }

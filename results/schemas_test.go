@@ -63,19 +63,21 @@ func TestSchemasRejectBroken(t *testing.T) {
 		{"stats unknown status class", schematest.Stats, archivedStats, func(d doc) { d.obj("responses")["1xx"] = 0 }, "at '/responses'"},
 		{"stats negative error", schematest.Stats, archivedStats, func(d doc) { d.obj("errors")["reset"] = -1 }, "at '/errors/reset'"},
 		{"stats bad time", schematest.Stats, archivedStats, func(d doc) { d["time"] = "yesterday" }, "at '/time'"},
+		{"syscalls", schematest.Syscalls, goldenSyscalls, func(doc) {}, ""},
+		{"syscalls failed", schematest.Syscalls, goldenSyscalls, func(d doc) { d["error"] = "strace not found"; d["calls"] = map[string]any{} }, ""},
+		{"syscalls empty error", schematest.Syscalls, goldenSyscalls, func(d doc) { d["error"] = "" }, "at '/error'"},
+		{"syscalls negative calls", schematest.Syscalls, goldenSyscalls, func(d doc) { d.obj("calls", "read")["calls"] = -1 }, "at '/calls/read/calls'"},
+		{"syscalls count without errors", schematest.Syscalls, goldenSyscalls, func(d doc) { delete(d.obj("calls", "read"), "errors") }, "at '/calls/read'"},
+		{"syscalls no total", schematest.Syscalls, goldenSyscalls, func(d doc) { delete(d, "total_calls") }, "at ''"},
+		{"syscalls unknown key", schematest.Syscalls, goldenSyscalls, func(d doc) { d["calls_per_s"] = 1 }, "at ''"},
+		{"syscalls bad provenance", schematest.Syscalls, goldenSyscalls, func(d doc) { delete(d.obj("provenance"), "kernel") }, "at '/provenance'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := os.ReadFile(tt.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var d doc
-			if err := json.Unmarshal(b, &d); err != nil {
-				t.Fatal(err)
-			}
+			d := readDoc(t, tt.file)
 			tt.mutate(d)
-			if b, err = json.Marshal(d); err != nil {
+			b, err := json.Marshal(d)
+			if err != nil {
 				t.Fatal(err)
 			}
 			err = schematest.Validate(tt.schema, b)

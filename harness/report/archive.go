@@ -8,6 +8,7 @@
 //
 //	results/<experiment>/<timestamp>/run.json        the run's index (Run)
 //	results/<experiment>/<timestamp>/<point id>.json one results document per point
+//	results/<experiment>/<timestamp>/syscalls/*.json the system call counts, if any
 package report
 
 import (
@@ -134,11 +135,13 @@ type Archive struct {
 	Dirs   []string
 	Runs   []*Run
 	Points []*Point
+	// Syscalls are the runs' system call counts.
+	Syscalls []*results.Syscalls
 }
 
-// Load reads every run directory's run.json and the result document of each
-// ok point. A missing directory, run.json or an unreadable result is an
-// error naming the file.
+// Load reads every run directory's run.json, the result document of each
+// ok point and the system call counts. A missing directory, run.json or
+// an unreadable document is an error naming the file.
 func Load(dirs ...string) (*Archive, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("load: no run directory")
@@ -164,6 +167,11 @@ func Load(dirs ...string) (*Archive, error) {
 			}
 			a.Points = append(a.Points, p)
 		}
+		sc, err := LoadSyscalls(dir)
+		if err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
+		a.Syscalls = append(a.Syscalls, sc...)
 	}
 	return a, nil
 }

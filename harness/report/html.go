@@ -11,12 +11,13 @@ import (
 // page is the HTML report: one file, plots inlined as SVG, styles inline,
 // no script and no external URL, so it opens anywhere, offline, as is.
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"svg":        inlineSVG,
-	"time":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
-	"dash":       orDash,
-	"tableNote":  func() string { return tableNote },
-	"ratioNote":  func() string { return ratioNote },
-	"targetNote": func() string { return targetNote },
+	"svg":         inlineSVG,
+	"time":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"dash":        orDash,
+	"tableNote":   func() string { return tableNote },
+	"ratioNote":   func() string { return ratioNote },
+	"targetNote":  func() string { return targetNote },
+	"syscallNote": func() string { return syscallNote },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -70,6 +71,9 @@ ul.runs code { font-size: .9em; }
 {{with .TargetsLeftOut}}<p>Left out of the targets:</p>
 <ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}</div>{{end}}
 </div>
+{{if .Syscalls}}<h3>System calls</h3>
+<p class="note">{{syscallNote}}</p>
+<div class="numbers">{{template "table" .SyscallTable}}</div>{{end}}
 {{if .Plots}}<h3>Plots</h3>
 <div class="plots">
 {{range .Plots}}<figure id="plot-{{.Name}}">{{svg .SVG}}<figcaption>{{.Title}}</figcaption></figure>
@@ -96,6 +100,9 @@ func (s *section) RatioTable() table { return s.ratios() }
 
 // TargetTable is the section's targets table, for the page template.
 func (s *section) TargetTable() table { return s.targets() }
+
+// SyscallTable is the section's system call table, for the page template.
+func (s *section) SyscallTable() table { return s.syscalls() }
 
 // LatencyNote says how the budget stretches latency, for the page template.
 func (s *section) LatencyNote() string { return latencyNote(s.Groups) }

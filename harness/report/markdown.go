@@ -123,6 +123,15 @@ const targetNote = "Targets are flashbench's own goals, one-sided bounds on rati
 	"not met when the whole interval falls short of it, and undecided otherwise " +
 	"(the interval straddles it, is unbounded with fewer than 6 rounds, or nothing was measured)."
 
+// syscalls is the system call table, or an empty table without counts.
+func (s *section) syscalls() table {
+	if len(s.Syscalls) == 0 {
+		return table{}
+	}
+	header, rows := SyscallCells(s.Syscalls, s.Exp.Archs)
+	return table{Header: header, Rows: rows}
+}
+
 // LeftOut lists, once each and sorted, the trials the section's ratios
 // left out, with why.
 func (s *section) LeftOut() []string {
@@ -241,6 +250,10 @@ func (s *section) markdown(b *strings.Builder) {
 	}
 	if len(s.Targets) > 0 {
 		s.markdownTargets(b)
+	}
+	if len(s.Syscalls) > 0 {
+		b.WriteString("\n### System calls\n\n" + syscallNote + "\n\n")
+		writeMarkdownTable(b, s.syscalls())
 	}
 	if len(s.Plots) > 0 {
 		b.WriteString("\n### Plots\n\n")

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"flashbench/internal/atomicfile"
+	"flashbench/results"
 
 	"gonum.org/v1/plot"
 )
@@ -110,6 +111,8 @@ type section struct {
 	// Problems are the failed and skipped points.
 	Problems []*Point
 	Warnings []string
+	// Syscalls are the experiment's system call counts.
+	Syscalls []*results.Syscalls
 }
 
 // build turns an archive into a document, plots rendered.
@@ -164,6 +167,11 @@ func newSection(name string, a *Archive, all []*Group) (*section, error) {
 		}
 	}
 	sortByArchs(s.Groups, s.Exp.Archs)
+	for _, sc := range a.Syscalls {
+		if sc.Experiment == name {
+			s.Syscalls = append(s.Syscalls, sc)
+		}
+	}
 	s.ParamKeys = paramKeys(s.Groups)
 	for _, p := range a.Points {
 		if p.Experiment != name {

@@ -16,10 +16,11 @@ import (
 
 // IDs of results.Schemas.
 const (
-	Result = "urn:flashbench:results:schema:1"
-	Run    = "urn:flashbench:results:run:1"
-	Soak   = "urn:flashbench:results:soak:1"
-	Stats  = "urn:flashbench:servers:stats:1"
+	Result   = "urn:flashbench:results:schema:1"
+	Run      = "urn:flashbench:results:run:1"
+	Soak     = "urn:flashbench:results:soak:1"
+	Stats    = "urn:flashbench:servers:stats:1"
+	Syscalls = "urn:flashbench:results:syscalls:1"
 )
 
 var (
@@ -58,7 +59,7 @@ func load() (map[string]*jsonschema.Schema, error) {
 }
 
 // Validate checks the JSON document doc against the schema id (Result,
-// Run, Soak or Stats); the error says where it breaks the schema.
+// Run, Soak, Stats or Syscalls); the error says where it breaks the schema.
 func Validate(id string, doc []byte) error {
 	schemas, err := load()
 	if err != nil {

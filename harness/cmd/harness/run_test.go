@@ -97,6 +97,8 @@ func TestRunErrors(t *testing.T) {
 		// not exist, so that a check that let it through would run nothing.
 		{"too many trials", []string{"run", "../../testdata/quick.toml", "--trials", "101", "--archs", "nosucharch",
 			"--bin", binDir, "--out", t.TempDir(), "--filesets", t.TempDir(), "--no-report"}, "trials: 101, want 1..100"},
+		{"negative syscalls", []string{"run", "../../testdata/quick.toml", "--syscalls", "-1", "--archs", "nosucharch",
+			"--bin", binDir, "--out", t.TempDir(), "--filesets", t.TempDir(), "--no-report"}, "run: syscalls: -1 requests, want 0..1000000 (0: no count)"},
 		{"base not a commit", []string{"run", "../../testdata/quick.toml", "--base", "no-such-revision", "--archs", "nosucharch",
 			"--bin", binDir, "--out", t.TempDir(), "--filesets", t.TempDir(), "--no-report"}, `harness: --base: "no-such-revision" is not a commit of`},
 		{"soak: zero duration", []string{"soak", "--duration", "0s", "--archs", "nosucharch"}, "harness soak: --duration 0s: must be positive"},

@@ -39,6 +39,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "allow-saturated-client", Usage: "keep points whose client was saturated (marked) instead of failing them"},
 			serverCPUFlag(),
 			&cli.BoolFlag{Name: "quick", Usage: "tiny durations and one trial, for tests"},
+			&cli.IntFlag{Name: "syscalls", Usage: "after the measured rounds, count each contender's system calls with strace over `N` requests (0: none)", DefaultText: "the experiment's [syscalls] requests"},
 			&cli.BoolFlag{Name: "no-report", Usage: "do not write the report after the run"},
 			allowDirtyFlag(),
 		),
@@ -107,6 +108,10 @@ func runAction(c *cli.Context) error {
 		Archive: provenance.ArchiveDir(), AllowDirty: c.Bool("allow-dirty"), BaseBinDir: base}
 	if a := c.String("archs"); a != "" {
 		o.Archs = strings.Split(a, ",")
+	}
+	if c.IsSet("syscalls") {
+		n := c.Int("syscalls")
+		o.Syscalls = &n
 	}
 	if isTerminal(c.App.ErrWriter) {
 		o.Progress = c.App.ErrWriter
