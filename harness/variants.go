@@ -22,6 +22,11 @@ var Variants = map[string]Variant{
 	// its Flash/thttpd ratios are amped against this.
 	"sped-nocache": {Arch: "sped", Args: cacheFlags("none"),
 		Description: "sped without its pathname, response-header and mapped-file caches: the HotOS paper's thttpd"},
+	// flashlite sends bodies from --sendfile-min bytes with sendfile and
+	// copies shorter ones; this one sends every body with sendfile, which
+	// shows where the copy-free path starts to pay (iolite-static).
+	"flashlite-sendfile": {Arch: "flashlite", Args: []string{"--sendfile-min", "0"},
+		Description: "flashlite sending every file body with sendfile, however small"},
 }
 
 // webArch returns the webserver architecture of arch: its variant's, or

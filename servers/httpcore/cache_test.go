@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -225,5 +226,32 @@ func TestConcurrentRespond(t *testing.T) {
 	}
 	if got := c.Stats().MappedBytes; got > int64(4*page) {
 		t.Fatalf("got %d mapped bytes after all releases, want <= %d", got, 4*page)
+	}
+}
+
+// TestSendFileMin checks the per-size choice of the sendfile path: with
+// Config.SendFileMin, a body shorter than it is planned as mapped chunks
+// and one at least as long as a file range, each with the file's bytes.
+func TestSendFileMin(t *testing.T) {
+	root := t.TempDir()
+	for _, n := range []int{99, 100, 101} {
+		writeFile(t, root, "f"+strconv.Itoa(n), bytes.Repeat([]byte{'x'}, n))
+	}
+	for _, tt := range []struct {
+		min  int64
+		size int
+		want httpcore.BodyKind
+	}{
+		{0, 99, httpcore.BodyFile},
+		{100, 99, httpcore.BodyMapped},
+		{100, 100, httpcore.BodyFile},
+		{100, 101, httpcore.BodyFile},
+		{101, 100, httpcore.BodyMapped},
+	} {
+		c := newCore(t, httpcore.Config{Root: root, SendFile: true, SendFileMin: tt.min})
+		r := do(t, c, get("/f"+strconv.Itoa(tt.size)))
+		if r.kind != tt.want || len(r.body) != tt.size {
+			t.Errorf("SendFileMin %d, a %d-byte file: got kind %v and %d body bytes, want kind %v and %d", tt.min, tt.size, r.kind, len(r.body), tt.want, tt.size)
+		}
 	}
 }

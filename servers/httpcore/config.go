@@ -41,6 +41,11 @@ type Config struct {
 	// SendFile plans file bodies as BodyFile (descriptor, offset, length)
 	// instead of BodyMapped.
 	SendFile bool `json:"send_file"`
+	// SendFileMin is the smallest body SendFile plans as a file range;
+	// shorter ones are mapped chunks, sent with their header in one
+	// writev. A copy of a small body costs less than sendfile's extra
+	// call; IO-Lite chose per size too. 0: every body.
+	SendFileMin int64 `json:"send_file_min_bytes"`
 	// Lease takes a read lease (fcntl F_SETLEASE F_RDLCK) on every file
 	// the core opens, so that no one can truncate or write a file while
 	// its bytes are being sent: a truncation zeroes the part of the page

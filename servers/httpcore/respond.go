@@ -110,11 +110,12 @@ func (c *Core) Resolve(path []byte) (*File, *Error) {
 // PlanFile fills p with the response for f, taking over the caller's
 // reference on f: 304 when If-Modified-Since is not older than the file,
 // the header alone for HEAD, else the header and the body as mapped
-// chunks (or as a file range with Config.SendFile). With Config.Lease a
-// mapped body of a leased file keeps the File in p.File, holding its
-// lease, and a file range is planned only for a leased file; a body of a
-// file whose lease is busy is answered 503, and one of a file that cannot
-// be leased at all is sent as mapped chunks (see Config.Lease).
+// chunks (or as a file range with Config.SendFile, from Config.SendFileMin
+// bytes). With Config.Lease a mapped body of a leased file keeps the File
+// in p.File, holding its lease, and a file range is planned only for a
+// leased file; a body of a file whose lease is busy is answered 503, and
+// one of a file that cannot be leased at all is sent as mapped chunks
+// (see Config.Lease).
 func (c *Core) PlanFile(req *Request, f *File, p *Plan) {
 	now := c.now()
 	date := c.date.get(now)
@@ -140,7 +141,7 @@ func (c *Core) PlanFile(req *Request, f *File, p *Plan) {
 		c.RespondError(503, req, p)
 		return
 	}
-	if c.cfg.SendFile && f.lease != leaseRefused {
+	if c.cfg.SendFile && f.id.size >= c.cfg.SendFileMin && f.lease != leaseRefused {
 		p.Kind, p.File, p.Offset, p.Length = BodyFile, f, 0, f.id.size
 		return
 	}

@@ -1,6 +1,28 @@
 package main
 
-import "flashbench/servers/httpcore"
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"flashbench/servers/httpcore"
+)
+
+// DefaultSendFileMin is flashlite's default --sendfile-min: the body size
+// from which sendfile beat a copy in iolite-static (docs/iolite.md).
+const DefaultSendFileMin = 0
+
+// sendFileMin is flashlite's --sendfile-min.
+var sendFileMin int64 = DefaultSendFileMin
+
+var sendFileMinFlag = &cli.Int64Flag{Name: "sendfile-min", Value: DefaultSendFileMin, Destination: &sendFileMin,
+	Usage: "flashlite: smallest file body sent with sendfile from the page cache; shorter bodies are copied with their header in one writev, as IO-Lite chose per size (0: every body with sendfile)",
+	Action: func(_ *cli.Context, n int64) error {
+		if n < 0 {
+			return fmt.Errorf("--sendfile-min %d: must not be negative", n)
+		}
+		return nil
+	}}
 
 func init() {
 	registerArch(Arch{
@@ -13,11 +35,11 @@ func init() {
 		// IO-Lite's buffers did: each file is opened under a read lease
 		// (as every architecture's core does), so a truncation or write
 		// waits until the loop has drained them.
-		Configure: func(c *httpcore.Config) { c.SendFile = true },
+		Configure: func(c *httpcore.Config) { c.SendFile, c.SendFileMin = true, sendFileMin },
 		// IO-Lite's CGI path: programs write bodies once, into a pool
 		// shared with the server, which sends them without reading them.
 		CGISharedMemory: true,
-		Flags:           helperFlags,
+		Flags:           append([]cli.Flag{sendFileMinFlag}, helperFlags...),
 		Run:             runAmped,
 	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -83,5 +84,57 @@ func TestFlashliteEvicted(t *testing.T) {
 	if snap.Flashlite.PageInDispatches == 0 || snap.HelperDispatches < snap.Flashlite.PageInDispatches {
 		t.Errorf("stats after serving an evicted set: got page_in_dispatches %d, helper_dispatches %d; want both > 0",
 			snap.Flashlite.PageInDispatches, snap.HelperDispatches)
+	}
+}
+
+// TestFlashliteSendFileMin checks --sendfile-min on the real binary: a
+// body shorter than it is copied from the mapped-file cache (a miss, then
+// a hit), one at least as long goes by sendfile and never maps a chunk.
+func TestFlashliteSendFileMin(t *testing.T) {
+	dir := t.TempDir()
+	for name, n := range map[string]int{"small": 500, "large": 2048} {
+		if err := os.WriteFile(filepath.Join(dir, name), bytes.Repeat([]byte{'x'}, n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		file       string
+		min        string
+		wantMapped bool
+	}{
+		{"small", "1024", true},
+		{"large", "1024", false},
+		{"small", "0", false},
+	} {
+		statsFile := filepath.Join(t.TempDir(), "stats.json")
+		s := startServer(t, "--arch", "flashlite", "--root", dir, "--sendfile-min", tt.min, "--stats-file", statsFile)
+		c := dial(t, s.addr)
+		r := bufio.NewReader(c)
+		for range 2 {
+			if resp := get(t, c, r, "/"+tt.file); resp.status != 200 {
+				t.Fatalf("GET /%s: got status %d, want 200", tt.file, resp.status)
+			}
+		}
+		c.Close()
+		s.cmd.Process.Signal(syscall.SIGUSR1)
+		var snap struct {
+			Requests uint64 `json:"requests"`
+			Caches   struct {
+				MmapHits   uint64 `json:"mmap_hits"`
+				MmapMisses uint64 `json:"mmap_misses"`
+			} `json:"caches"`
+		}
+		deadline := time.Now().Add(conformance.Timeout)
+		for snap.Requests < 2 && time.Now().Before(deadline) {
+			if data, err := os.ReadFile(statsFile); err == nil {
+				json.Unmarshal(data, &snap)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		mapped := snap.Caches.MmapHits+snap.Caches.MmapMisses > 0
+		if snap.Requests < 2 || mapped != tt.wantMapped {
+			t.Errorf("--sendfile-min %s, GET /%s twice: got %d requests, mmap hits %d and misses %d; want 2 requests, mapped %v",
+				tt.min, tt.file, snap.Requests, snap.Caches.MmapHits, snap.Caches.MmapMisses, tt.wantMapped)
+		}
 	}
 }
