@@ -129,6 +129,7 @@ func TestExperimentsFitTheirTime(t *testing.T) {
 	}{
 		{[]string{"hotos97", "hotos97-cgi"}, 300}, // `make bench` runs both
 		{[]string{"iolite-static"}, 180},
+		{[]string{"iolite-crossover"}, 180},
 		{[]string{"iolite-cgi"}, 180},
 		// `make bench-servers` runs the three.
 		{[]string{"servers-close", "servers-keepalive", "servers-disk"}, 600},
