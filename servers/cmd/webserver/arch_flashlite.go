@@ -9,8 +9,11 @@ import (
 )
 
 // DefaultSendFileMin is flashlite's default --sendfile-min: the body size
-// from which sendfile beat a copy in iolite-static (docs/iolite.md).
-const DefaultSendFileMin = 0
+// from which sendfile is at least as fast as a copy over persistent
+// connections, measured in results/iolite-crossover/20261207T151838Z
+// (sendfile/copy 0.92 [0.84, 0.98] at 8 KB, 0.98 at 12 KB, 1.02 at 16 KB,
+// 1.11 at 20 KB; docs/iolite.md).
+const DefaultSendFileMin = 16 << 10
 
 // sendFileMin is flashlite's --sendfile-min.
 var sendFileMin int64 = DefaultSendFileMin
@@ -27,7 +30,7 @@ var sendFileMinFlag = &cli.Int64Flag{Name: "sendfile-min", Value: DefaultSendFil
 func init() {
 	registerArch(Arch{
 		Name:     "flashlite",
-		Summary:  "Flash-Lite: amped with IO-Lite's copy-free data path (sendfile from the page cache, no user-level copy)",
+		Summary:  "Flash-Lite: amped with IO-Lite's copy-free data path (bodies from --sendfile-min by sendfile from the page cache, no user-level copy; smaller ones copied)",
 		MaxProcs: 1,
 		// IO-Lite's static path: file bodies leave as page-cache references
 		// (sendfile), never through a user-level mapping or buffer. The
