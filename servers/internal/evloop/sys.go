@@ -10,8 +10,8 @@ import (
 // RawSyscall: the ordinary wrapper tells the scheduler the thread may
 // block, and a loopback write that takes a few tens of microseconds then
 // makes the runtime hand the loop's P to another thread and take it back,
-// futex wake-ups that compete with the loop for its core. Only epoll_wait,
-// when nothing is ready, uses the blocking wrapper (see wait).
+// futex wake-ups that compete with the loop for its core. epoll_wait does
+// too, blocking or not (see wait).
 
 func rawRead(fd int, b []byte) (int, error) {
 	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
@@ -46,24 +46,25 @@ func rawInq(fd int) int {
 	return int(n)
 }
 
-// wait returns the ready events: first by a poll that cannot block, made
-// through RawSyscall, and only when nothing is ready by a wait until the
-// next timer in the ordinary wrapper. A loaded loop finds events ready on
-// almost every round; had it entered the runtime's syscall state each
-// time, the scheduler's monitor would take the loop's P away from it
-// whenever the call lasted over 20 µs (a CPU quota's throttling lasts
-// milliseconds) and keep waking up every 20 µs to look: tens of thousands
-// of nanosleep and futex calls a second on the server's core, a tenth of
-// the CPU of a loop that answers from memory.
+// wait returns the ready events, waiting until the next timer at most.
+// It goes through RawSyscall even when it blocks, so the loop keeps its P
+// all along. Through the ordinary wrapper the scheduler's monitor sees the
+// P in a system call whenever the wait lasts over 20 µs (and under a CPU
+// quota a throttled wait lasts milliseconds), takes the P away, and keeps
+// waking up every 20 µs to look: with the loop's sockets and the clients'
+// on one machine, that monitor took a tenth of the CPU of a loop that
+// answers from memory, and the futex hand-offs more. Holding the P costs
+// what the runtime does for any goroutine that runs long: after 10 ms the
+// monitor sends the thread its preemption signal, the wait returns EINTR
+// and the goroutine yields at its next call, so the runtime's own
+// goroutines (signals, leases, the garbage collector's stop) wait 10 ms at
+// most while the loop is idle.
 func (l *Loop) wait() (int, error) {
-	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
-	switch {
-	case e == 0 && r > 0:
-		return int(r), nil
-	case e != 0 && e != unix.EINTR:
+	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), uintptr(l.waitMillis()), 0, 0)
+	if e != 0 {
 		return 0, e
 	}
-	return unix.EpollWait(l.epfd, l.events[:], l.waitMillis())
+	return int(r), nil
 }
 
 // rawEpollAdd adds a connection to the epoll set.
