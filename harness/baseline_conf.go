@@ -12,7 +12,7 @@ import (
 // bound, sendfile where the server has it, one listener on the target
 // address. Each server runs in the foreground; the harness pins it.
 
-func (x *external) nginx() string {
+func (x *external) nginx(deferred bool) string {
 	var b strings.Builder
 	if x.User != "" {
 		fmt.Fprintf(&b, "user %s;\n", x.User)
@@ -40,14 +40,23 @@ http {
     uwsgi_temp_path %s;
     scgi_temp_path %s;
     server {
-        listen %s backlog=4096;
+        listen %s backlog=4096%s;
         root %s;
     }
 }
 `, x.MaxConns+64, filepath.Join(x.Dir, "nginx.pid"), filepath.Join(x.Dir, "error.log"), x.MaxConns+64,
 		x.tmp("client_body"), x.tmp("proxy"), x.tmp("fastcgi"), x.tmp("uwsgi"), x.tmp("scgi"),
-		x.Addr, x.Docroot)
+		x.Addr, listenDeferred(deferred), x.Docroot)
 	return b.String()
+}
+
+// listenDeferred is the parameter of nginx's listen directive that sets
+// TCP_DEFER_ACCEPT, or nothing.
+func listenDeferred(deferred bool) string {
+	if deferred {
+		return " deferred"
+	}
+	return ""
 }
 
 func (x *external) tmp(name string) string { return filepath.Join(x.Dir, name+"_temp") }

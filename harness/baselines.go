@@ -20,7 +20,9 @@ import (
 // servers: mini_httpd (a process per connection, by thttpd's author: the C
 // reference for forking), webfsd (one process, no caches: a thttpd-like
 // SPED), Caddy (the Go server users pick) and h2o (event-driven C).
-var Externals = []string{"nginx", "apache2-prefork", "apache2-worker", "apache2-event", "lighttpd",
+// nginx-deferred is nginx with `listen ... deferred` (TCP_DEFER_ACCEPT), as
+// the flashbench servers accept by default (webserver --defer-accept).
+var Externals = []string{"nginx", "nginx-deferred", "apache2-prefork", "apache2-worker", "apache2-event", "lighttpd",
 	"mini_httpd", "webfsd", "caddy", "h2o"}
 
 // externalPackages names the Debian package of a real server whose
@@ -60,6 +62,9 @@ func lookupExternal(arch string) (string, error) {
 	prog := arch
 	if strings.HasPrefix(arch, "apache2-") {
 		prog = "apache2"
+	}
+	if arch == "nginx-deferred" {
+		prog = "nginx"
 	}
 	pkg := prog
 	if p, ok := externalPackages[prog]; ok {
@@ -153,8 +158,8 @@ func (x *external) command(arch, prog string) (topology.Command, error) {
 	var conf, name string
 	var args, env []string
 	switch {
-	case arch == "nginx":
-		name, conf = "nginx.conf", x.nginx()
+	case arch == "nginx", arch == "nginx-deferred":
+		name, conf = "nginx.conf", x.nginx(arch == "nginx-deferred")
 		args = []string{"-p", x.Dir, "-c", filepath.Join(x.Dir, name), "-e", filepath.Join(x.Dir, "error.log")}
 	case strings.HasPrefix(arch, "apache2-"):
 		name, conf = "httpd.conf", x.apache(strings.TrimPrefix(arch, "apache2-"))

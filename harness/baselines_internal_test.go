@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,4 +192,19 @@ func procState(pid int) (state string, pgrp int, ok bool) {
 		return "", pgrp, true
 	}
 	return f[0], pgrp, true
+}
+
+// TestNginxDeferred checks that nginx-deferred's configuration, and only
+// it, asks for TCP_DEFER_ACCEPT on the listener.
+func TestNginxDeferred(t *testing.T) {
+	x := &external{Docroot: "/srv", Dir: "/tmp/x", Addr: netip.MustParseAddrPort("127.0.0.1:8080"), MaxConns: 64}
+	for _, deferred := range []bool{false, true} {
+		conf := x.nginx(deferred)
+		if got := strings.Contains(conf, "listen 127.0.0.1:8080 backlog=4096 deferred;"); got != deferred {
+			t.Errorf("nginx(%v): deferred listen directive present %v, want %v in\n%s", deferred, got, deferred, conf)
+		}
+		if !strings.Contains(conf, "listen 127.0.0.1:8080 backlog=4096") {
+			t.Errorf("nginx(%v): no listen directive on the address in\n%s", deferred, conf)
+		}
+	}
 }

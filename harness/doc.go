@@ -98,7 +98,7 @@
 // Unknown keys are errors, so a misspelt key never silently falls back to a
 // default. Architectures are `webserver --arch` names, their Variants
 // (sped-nocache: sped without its caches, the HotOS paper's thttpd), or
-// the real servers in Externals (nginx, apache2-prefork, apache2-worker,
+// the real servers in Externals (nginx, nginx-deferred, apache2-prefork, apache2-worker,
 // apache2-event, lighttpd, mini_httpd, webfsd, caddy, h2o), each run in
 // the foreground from a configuration of its own in a temporary
 // directory; one that is not available is recorded as skipped, with the

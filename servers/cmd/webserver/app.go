@@ -19,6 +19,7 @@ type options struct {
 	headerTimeout, idleTimeout              time.Duration
 	writeTimeout, shutdownTimeout           time.Duration
 	maxConns                                int
+	deferAccept                             bool
 	cgi                                     cgiFlags
 	set                                     []string // the flags given on the command line
 }
@@ -95,6 +96,7 @@ func commonFlags(o *options) []cli.Flag {
 		&cli.DurationFlag{Name: "idle-timeout", Value: httpconn.DefaultIdleTimeout, Usage: "longest wait for the next request on a persistent connection", Destination: &o.idleTimeout},
 		&cli.DurationFlag{Name: "write-timeout", Value: httpconn.DefaultWriteTimeout, Usage: "longest time a response may make no progress", Destination: &o.writeTimeout},
 		&cli.IntFlag{Name: "max-conns", Usage: "most connections open at once, in every architecture; more wait in the listen backlog until one closes (forking: most children; prefork: most workers, as Apache's MaxRequestWorkers); 0 means no bound beyond the descriptor limit", Destination: &o.maxConns},
+		&cli.BoolFlag{Name: "defer-accept", Value: true, Usage: "accept a connection once its first request bytes have arrived (TCP_DEFER_ACCEPT, Apache's default on Linux, nginx's listen ... deferred), so that the first read finds them; a client that connects and sends nothing is accepted about a second later (--defer-accept=false: at once)", Destination: &o.deferAccept},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 5 * time.Second, Usage: "on SIGTERM or SIGINT, longest wait for requests in flight before exiting", Destination: &o.shutdownTimeout},
 	}, o.cgi.flags()...)
 }

@@ -48,6 +48,11 @@ func serve(o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer unix.Close(lfd)
+	if o.deferAccept {
+		if err := listen.DeferAccept(lfd, listen.DeferSeconds); err != nil {
+			return err
+		}
+	}
 	if a.MaxProcs > 0 {
 		runtime.GOMAXPROCS(a.MaxProcs)
 	}

@@ -51,6 +51,25 @@ func TCP(addr string) (fd int, bound string, err error) {
 	return fd, sockaddrString(sa), nil
 }
 
+// DeferSeconds is how long DeferAccept holds back a connection that has
+// sent nothing: the kernel counts it in SYN-ACK retransmissions, the first
+// a second after the handshake.
+const DeferSeconds = 1
+
+// DeferAccept makes the listener fd hand out a connection only once its
+// first bytes have arrived (TCP_DEFER_ACCEPT), or after about seconds if
+// none do. An HTTP client speaks first, so the request is there when the
+// connection is accepted: the first read answers it, where a listener that
+// hands out bare connections makes the server read in vain, wait for the
+// socket (epoll_ctl, epoll_wait) and read again. Children inherit it with
+// the listener.
+func DeferAccept(fd, seconds int) error {
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, seconds); err != nil {
+		return fmt.Errorf("listen: defer accept: %w", os.NewSyscallError("setsockopt", err))
+	}
+	return nil
+}
+
 // parse resolves addr without any name lookup beyond "localhost".
 func parse(addr string) (netip.AddrPort, error) {
 	host, port, err := net.SplitHostPort(addr)
