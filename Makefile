@@ -13,11 +13,13 @@ SOAK_DURATION ?= 10m
 all: build
 
 # -buildvcs=auto, over a GOFLAGS that may turn it off: the result documents take
-# the commit from the binaries' build information.
+# the commit from the binaries' build information. CGO_ENABLED=0: static
+# binaries, which start without the dynamic loader (a forking child starts
+# once per connection; harness --base builds its webserver the same way).
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -buildvcs=auto -o $(BIN)/ $(CMDS)
-	@if [ -n "$(CGI_CMDS)" ]; then mkdir -p $(BIN)/cgi-bin && $(GO) build -buildvcs=auto -o $(BIN)/cgi-bin/ $(CGI_CMDS); fi
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o $(BIN)/ $(CMDS)
+	@if [ -n "$(CGI_CMDS)" ]; then mkdir -p $(BIN)/cgi-bin && CGO_ENABLED=0 $(GO) build -buildvcs=auto -o $(BIN)/cgi-bin/ $(CGI_CMDS); fi
 
 vet:
 	$(GO) vet ./...

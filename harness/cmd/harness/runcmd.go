@@ -251,6 +251,8 @@ func baseBuild(rev string, stderr io.Writer) (string, error) {
 		cmd.Dir, cmd.Stdout, cmd.Stderr = src, stderr, stderr
 		if args[0] == "git" {
 			cmd.Dir = ""
+		} else {
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as make build
 		}
 		if err := cmd.Run(); err != nil {
 			return dir, fmt.Errorf("harness: --base %s: %s: %w", rev, strings.Join(args[:2], " "), err)

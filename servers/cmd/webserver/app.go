@@ -24,8 +24,8 @@ type options struct {
 	set                                     []string // the flags given on the command line
 }
 
-// newApp builds the command line: flags, the serving action, and the
-// hidden subcommands.
+// newApp builds the command line: flags and the serving action (run
+// dispatches the hidden subcommands before it).
 func newApp(stdout, stderr io.Writer) *cli.App {
 	var o options
 	app := &cli.App{
@@ -46,15 +46,6 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			o.set = c.LocalFlagNames()
 			return serve(&o, stdout, stderr)
 		},
-	}
-	for _, name := range sortedHidden() {
-		fn := hidden[name]
-		app.Commands = append(app.Commands, &cli.Command{
-			Name:            name,
-			Hidden:          true,
-			SkipFlagParsing: true,
-			Action:          func(c *cli.Context) error { return fn(c.Args().Slice()) },
-		})
 	}
 	return app
 }
@@ -112,11 +103,3 @@ func describeArchs() string {
 	return b.String()
 }
 
-func sortedHidden() []string {
-	names := make([]string, 0, len(hidden))
-	for n := range hidden {
-		names = append(names, n)
-	}
-	sortStrings(names)
-	return names
-}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"sort"
 	"syscall"
 	"time"
 
@@ -184,8 +183,6 @@ func joinNames() string {
 	}
 	return s
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
 
 // cgiFace returns the face through which a serves CGI programs: a
 // cgi.Loop for an event loop, a cgi.Manager for blocking loops in this
