@@ -13,26 +13,8 @@ import (
 // file just written is resident; after its pages are dropped it is not
 // (on a file system whose pages can be dropped: not tmpfs).
 func TestFileResident(t *testing.T) {
-	dir := t.TempDir()
-	var fs unix.Statfs_t
-	if err := unix.Statfs(dir, &fs); err != nil {
-		t.Fatal(err)
-	}
 	const size = 64 << 10
-	name := filepath.Join(dir, "f")
-	if err := os.WriteFile(name, make([]byte, size), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	core, err := New(Config{Root: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer core.Close()
-	f, e := core.Resolve([]byte("/f"))
-	if e != nil {
-		t.Fatal(e)
-	}
-	defer f.Release()
+	f, fs := residencyFile(t, size)
 	for _, tt := range []struct {
 		name string
 		test func(off, n int64) bool
@@ -71,28 +53,11 @@ func TestFileResident(t *testing.T) {
 // range found resident is trusted for the memo without a test, a part of
 // the file is tested every time, and after the memo the test runs again.
 func TestResidentAtRemembers(t *testing.T) {
-	dir := t.TempDir()
-	var fs unix.Statfs_t
-	if err := unix.Statfs(dir, &fs); err != nil {
-		t.Fatal(err)
-	}
+	const size = 64 << 10
+	f, fs := residencyFile(t, size)
 	if fs.Type == unix.TMPFS_MAGIC {
 		t.Skip("tmpfs pages cannot be dropped from the page cache")
 	}
-	const size = 64 << 10
-	if err := os.WriteFile(filepath.Join(dir, "f"), make([]byte, size), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	core, err := New(Config{Root: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer core.Close()
-	f, e := core.Resolve([]byte("/f"))
-	if e != nil {
-		t.Fatal(e)
-	}
-	defer f.Release()
 	if err := unix.Fdatasync(f.Fd()); err != nil {
 		t.Fatal(err)
 	}
@@ -120,4 +85,30 @@ func TestResidentAtRemembers(t *testing.T) {
 			t.Errorf("%s: ResidentAt(%d, %d, %v) after FADV_DONTNEED: got %v, want %v", tt.name, tt.off, tt.n, tt.now, got, tt.want)
 		}
 	}
+}
+
+// residencyFile writes a file of size zero bytes in a temporary directory
+// and resolves it through a core; both are released when t ends. It also
+// returns the directory's file system, whose pages tmpfs cannot drop.
+func residencyFile(t *testing.T, size int) (*File, unix.Statfs_t) {
+	t.Helper()
+	dir := t.TempDir()
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f"), make([]byte, size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	core, err := New(Config{Root: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { core.Close() })
+	f, e := core.Resolve([]byte("/f"))
+	if e != nil {
+		t.Fatal(e)
+	}
+	t.Cleanup(f.Release)
+	return f, fs
 }
