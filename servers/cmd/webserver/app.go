@@ -102,4 +102,3 @@ func describeArchs() string {
 	b.WriteString("\nThe server prints \"webserver: ARCH listening on ADDR\" when it is ready.")
 	return b.String()
 }
-
