@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 	}
 	sep := string(filepath.Separator)
 	cmd := exec.Command("go", "build", "-o", dir+sep,
-		"flashbench/servers/cmd/webserver", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset",
+		"flashbench/servers/cmd/...", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset",
 		"flashbench/servers/bench/slowdisk")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	err = cmd.Run()

@@ -25,6 +25,12 @@ var Variants = map[string]Variant{
 	// flashlite sends bodies from --sendfile-min bytes with sendfile and
 	// copies shorter ones; this one sends every body with sendfile, which
 	// shows where the copy-free path starts to pay (iolite-static).
+	// The floor of a process per connection in Go: each child runs the
+	// smallest program that answers (null's canned response), so its cost
+	// is the exec and the runtime's start alone (servers-close, beside
+	// forking and mini_httpd).
+	"forking-null": {Arch: "forking", Args: []string{"--child", "webserver-null-child"},
+		Description: "forking whose children answer null's canned response: the exec and Go start-up floor of a process per connection"},
 	"flashlite-sendfile": {Arch: "flashlite", Args: []string{"--sendfile-min", "0"},
 		Description: "flashlite sending every file body with sendfile, however small"},
 }

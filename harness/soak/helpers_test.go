@@ -57,7 +57,7 @@ func TestMain(m *testing.M) {
 func build(dir string) error {
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	for _, b := range [][]string{
-		{"-o", dir + "/", "flashbench/servers/cmd/webserver"},
+		{"-o", dir + "/", "flashbench/servers/cmd/..."},
 		{"-o", filepath.Join(dir, "cgi-bin") + "/", "flashbench/cgi-apps/cmd/dyn", "flashbench/cgi-apps/cmd/adrot", "flashbench/cgi-apps/cmd/page"},
 	} {
 		if out, err := exec.Command(gobin, append([]string{"build"}, b...)...).CombinedOutput(); err != nil {

@@ -104,9 +104,10 @@ func kindOf(pid, root int, cgiDir string) string {
 			return kindWorker
 		case "amped-helper":
 			return kindHelper
-		case "forking-child":
-			return kindChild
 		}
+	}
+	if strings.HasPrefix(filepath.Base(argv[0]), "webserver-") && strings.HasSuffix(argv[0], "child") {
+		return kindChild
 	}
 	if filepath.Dir(argv[0]) == cgiDir {
 		return kindCGI

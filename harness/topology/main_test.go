@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-		"flashbench/servers/cmd/webserver", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset")
+		"flashbench/servers/cmd/...", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build binaries:", err)

@@ -8,16 +8,16 @@
 // parent's memory but only the forking thread, without the runtime's
 // other threads (scheduler, garbage collector, signal handling), so the
 // runtime offers fork only fused with exec (syscall.ForkExec, os/exec).
-// The parent therefore re-executes its own binary per connection
-// (Options.Command), passing the socket as descriptor 3, and each child
-// pays what fork() alone would not: an execve of the whole binary, the
-// dynamic set-up of a fresh Go runtime (heap, threads, GC, signal
-// handlers), package initialisation and a new httpcore.Core, about one to
-// a few milliseconds and a few MiB of fresh resident memory per
-// connection, where a C server's fork() copies page tables and shares
-// every page copy-on-write in a fraction of that. This architecture
-// therefore overstates the cost of the 1999 process-per-connection model
-// on modern Linux; its numbers measure "exec per connection".
+// The parent therefore executes a program per connection
+// (Options.Command: the webserver's webserver-child, which links the HTTP
+// core and ChildMain alone), passing the socket as descriptor 3, and each
+// child pays what fork() alone would not: an execve, the start of a fresh
+// Go runtime (heap, threads, GC, signal handlers), package initialisation
+// and a new httpcore.Core, a millisecond or more per connection, where a
+// C server's fork() copies page tables and shares every page
+// copy-on-write in a fraction of that. This architecture therefore
+// overstates the cost of the 1999 process-per-connection model on modern
+// Linux; its numbers measure "exec per connection".
 package forking
 
 import (

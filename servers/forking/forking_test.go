@@ -3,10 +3,14 @@ package forking_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"flag"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +18,7 @@ import (
 	"flashbench/servers/httpcore/conformance"
 	"flashbench/servers/internal/proctree"
 	"flashbench/servers/internal/webtest"
+	"flashbench/servers/null"
 )
 
 var long = flag.Bool("long", false, "run 10,000 connections in TestManyConnections instead of 2,000")
@@ -173,4 +178,65 @@ func dial(t *testing.T, addr string) net.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// TestChildProgram checks --child: by default each connection's process
+// runs webserver-child (the stats file names it); webserver-null-child
+// answers null's canned response, keep-alive until HTTP/1.0 closes; a
+// program that is not there fails the start with one line.
+func TestChildProgram(t *testing.T) {
+	root := conformance.Docroot(t)
+	statsFile := filepath.Join(t.TempDir(), "stats.json")
+	s := webtest.Start(t, "--arch", "forking", "--root", root, "--stats-file", statsFile)
+	if status, _, err := webtest.Get(s.Addr, "/500b.txt"); err != nil || status != 200 {
+		t.Fatalf("default child: got %d, %v, want 200", status, err)
+	}
+	if err := s.Stop(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Forking struct {
+			ChildProgram string `json:"child_program"`
+		} `json:"forking"`
+	}
+	b, err := os.ReadFile(statsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(filepath.Dir(webtest.Binary), "webserver-child"); doc.Forking.ChildProgram != want {
+		t.Errorf("stats forking.child_program: got %q, want %q", doc.Forking.ChildProgram, want)
+	}
+
+	s = webtest.Start(t, "--arch", "forking", "--root", root, "--child", "webserver-null-child")
+	conn, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	for i, req := range []string{"GET /500b.txt HTTP/1.1\r\nHost: x\r\n\r\n", "GET /nothing HTTP/1.0\r\n\r\n"} {
+		if i > 0 {
+			time.Sleep(300 * time.Millisecond) // past the listener's accept poll, which the socket inherits
+		}
+		conn.SetDeadline(time.Now().Add(conformance.Timeout))
+		if _, err := conn.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := conformance.ReadResponse(br, false)
+		if err != nil || resp.Status != 200 || string(resp.Body) != null.Body {
+			t.Fatalf("null child, request %d: got %+v, %v, want 200 %q", i, resp, err, null.Body)
+		}
+	}
+	if n, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("null child after HTTP/1.0: got %q, %v, want the connection closed", n, err)
+	}
+
+	out, err := exec.Command(webtest.Binary, "--arch", "forking", "--root", root, "--listen", "127.0.0.1:0",
+		"--child", "no-such-child").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "child program") || !strings.Contains(string(out), "not found") {
+		t.Errorf("--child no-such-child: got %v and %q, want a failure naming the missing program", err, out)
+	}
 }

@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	cmd := exec.Command("go", "build", "-o", dir+"/",
-		"flashbench/servers/cmd/webserver", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset",
+		"flashbench/servers/cmd/...", "flashbench/loadgen/cmd/loadgen", "flashbench/fileset/cmd/fileset",
 		"flashbench/servers/bench/slowdisk")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {

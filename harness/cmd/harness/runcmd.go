@@ -213,16 +213,23 @@ func binaries(dir string, stderr io.Writer) (string, error) {
 	bin := filepath.Join(root, "bin")
 	// -buildvcs=auto over a GOFLAGS that may turn it off: the documents
 	// take the commit from the programs' build information.
-	cmd := exec.Command("go", "build", "-buildvcs=auto", "-o", bin+"/", "./servers/cmd/webserver", "./loadgen/cmd/loadgen",
+	cmd := exec.Command("go", "build", "-buildvcs=auto", "-o", bin+"/", "./servers/cmd/...", "./loadgen/cmd/loadgen",
 		"./fileset/cmd/fileset", "./servers/bench/slowdisk")
 	cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
+	cmd.Env = staticBuild
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("harness: build: %w", err)
 	}
 	return bin, nil
 }
 
-// baseBuild builds the webserver of git revision rev of the checkout into
+// staticBuild is the environment of the harness's builds: static
+// binaries, as make build makes them (a forking child starts once per
+// connection, without the dynamic loader).
+var staticBuild = append(os.Environ(), "CGO_ENABLED=0")
+
+// baseBuild builds the servers (servers/cmd/...: the webserver and the
+// programs it starts) of git revision rev of the checkout into
 // a temporary directory's bin/ and returns that directory (remove it when
 // done; "" when none was made). The revision is checked out in a clone of
 // its own, so the build carries its commit as the checkout's builds do
@@ -245,14 +252,14 @@ func baseBuild(rev string, stderr io.Writer) (string, error) {
 	for _, args := range [][]string{
 		{"git", "clone", "--quiet", "--shared", "--no-checkout", root, src},
 		{"git", "-C", src, "checkout", "--quiet", "--detach", commit},
-		{"go", "build", "-buildvcs=auto", "-o", filepath.Join(dir, "bin") + "/", "./servers/cmd/webserver"},
+		{"go", "build", "-buildvcs=auto", "-o", filepath.Join(dir, "bin") + "/", "./servers/cmd/..."},
 	} {
 		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = src, stderr, stderr
 		if args[0] == "git" {
 			cmd.Dir = ""
 		} else {
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as make build
+			cmd.Env = staticBuild
 		}
 		if err := cmd.Run(); err != nil {
 			return dir, fmt.Errorf("harness: --base %s: %s: %w", rev, strings.Join(args[:2], " "), err)

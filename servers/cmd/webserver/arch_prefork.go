@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"flashbench/servers/internal/child"
 	"flashbench/servers/internal/proctree"
 	"flashbench/servers/prefork"
 )
@@ -24,7 +25,7 @@ func init() {
 // runPrefork starts the workers, each `webserver prefork-worker --root
 // DIR ...` with the listener at fd 3, and keeps the pool full.
 func runPrefork(ctx *RunContext) error {
-	cmd, err := childArgs(ctx, "prefork-worker")
+	cmd, err := hiddenArgs(ctx, "prefork-worker")
 	if err != nil {
 		return err
 	}
@@ -45,11 +46,11 @@ func runPrefork(ctx *RunContext) error {
 
 // preforkWorker serves the listener at fd 3 until SIGTERM.
 func preforkWorker(args []string) error {
-	core, opts, err := startChild("prefork-worker", args)
+	core, opts, err := child.Start("prefork-worker", args)
 	if err != nil {
 		return err
 	}
 	defer core.Close()
-	defer closeChild(opts)
+	defer child.Close(opts)
 	return prefork.WorkerMain(core, opts)
 }

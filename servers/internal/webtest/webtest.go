@@ -22,7 +22,11 @@ import (
 // Package is the import path of the webserver command.
 const Package = "flashbench/servers/cmd/webserver"
 
-// Main builds the webserver into a temporary directory, runs the tests
+// Packages are the commands Main builds: the webserver and the programs it
+// starts (forking's webserver-child), which it finds next to itself.
+const Packages = "flashbench/servers/cmd/..."
+
+// Main builds the webserver and its programs into a temporary directory, runs the tests
 // with Binary set, removes the directory and exits. Call it from TestMain.
 func Main(m *testing.M) {
 	dir, err := os.MkdirTemp("", "webtest-")
@@ -32,9 +36,9 @@ func Main(m *testing.M) {
 	}
 	Binary = filepath.Join(dir, "webserver")
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(gobin, "build", "-o", Binary, Package).CombinedOutput()
+	out, err := exec.Command(gobin, "build", "-o", dir+"/", Packages).CombinedOutput()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "webtest: build %s: %v\n%s", Package, err, out)
+		fmt.Fprintf(os.Stderr, "webtest: build %s: %v\n%s", Packages, err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}

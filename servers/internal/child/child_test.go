@@ -1,4 +1,4 @@
-package main
+package child
 
 import (
 	"encoding/json"
@@ -47,28 +47,28 @@ func fill(t *testing.T, v reflect.Value, n *int) {
 	}
 }
 
-// TestChildConfigRoundTrip checks that a forking child or prefork worker
+// TestConfigRoundTrip checks that a forking child or prefork worker
 // gets every field of the parent's configuration: a field added to
 // httpcore.Config, httpconn.ServeOptions or cgi.Options reaches the child
 // or fails here.
-func TestChildConfigRoundTrip(t *testing.T) {
-	var want childConfig
+func TestConfigRoundTrip(t *testing.T) {
+	var want Config
 	n := 0
 	fill(t, reflect.ValueOf(&want).Elem(), &n)
 	b, err := json.Marshal(want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := parseChild("forking-child", []string{configFlag, string(b)})
+	got, err := Parse("webserver-child", []string{ConfigFlag, string(b)})
 	if err != nil {
-		t.Fatalf("parseChild of %s: %v", b, err)
+		t.Fatalf("Parse of %s: %v", b, err)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("round trip through %s:\ngot  %+v\nwant %+v", b, got, want)
 	}
-	for _, bad := range [][]string{nil, {"--root", "/srv"}, {configFlag, "{"}, {configFlag, string(b), "extra"}} {
-		if _, err := parseChild("forking-child", bad); err == nil {
-			t.Errorf("parseChild(%q): got nil error, want one", bad)
+	for _, bad := range [][]string{nil, {"--root", "/srv"}, {ConfigFlag, "{"}, {ConfigFlag, string(b), "extra"}} {
+		if _, err := Parse("webserver-child", bad); err == nil {
+			t.Errorf("Parse(%q): got nil error, want one", bad)
 		}
 	}
 }
