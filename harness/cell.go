@@ -167,8 +167,12 @@ func (r *runner) verifyCell(cr *cellRun) error {
 
 // servesFiles reports whether the contender arch answers with the files
 // it is asked for, so that verification compares bodies: all but the null
-// architecture (a canned answer), its variants and its base build's.
-func servesFiles(arch string) bool { return webArch(arch) != "null" }
+// architecture (a canned answer), the variants that answer as it does
+// (forking-null), and their base builds'.
+func servesFiles(arch string) bool {
+	base, _ := baseOf(arch)
+	return webArch(arch) != "null" && !Variants[base].Canned
+}
 
 // cellDocroot sets the cell's file set and request target and returns the
 // server's document root: the file set's directory, or for cgi an empty

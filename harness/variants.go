@@ -14,6 +14,10 @@ type Variant struct {
 	Args []string
 	// Description says what the variant stands for.
 	Description string
+	// Canned is set for a variant that answers every request with null's
+	// canned response instead of the file asked for: verification does
+	// not compare its bodies.
+	Canned bool
 }
 
 // Variants are the built-in variants, by name.
@@ -30,7 +34,8 @@ var Variants = map[string]Variant{
 	// is the exec and the runtime's start alone (servers-close, beside
 	// forking and mini_httpd).
 	"forking-null": {Arch: "forking", Args: []string{"--child", "webserver-null-child"},
-		Description: "forking whose children answer null's canned response: the exec and Go start-up floor of a process per connection"},
+		Description: "forking whose children answer null's canned response: the exec and Go start-up floor of a process per connection",
+		Canned:      true},
 	"flashlite-sendfile": {Arch: "flashlite", Args: []string{"--sendfile-min", "0"},
 		Description: "flashlite sending every file body with sendfile, however small"},
 }
