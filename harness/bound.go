@@ -23,14 +23,19 @@ const (
 	// NetworkBoundAt is the share of the link's tbf rate at and above
 	// which the link is the bottleneck.
 	NetworkBoundAt = 0.9
+	// DiskBoundAt is the share of a trial during which the slow device
+	// had a read in flight at and above which a server below its budget
+	// was waiting on the disk.
+	DiskBoundAt = 0.9
 )
 
 // BoundOf decides what bounded a measured point: the client at
 // ClientBoundAt of its cores; else the link at NetworkBoundAt of its rate
 // (rateBitsPerS, 0 for no limit; the response bytes per second against
 // it); else the server at ServerBoundAt of its budget (res.Budget) with
-// the client below ClientFreeBelow; else undecided. A result without a
-// budget section is undecided.
+// the client below ClientFreeBelow; else the slow device (res.Disk) busy
+// DiskBoundAt of the trial with the client below ClientFreeBelow; else
+// undecided. A result without a budget section is undecided.
 func BoundOf(res *results.Result, rateBitsPerS float64) results.Bound {
 	if res.Client == nil {
 		return results.Bound{Verdict: results.BoundUndecided, Reason: "no client CPU measured"}
@@ -54,6 +59,14 @@ func BoundOf(res *results.Result, rateBitsPerS float64) results.Bound {
 	case b.ServerUtilization >= ServerBoundAt:
 		return results.Bound{Verdict: results.BoundUndecided,
 			Reason: fmt.Sprintf("%s, but client at %.0f%% (%.0f%% or more: it may have been the bottleneck too)", srv, 100*cli, 100*ClientFreeBelow)}
+	}
+	if d := res.Disk; d != nil && res.DurationS > 0 {
+		busy := d.BusyS / res.DurationS
+		disk := fmt.Sprintf("disk busy %.0f%% of the trial with %.2f reads in flight", 100*busy, d.MeanInFlight)
+		if busy >= DiskBoundAt && cli < ClientFreeBelow {
+			return results.Bound{Verdict: results.BoundDisk, Reason: fmt.Sprintf("%s, %s, client at %.0f%%", disk, srv, 100*cli)}
+		}
+		srv += ", " + disk
 	}
 	return results.Bound{Verdict: results.BoundUndecided, Reason: fmt.Sprintf("%s, client at %.0f%%: neither at its limit", srv, 100*cli)}
 }

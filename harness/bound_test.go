@@ -50,6 +50,36 @@ func TestBoundOf(t *testing.T) {
 	}
 }
 
+// TestBoundOfDisk checks the disk verdict: a slow device busy most of the
+// trial bounds a server below its budget, unless the client was busy too;
+// a server at its budget stays server-bound.
+func TestBoundOfDisk(t *testing.T) {
+	tests := []struct {
+		name         string
+		use, client  float64
+		busyS, durS  float64
+		want, reason string
+	}{
+		{"sped waiting on the disk", 0.12, 0.05, 9.8, 10, results.BoundDisk, "disk busy 98% of the trial with 1.00 reads in flight"},
+		{"disk busy exactly 90%", 0.40, 0.20, 9, 10, results.BoundDisk, "disk busy 90%"},
+		{"disk busy 80%", 0.40, 0.20, 8, 10, results.BoundUndecided, "disk busy 80%"},
+		{"server at its budget first", 0.95, 0.20, 10, 10, results.BoundServer, "server at 95%"},
+		{"client too busy", 0.40, 0.75, 10, 10, results.BoundUndecided, "client at 75%"},
+		{"no duration", 0.40, 0.20, 10, 0, results.BoundUndecided, "neither at its limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := &results.Result{DurationS: tt.durS, Budget: &results.Budget{ServerCPUCores: 1, ServerUtilization: tt.use},
+				Client: &results.Client{CPUUtilization: tt.client}, Disk: &results.Disk{BusyS: tt.busyS, MeanInFlight: 1}}
+			got := harness.BoundOf(res, 0)
+			if got.Verdict != tt.want || !strings.Contains(got.Reason, tt.reason) {
+				t.Errorf("BoundOf(server %v, client %v, disk busy %vs of %vs): got %s (%s), want %s (%s)",
+					tt.use, tt.client, tt.busyS, tt.durS, got.Verdict, got.Reason, tt.want, tt.reason)
+			}
+		})
+	}
+}
+
 // TestNetnsNetworkBound serves 50 KB files over an 8 Mbit/s link between
 // two namespaces: the link, not the server in its budget nor the client,
 // is the bottleneck, and the point says so. The server's CPU is read from

@@ -38,6 +38,9 @@ type cellRun struct {
 	cpu    *CPUCgroup
 	conns  int
 	warmup time.Duration
+	// warmedFor is how long the cell's server was warmed up: warmup, or
+	// for a disk-bound cell until its page cache stopped filling.
+	warmedFor time.Duration
 	// diedIn is the trial during which the server exited, 0 if none did.
 	diedIn int
 	// noQuota runs the server without the budget's quota, its CPU cgroup
@@ -133,7 +136,7 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 		return cleanup, err
 	}
 	if cr.warmup > 0 {
-		if _, err := r.runClient(ctx, cr, cr.warmup, "warmup"); err != nil {
+		if cr.warmedFor, err = r.warmUp(ctx, cr, sc.docroot); err != nil {
 			return cleanup, fmt.Errorf("warm-up: %w", err)
 		}
 	}

@@ -131,6 +131,11 @@ func executeDisk(t *testing.T, topo topology.Topology) {
 		if d.Reads <= 0 || d.ReadBytes <= 0 || d.BusyS <= 0 || d.MeanInFlight < 1 || d.MaxInFlight < 1 {
 			t.Errorf("point %s: got disk %+v, want reads, bytes and busy time > 0, at least one read in flight", p.ID, *d)
 		}
+		// Warmed until the page cache stopped filling: at least one
+		// warm-up period, with the set's residency in the log.
+		if r.Config.WarmupS < 0.2 || !strings.Contains(log.String(), p.Arch+": warmed ") {
+			t.Errorf("point %s: got warmup_s %v and no warm-up line for it, want 0.2 s or more and a line:\n%s", p.ID, r.Config.WarmupS, log.String())
+		}
 		if !strings.Contains(log.String(), p.Arch+" dataset_bytes=67108864: device: ") {
 			t.Errorf("log lacks the device's last line for %s:\n%s", p.Arch, log.String())
 		}

@@ -126,7 +126,7 @@ func failReason(res *results.Result, l Load) string {
 // annotate adds the harness's provenance and the point's parameters.
 func (r *runner) annotate(res *results.Result, cr *cellRun, t int, id string) {
 	res.Provenance = r.prov
-	res.Config.WarmupS = cr.warmup.Seconds()
+	res.Config.WarmupS = cr.warmedFor.Seconds()
 	x := res.Config.Extra
 	if x == nil {
 		x = results.Object{}

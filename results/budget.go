@@ -55,12 +55,18 @@ const (
 	BoundClient = "client"
 	// BoundNetwork: the link carried at least 90% of its tbf rate.
 	BoundNetwork = "network"
+	// BoundDisk: the slow storage device of a disk-bound experiment had a
+	// read in flight at least 90% of the time, the server used less than
+	// 90% of its budget and the client less than 70% of its cores: the
+	// server waited on the disk. Such points answer the papers'
+	// disk-bound questions.
+	BoundDisk = "disk"
 	// BoundUndecided: none of the above.
 	BoundUndecided = "undecided"
 )
 
 // BoundVerdicts are the verdicts a Bound may hold.
-var BoundVerdicts = []string{BoundServer, BoundClient, BoundNetwork, BoundUndecided}
+var BoundVerdicts = []string{BoundServer, BoundDisk, BoundClient, BoundNetwork, BoundUndecided}
 
 // Bound is what bounded a point's throughput, by the harness's rules, and
 // the figures that decided it. Optional (added within version 1).
@@ -96,7 +102,7 @@ func (c *checker) budget(b *Budget) {
 
 func (c *checker) bound(b *Bound) {
 	if !slices.Contains(BoundVerdicts, b.Verdict) {
-		c.fail("bound.verdict: %q, want server, client, network or undecided", b.Verdict)
+		c.fail("bound.verdict: %q, want server, disk, client, network or undecided", b.Verdict)
 	}
 	if b.Reason == "" {
 		c.fail("bound.reason: empty")

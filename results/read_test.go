@@ -83,7 +83,7 @@ func TestReadRejects(t *testing.T) {
 		{"negative cpu per request", func(d doc) { d.obj("budget")["server_cpu_per_request_us"] = -1 },
 			"budget.server_cpu_per_request_us: negative (-1)"},
 		{"no bound", func(d doc) { delete(d, "bound") }, ""},
-		{"bound verdict", func(d doc) { d.obj("bound")["verdict"] = "disk" }, `bound.verdict: "disk", want server, client, network or undecided`},
+		{"bound verdict", func(d doc) { d.obj("bound")["verdict"] = "cpu" }, `bound.verdict: "cpu", want server, disk, client, network or undecided`},
 		{"bound without reason", func(d doc) { d.obj("bound")["reason"] = "" }, "bound.reason: empty"},
 		{"throttled more than ran", func(d doc) { d.obj("budget")["throttled_periods"] = 751 },
 			"budget.throttled_periods: 751, more than the 750 periods"},

@@ -45,14 +45,15 @@ func verdict(r *results.Result) string {
 }
 
 // serverBound reports whether p answers the papers' questions (its server
-// was the bottleneck) and, when it does not, why.
+// was the bottleneck, or in a disk-bound experiment the server's disk)
+// and, when it does not, why.
 func serverBound(p *Point) (bool, string) {
 	switch b := p.Result.Bound; {
 	case b == nil:
 		return false, "no bound verdict (measured without a CPU budget)"
 	case b.Verdict == results.BoundUndecided:
 		return false, "bound undecided: " + b.Reason
-	case b.Verdict != results.BoundServer:
+	case b.Verdict != results.BoundServer && b.Verdict != results.BoundDisk:
 		return false, b.Verdict + "-bound: " + b.Reason
 	}
 	return true, ""

@@ -108,17 +108,18 @@ const tableNote = "Each cell is the median of the trials ± the 95% confidence i
 	"Absolute numbers depend on the machine; compare architectures by their ratios within one run. " +
 	"Server CPU per request comes from the server's CPU cgroup; bound says what bounded each trial: " +
 	"server (the server at 90% or more of its CPU budget, the client below 70% of its cores), " +
+	"disk (the slow device of a disk-bound experiment busy 90% of the trial or more, the server below 90% of its budget and the client below 70%), " +
 	"client (the client at 90% or more), network (the link at 90% or more of its rate) or undecided."
 
 // ratioNote says how the paper ratios are measured and judged.
-const ratioNote = "Measured ratios use server-bound trials only (the others measure the client or the link): " +
+const ratioNote = "Measured ratios use server-bound trials only, and on a slow device disk-bound ones (the others measure the client or the link): " +
 	"the median of the per-round ratios (each round ran every contender once) and the 95% confidence interval of that median. " +
 	"A ratio holds when the interval lies within a tenth of the paper's either way (unless the experiment sets another tolerance), " +
 	"does not hold when it lies wholly outside, and is undecided otherwise (an unbounded interval: fewer than 6 rounds)."
 
 // targetNote says how the targets are measured and judged.
 const targetNote = "Targets are flashbench's own goals, one-sided bounds on ratios, measured as the paper ratios are " +
-	"(server-bound trials only, the median of the per-round ratios, the 95% confidence interval of that median): " +
+	"(server- and disk-bound trials only, the median of the per-round ratios, the 95% confidence interval of that median): " +
 	"a target is met when the whole interval lies at or past it (its low end at or above a minimum, its high end at or below a maximum), " +
 	"not met when the whole interval falls short of it, and undecided otherwise " +
 	"(the interval straddles it, is unbounded with fewer than 6 rounds, or nothing was measured)."
