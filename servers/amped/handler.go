@@ -64,7 +64,7 @@ func (h *Handler) Serve(c *evloop.Conn, req *httpcore.Request, p *httpcore.Plan)
 		h.core.RespondError(status, req, p)
 		return true
 	}
-	if f, ok := h.core.CachedFile(req.Path); ok {
+	if f, ok := h.core.RevalidatedFile(req.Path); ok {
 		return h.plan(c, req, p, f)
 	}
 	var buf [512]byte

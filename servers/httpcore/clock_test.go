@@ -138,3 +138,56 @@ func TestRevalidateAfterInterval(t *testing.T) {
 		t.Fatalf("unchanged revalidation: got %+v after %+v, want one more hit", after, before)
 	}
 }
+
+// TestRevalidatedFile checks the event loop's revalidation: past the
+// interval CachedFile misses, RevalidatedFile re-stats and hits while the
+// file is unchanged (fresh again from then on), and misses once the path
+// names a changed or another file, leaving the work to Resolve.
+func TestRevalidatedFile(t *testing.T) {
+	root := t.TempDir()
+	name := filepath.Join(root, "f.txt")
+	if err := os.WriteFile(name, []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, clk := newClockCore(t, Config{Root: root, Revalidate: time.Second})
+	f, e := c.Resolve([]byte("/f.txt"))
+	if e != nil {
+		t.Fatal(e)
+	}
+	f.Release()
+	clk.t = clk.t.Add(2 * time.Second)
+	if _, ok := c.CachedFile([]byte("/f.txt")); ok {
+		t.Fatal("past the interval: CachedFile got a hit, want false")
+	}
+	before := c.Stats()
+	f, ok := c.RevalidatedFile([]byte("/f.txt"))
+	if !ok || f.Size() != 3 {
+		t.Fatalf("unchanged past the interval: RevalidatedFile got %v, want the cached translation", ok)
+	}
+	f.Release()
+	if after := c.Stats(); after.PathHits != before.PathHits+1 || after.PathMisses != before.PathMisses {
+		t.Fatalf("revalidated: got %+v after %+v, want one more hit and no miss", after, before)
+	}
+	if f, ok := c.CachedFile([]byte("/f.txt")); !ok {
+		t.Fatal("just revalidated: CachedFile got false, want a fresh hit")
+	} else {
+		f.Release()
+	}
+	if err := os.WriteFile(filepath.Join(root, "tmp"), []byte("second"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "tmp"), name); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(2 * time.Second)
+	if _, ok := c.RevalidatedFile([]byte("/f.txt")); ok {
+		t.Fatal("replaced: RevalidatedFile got a hit, want false")
+	}
+	if f, e = c.Resolve([]byte("/f.txt")); e != nil || f.Size() != 6 {
+		t.Fatalf("replaced: Resolve got %v, want the new file", e)
+	}
+	f.Release()
+	if _, ok := c.RevalidatedFile([]byte("/nothing")); ok {
+		t.Fatal("absent path: RevalidatedFile got a hit")
+	}
+}

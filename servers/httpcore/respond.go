@@ -48,8 +48,20 @@ func (c *Core) Refuse(req *Request) int {
 // no system call: it returns false when the path is absent, malformed,
 // or due for revalidation (Resolve then does the blocking work). The
 // caller owns one reference on the File (see Resolve).
-func (c *Core) CachedFile(path []byte) (*File, bool) {
-	if c.paths == nil || c.cfg.AlwaysRevalidate {
+func (c *Core) CachedFile(path []byte) (*File, bool) { return c.cachedFile(path, false) }
+
+// RevalidatedFile is CachedFile that also revalidates a translation due
+// for it, with one stat of its path, as Resolve would: a file the cache
+// holds open pins its dentry, its inode and their parents in memory, so
+// the stat finds them there and an event loop may make it. It returns
+// false when the path is absent or malformed, when its file changed or
+// was replaced, and when its lease was broken (Resolve then translates
+// afresh). Flash's helpers did the disk work of pathname translation;
+// checking a translation they already made is not disk work.
+func (c *Core) RevalidatedFile(path []byte) (*File, bool) { return c.cachedFile(path, true) }
+
+func (c *Core) cachedFile(path []byte, revalidate bool) (*File, bool) {
+	if c.paths == nil || (c.cfg.AlwaysRevalidate && !revalidate) {
 		return nil, false
 	}
 	var buf [cleanBufSize]byte
@@ -61,9 +73,13 @@ func (c *Core) CachedFile(path []byte) (*File, bool) {
 	if f == nil {
 		return nil, false
 	}
-	if c.now().UnixNano()-f.checked.Load() >= int64(c.cfg.Revalidate) {
-		f.Release()
-		return nil, false
+	now := c.now().UnixNano()
+	if c.cfg.AlwaysRevalidate || now-f.checked.Load() >= int64(c.cfg.Revalidate) {
+		if !revalidate || f.Stale() || !c.unchanged(f) {
+			f.Release()
+			return nil, false
+		}
+		f.checked.Store(now)
 	}
 	c.pathHits.Add(1)
 	return f, true
