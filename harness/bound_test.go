@@ -61,8 +61,8 @@ func TestBoundOfDisk(t *testing.T) {
 		want, reason string
 	}{
 		{"sped waiting on the disk", 0.12, 0.05, 9.8, 10, results.BoundDisk, "disk busy 98% of the trial with 1.00 reads in flight"},
-		{"disk busy exactly 90%", 0.40, 0.20, 9, 10, results.BoundDisk, "disk busy 90%"},
-		{"disk busy 80%", 0.40, 0.20, 8, 10, results.BoundUndecided, "disk busy 80%"},
+		{"disk busy exactly 75%", 0.40, 0.20, 7.5, 10, results.BoundDisk, "disk busy 75%"},
+		{"disk busy 70%", 0.40, 0.20, 7, 10, results.BoundUndecided, "disk busy 70%"},
 		{"server at its budget first", 0.95, 0.20, 10, 10, results.BoundServer, "server at 95%"},
 		{"client too busy", 0.40, 0.75, 10, 10, results.BoundUndecided, "client at 75%"},
 		{"no duration", 0.40, 0.20, 10, 0, results.BoundUndecided, "neither at its limit"},

@@ -56,7 +56,7 @@ const (
 	// BoundNetwork: the link carried at least 90% of its tbf rate.
 	BoundNetwork = "network"
 	// BoundDisk: the slow storage device of a disk-bound experiment had a
-	// read in flight at least 90% of the time, the server used less than
+	// read in flight at least 75% of the time, the server used less than
 	// 90% of its budget and the client less than 70% of its cores: the
 	// server waited on the disk. Such points answer the papers'
 	// disk-bound questions.

@@ -108,7 +108,7 @@ const tableNote = "Each cell is the median of the trials ± the 95% confidence i
 	"Absolute numbers depend on the machine; compare architectures by their ratios within one run. " +
 	"Server CPU per request comes from the server's CPU cgroup; bound says what bounded each trial: " +
 	"server (the server at 90% or more of its CPU budget, the client below 70% of its cores), " +
-	"disk (the slow device of a disk-bound experiment busy 90% of the trial or more, the server below 90% of its budget and the client below 70%), " +
+	"disk (the slow device of a disk-bound experiment busy 75% of the trial or more, the server below 90% of its budget and the client below 70%), " +
 	"client (the client at 90% or more), network (the link at 90% or more of its rate) or undecided."
 
 // ratioNote says how the paper ratios are measured and judged.
