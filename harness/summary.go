@@ -110,7 +110,7 @@ func writeTargets(w io.Writer, e *Experiment, out *Outcome) error {
 		return err
 	}
 	header, cells := report.TargetCells(rows)
-	fmt.Fprintln(w, "\ntargets (server-bound trials only, the median of the per-round ratios; met: the 95% interval at or past the target)")
+	fmt.Fprintln(w, "\ntargets (server- and disk-bound trials only, the median of the per-round ratios; met: the 95% interval at or past the target)")
 	return writeTable(w, header, cells)
 }
 
@@ -137,7 +137,7 @@ func writeRatios(w io.Writer, e *Experiment, out *Outcome) error {
 		return err
 	}
 	header, cells := report.RatioCells(rows)
-	fmt.Fprintf(w, "\nratios (%s; server-bound trials only, the median of the per-round ratios)\n", m.Label)
+	fmt.Fprintf(w, "\nratios (%s; server- and disk-bound trials only, the median of the per-round ratios)\n", m.Label)
 	return writeTable(w, header, cells)
 }
 
