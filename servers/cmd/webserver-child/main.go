@@ -17,10 +17,25 @@ import (
 
 	"flashbench/servers/forking"
 	"flashbench/servers/internal/child"
+	"flashbench/servers/internal/child/argv"
+)
+
+const (
+	name = "webserver-child"
+	help = "Serves the connection at descriptor 3 with the parent's configuration (JSON) and exits.\n" +
+		"webserver --arch forking runs it once per connection; it is not meant to be run by hand."
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	config, code, done := argv.Parse(name, help, os.Args[1:], os.Stdout, os.Stderr)
+	if !done && config == "" {
+		fmt.Fprintf(os.Stderr, "%s: bad usage: no %s JSON: webserver --arch forking runs it (see %s --help)\n", name, argv.ConfigFlag, name)
+		code, done = argv.UsageExit, true
+	}
+	if done {
+		os.Exit(code)
+	}
+	if err := run(config); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -29,8 +44,8 @@ func main() {
 // run serves the connection at forking.ConnFD. A connection that ends in
 // an error (a client reset, a timeout) is not the child's failure: like
 // the other blocking loops, it is dropped, not printed.
-func run(args []string) error {
-	core, opts, err := child.Start("webserver-child", args)
+func run(config string) error {
+	core, opts, err := child.Start(name, []string{child.ConfigFlag, config})
 	if err != nil {
 		return err
 	}

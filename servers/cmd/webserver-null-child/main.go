@@ -13,11 +13,19 @@ import (
 	"syscall"
 
 	"flashbench/servers/forking"
+	"flashbench/servers/internal/child/argv"
 	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/null"
 )
 
+const help = "Answers every request on the connection at descriptor 3 with the null server's canned\n" +
+	"response, then exits. webserver --arch forking --child webserver-null-child runs it once per\n" +
+	"connection (with a --config it ignores); it is not meant to be run by hand."
+
 func main() {
+	if _, code, done := argv.Parse("webserver-null-child", help, os.Args[1:], os.Stdout, os.Stderr); done {
+		os.Exit(code)
+	}
 	serve(forking.ConnFD)
 	syscall.Close(forking.ConnFD)
 	os.Exit(0)

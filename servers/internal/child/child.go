@@ -14,12 +14,13 @@ import (
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/cgi"
+	"flashbench/servers/internal/child/argv"
 	"flashbench/servers/internal/connloop"
 	"flashbench/servers/internal/httpconn"
 )
 
 // ConfigFlag is the argument before the child's configuration.
-const ConfigFlag = "--config"
+const ConfigFlag = argv.ConfigFlag
 
 // Config is what a child or worker serves with.
 type Config struct {
