@@ -72,7 +72,9 @@ func Start(name string, args []string) (*httpcore.Core, connloop.Options, error)
 	if err != nil {
 		return nil, connloop.Options{}, fmt.Errorf("%s: %w", name, err)
 	}
-	opts := connloop.Options{ServeOptions: cfg.Serve, Conns: connloop.Track(core)}
+	// HoldP: the connection loop is the one busy goroutine of a forking
+	// child or prefork worker.
+	opts := connloop.Options{ServeOptions: cfg.Serve, Conns: connloop.Track(core), HoldP: true}
 	if cfg.CGI.Dir != "" { // each child runs its own persistent CGI processes
 		opts.CGI = cgi.NewManager(core, cfg.CGI)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,12 +32,13 @@ func bigRoot(t *testing.T) (root string, big []byte) {
 }
 
 // TestConformance runs the whole conformance suite against the blocking
-// loop, with mapped-file bodies (writev) and with sendfile bodies.
+// loop, with mapped-file bodies (writev) and with sendfile bodies, and
+// waiting for requests as a prefork worker does (HoldP).
 func TestConformance(t *testing.T) {
-	for _, sendFile := range []string{"0", "1"} {
-		t.Run("sendfile="+sendFile, func(t *testing.T) {
+	for _, env := range [][]string{{envSendFile + "=0"}, {envSendFile + "=1"}, {envSendFile + "=0", envHoldP + "=1"}} {
+		t.Run(strings.Join(env, ","), func(t *testing.T) {
 			root := conformance.Docroot(t)
-			addr := startServer(t, root, envSendFile+"="+sendFile)
+			addr := startServer(t, root, env...)
 			conformance.Run(t, addr, root)
 		})
 	}
@@ -125,9 +127,23 @@ func (s *slowReader) Read(p []byte) (int, error) {
 
 // TestTimeouts checks the header timeout (408 then close, only when part
 // of a request arrived) and the idle timeout (close without a word).
+//
+// With HoldP (one worker, GOMAXPROCS=1) the loop keeps its deadlines
+// itself; its SIGTERM at the end must still be handled within the
+// cleanup's 10 s, though the worker holds the only P while it waits.
 func TestTimeouts(t *testing.T) {
+	for _, holdP := range []bool{false, true} {
+		t.Run("holdP="+strconv.FormatBool(holdP), func(t *testing.T) { testTimeouts(t, holdP) })
+	}
+}
+
+func testTimeouts(t *testing.T, holdP bool) {
 	root := conformance.Docroot(t)
-	addr := startServer(t, root, envHeader+"=300ms", envIdle+"=300ms")
+	env := []string{envHeader + "=300ms", envIdle + "=300ms"}
+	if holdP {
+		env = append(env, envHoldP+"=1")
+	}
+	addr := startServer(t, root, env...)
 	tests := []struct {
 		name    string
 		send    string

@@ -31,6 +31,7 @@ const (
 	envNoCaches = "CONNLOOP_TEST_NO_CACHES" // any of "path", "header", "mmap"
 	envHeader   = "CONNLOOP_TEST_HEADER_TIMEOUT"
 	envIdle     = "CONNLOOP_TEST_IDLE_TIMEOUT"
+	envHoldP    = "CONNLOOP_TEST_HOLD_P" // one worker with Options.HoldP, GOMAXPROCS=1: a prefork worker
 )
 
 // TestHelperProcess is not a test: it is the server process the tests
@@ -65,6 +66,12 @@ func runHelper() error {
 	opts := connloop.Options{
 		ServeOptions: httpconn.ServeOptions{HeaderTimeout: envDuration(envHeader), IdleTimeout: envDuration(envIdle)},
 		OnError:      func(err error) { fmt.Fprintln(os.Stderr, "connection:", err) },
+		HoldP:        os.Getenv(envHoldP) == "1",
+	}
+	workers := 4 // like a small prefork pool: one blocked thread per connection
+	if opts.HoldP {
+		runtime.GOMAXPROCS(1) // a prefork worker: its signals wait for the loop's preemption
+		workers = 1
 	}
 	lfd, port, err := openListener()
 	if err != nil {
@@ -80,7 +87,6 @@ func runHelper() error {
 	signal.Notify(sigs, syscall.SIGTERM)
 	go func() { <-sigs; close(stop) }()
 	fmt.Printf("port %d\n", port)
-	const workers = 4 // like a small prefork pool: one blocked thread per connection
 	errs := make(chan error, workers)
 	for range workers {
 		go func() {
