@@ -6,7 +6,9 @@
 // of the Flash paper. Everything between the bytes it reads and the
 // buffers it writes is the shared connection layer's (httpconn); this
 // package only blocks. Timeouts are socket options (SO_RCVTIMEO and
-// SO_SNDTIMEO), the only way a blocking call can time out.
+// SO_SNDTIMEO), the only way a blocking call can time out, except for the
+// wait for a request of a loop that holds its processor (Options.HoldP),
+// which keeps its deadline itself.
 package connloop
 
 import (
