@@ -3,9 +3,10 @@
 // connection, with the socket at descriptor 3, and it answers every
 // request with the null server's canned response (package null) from
 // blocking reads and writes, then exits when the client closes or asks
-// to, or after the default idle timeout. It opens no file and builds no HTTP core, so its cost per
-// connection is what a new Go process per connection costs at least here
-// (the execve, the runtime's start), beside mini_httpd's fork alone.
+// to, or after the default idle timeout. It opens no file and builds no
+// HTTP core, so its cost per connection is what a new Go process per
+// connection costs at least here (the execve, the runtime's start),
+// beside mini_httpd's fork alone.
 package main
 
 import (
