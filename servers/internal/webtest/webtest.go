@@ -19,9 +19,6 @@ import (
 	"time"
 )
 
-// Package is the import path of the webserver command.
-const Package = "flashbench/servers/cmd/webserver"
-
 // Packages are the commands Main builds: the webserver and the programs it
 // starts (forking's webserver-child), which it finds next to itself.
 const Packages = "flashbench/servers/cmd/..."
