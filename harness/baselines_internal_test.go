@@ -116,7 +116,8 @@ func TestCheckReadable(t *testing.T) {
 // checkSessionIn checks that every running process of session sid is in
 // cg, by the process's own /proc/PID/cgroup: a server that forks per
 // connection (mini_httpd) has children come and go, and a child that is
-// exiting (or a zombie until reaped) has left its cgroups.
+// exiting (or a zombie until reaped) has left its cgroups, possibly between
+// the check of its state and the read of its cgroups.
 func checkSessionIn(t *testing.T, sid int, cg *CPUCgroup) {
 	t.Helper()
 	ents, _ := os.ReadDir("/proc")
@@ -135,6 +136,11 @@ func checkSessionIn(t *testing.T, sid int, cg *CPUCgroup) {
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cgroup"))
 		if err != nil {
 			continue // exited meanwhile
+		}
+		// The kernel marks a task exiting before it leaves its cgroups, so
+		// a process still not exiting after the read was in them during it.
+		if state, _, ok := procState(pid); !ok || state == "" {
+			continue
 		}
 		n++
 		if !strings.Contains(string(b), "/"+filepath.Base(cg.Dir)+"\n") {
