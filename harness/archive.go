@@ -56,3 +56,22 @@ func readJSONObject(path string) (map[string]any, error) {
 	}
 	return m, nil
 }
+
+// RelateRuns records in dir/run.json the runs reported together with it,
+// as paths relative to dir, so that its report, written again later, holds
+// them too.
+func RelateRuns(dir string, related ...string) error {
+	ix, err := ReadIndex(dir)
+	if err != nil {
+		return fmt.Errorf("relate runs: %w", err)
+	}
+	ix.RelatedRuns = nil
+	for _, r := range related {
+		rel, err := filepath.Rel(dir, r)
+		if err != nil {
+			return fmt.Errorf("relate runs: %w", err)
+		}
+		ix.RelatedRuns = append(ix.RelatedRuns, filepath.ToSlash(rel))
+	}
+	return writeIndex(dir, ix)
+}

@@ -50,6 +50,10 @@ type Run struct {
 	// document of the run carries it (host_load aside). Optional: runs
 	// archived before it was added lack it.
 	Provenance *results.Provenance `json:"provenance,omitempty"`
+	// RelatedRuns are runs reported together with this one, as paths
+	// relative to its directory: `make bench` runs hotos97 and hotos97-cgi,
+	// and the hotos97 run's report holds both (the seed paper's table).
+	RelatedRuns []string `json:"related_runs,omitempty"`
 }
 
 // PointEntry is one measured (or failed, or skipped) point of a run.

@@ -18,6 +18,8 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ratioNote":   func() string { return ratioNote },
 	"targetNote":  func() string { return targetNote },
 	"syscallNote": func() string { return syscallNote },
+	"seedTitle":   func() string { return seedTitle },
+	"seedNote":    func() string { return seedNote },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -51,7 +53,13 @@ ul.runs code { font-size: .9em; }
 {{end}}{{end}}<ul class="runs">
 {{range .Runs}}<li><code>{{.Dir}}</code>: {{.Run.Experiment}}, topology {{dash .Run.Topology}}, started {{time .Run.StartedAt}}, {{.Measured}} of {{.Total}} points measured</li>
 {{end}}</ul>
-<p class="note">{{tableNote}}</p>
+{{with .Seed}}<section id="seed">
+<h2>{{seedTitle}}</h2>
+<p class="note">{{seedNote}}</p>
+<div class="numbers">{{template "table" .Table}}</div>
+{{with $.SeedMissing}}<p class="note">{{.}}</p>{{end}}
+</section>
+{{end}}<p class="note">{{tableNote}}</p>
 {{range .Sections}}<section id="{{.Experiment}}">
 <h2>{{.Experiment}}</h2>
 {{with .Exp.Figure}}<p>Reproduces: {{.}}.</p>{{end}}

@@ -211,6 +211,13 @@ func (d *document) markdown() []byte {
 		fmt.Fprintf(&b, "- `%s`: %s, topology %s, started %s, %d of %d points measured\n", r.Dir,
 			r.Run.Experiment, orDash(r.Run.Topology), r.Run.StartedAt.UTC().Format("2006-01-02 15:04:05Z"), r.Measured, r.Total)
 	}
+	if t := d.Seed; t != nil {
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", seedTitle, seedNote)
+		writeMarkdownTable(&b, t.table())
+		if d.SeedMissing != "" {
+			fmt.Fprintf(&b, "\n%s\n", d.SeedMissing)
+		}
+	}
 	b.WriteString("\n" + tableNote + "\n")
 	for _, s := range d.Sections {
 		s.markdown(&b)

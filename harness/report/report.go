@@ -17,11 +17,23 @@ import (
 	"gonum.org/v1/plot"
 )
 
-// Write reports on the run in runDir: it writes runDir/report.md,
+// Write reports on the run in runDir, with its related runs (run.json's
+// related_runs) where they still exist: it writes runDir/report.md,
 // runDir/report.html and runDir/plots/*.svg and *.png and returns the paths
 // of the first two.
 func Write(runDir string) (mdPath, htmlPath string, err error) {
-	return WriteDirs(runDir, runDir)
+	run, err := ReadRun(runDir)
+	if err != nil {
+		return "", "", fmt.Errorf("report: %w", err)
+	}
+	dirs := []string{runDir}
+	for _, rel := range run.RelatedRuns {
+		dir := filepath.Join(runDir, filepath.FromSlash(rel))
+		if _, err := os.Stat(filepath.Join(dir, "run.json")); err == nil {
+			dirs = append(dirs, dir)
+		}
+	}
+	return WriteDirs(runDir, dirs...)
 }
 
 // WriteDirs reports on the runs in runDirs together (their points merged,
@@ -72,9 +84,13 @@ func writeFile(path string, data []byte) error {
 
 // document is a report before it is rendered as Markdown or HTML.
 type document struct {
-	Title    string
-	Runs     []runInfo
-	Sections []*section
+	Title string
+	Runs  []runInfo
+	// Seed is the seed paper's table when the runs hold its experiments.
+	Seed *SeedTable
+	// SeedMissing says which seed experiment the runs lack, "" for none.
+	SeedMissing string
+	Sections    []*section
 }
 
 // runInfo is one run directory and its index.
@@ -139,6 +155,16 @@ func build(a *Archive) (*document, error) {
 			return nil, err
 		}
 		d.Sections = append(d.Sections, s)
+	}
+	tolerance, archs := 0.0, []string(nil)
+	for _, s := range d.Sections {
+		if s.Experiment == SeedExperiment {
+			tolerance, archs = s.Exp.Paper.Tolerance, s.Exp.Archs
+		}
+	}
+	d.Seed = seedTable(groups, archs, tolerance)
+	if d.Seed != nil {
+		d.SeedMissing = seedMissing(groups)
 	}
 	return d, nil
 }

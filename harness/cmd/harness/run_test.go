@@ -49,6 +49,14 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	// The CGI programs go to bin/cgi-bin, as make build puts them.
+	cmd = exec.Command("go", "build", "-o", filepath.Join(dir, "cgi-bin")+"/", "flashbench/cgi-apps/cmd/...")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build CGI programs:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
 	binDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -79,8 +87,10 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no experiment", []string{"run"}, "want one experiment, got 0"},
+		{"no experiment", []string{"run"}, "harness run: want an experiment"},
 		{"unknown", []string{"run", "nosuch"}, `experiment "nosuch": not found`},
+		// Every experiment is looked up before the first one runs.
+		{"second unknown", []string{"run", "hotos97", "nosuch"}, `experiment "nosuch": not found`},
 		{"bad file", []string{"run", "nosuch.toml"}, "no such file"},
 		{"topology", []string{"run", "hotos97", "--topology", "nosuch"}, `topology "nosuch"`},
 		{"ssh without hosts", []string{"run", "hotos97", "--topology", "ssh", "--server-host", "a"}, "needs --server-host and --client-hosts"},

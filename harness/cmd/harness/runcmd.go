@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/harness"
+	"flashbench/harness/report"
 	"flashbench/internal/provenance"
 )
 
@@ -25,8 +27,8 @@ var harnessExperiments = harness.Experiments
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
-		Usage:     "run an experiment (a built-in name or a .toml file) and archive its results",
-		ArgsUsage: "EXPERIMENT",
+		Usage:     "run experiments (built-in names or .toml files) one after another and archive their results",
+		ArgsUsage: "EXPERIMENT [EXPERIMENT...]",
 		Flags: append(topologyFlags(),
 			&cli.StringFlag{Name: "archs", Usage: "comma-separated architectures instead of the experiment's"},
 			&cli.IntFlag{Name: "trials", Usage: "trials per point, 1 to 100", DefaultText: "the experiment's"},
@@ -48,15 +50,19 @@ func runCommand() *cli.Command {
 }
 
 func runAction(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return cli.Exit(fmt.Sprintf("harness run: want one experiment, got %d (see harness list)", c.NArg()), 1)
+	if c.NArg() == 0 {
+		return cli.Exit("harness run: want an experiment (see harness list)", 1)
 	}
 	if err := positiveFlags(c, "trials", "duration", "warmup"); err != nil {
 		return cli.Exit(err, 1)
 	}
-	e, err := harness.LookupExperiment(c.Args().First())
-	if err != nil {
-		return cli.Exit(err, 1)
+	var exps []*harness.Experiment
+	for _, name := range c.Args().Slice() {
+		e, err := harness.LookupExperiment(name)
+		if err != nil {
+			return cli.Exit(err, 1)
+		}
+		exps = append(exps, e)
 	}
 	serverCPU, err := serverCPU(c)
 	if err != nil {
@@ -102,7 +108,7 @@ func runAction(c *cli.Context) error {
 		}
 		base = filepath.Join(dir, "bin")
 	}
-	o := harness.Options{Experiment: e, Topology: topo, BinDir: bin, OutDir: c.String("out"),
+	o := harness.Options{Topology: topo, BinDir: bin, OutDir: c.String("out"),
 		FileSetDir: c.String("filesets"), Trials: c.Int("trials"), Duration: c.Duration("duration"),
 		Warmup: c.Duration("warmup"), ServerCPU: serverCPU, Quick: c.Bool("quick"), AllowSaturatedClient: c.Bool("allow-saturated-client"), Log: c.App.ErrWriter, Hosts: hosts,
 		Archive: provenance.ArchiveDir(), AllowDirty: c.Bool("allow-dirty"), BaseBinDir: base}
@@ -116,17 +122,65 @@ func runAction(c *cli.Context) error {
 	if isTerminal(c.App.ErrWriter) {
 		o.Progress = c.App.ErrWriter
 	}
+	if len(exps) == 1 {
+		o.Experiment = exps[0]
+		_, err := runOne(ctx, c, c.App.Writer, o)
+		return err
+	}
+	return runSeveral(ctx, c, o, exps)
+}
+
+// runOne runs and archives o's experiment and writes its summary to w; dir
+// is where the run went ("" when it did not start).
+func runOne(ctx context.Context, c *cli.Context, w io.Writer, o harness.Options) (dir string, err error) {
 	start := time.Now()
 	out, err := harness.Execute(ctx, o)
 	var skip *harness.SkipError
 	if errors.As(err, &skip) {
-		fmt.Fprintln(c.App.Writer, skip.Reason)
-		return nil
+		fmt.Fprintln(w, skip.Reason)
+		return "", nil
 	}
 	if out == nil {
-		return cli.Exit(err, 1)
+		return "", cli.Exit(err, 1)
 	}
-	return finish(c, e, out, err, time.Since(start))
+	return out.Dir, finish(c, w, o.Experiment, out, err, time.Since(start))
+}
+
+// runSeveral runs the experiments one after another, then reports on them
+// together in the first run's directory (which records the others as its
+// related runs): the seed paper's table first when they hold its
+// experiments, then each run's summary. A run that fails ends the
+// sequence; what the runs before it measured is printed all the same.
+func runSeveral(ctx context.Context, c *cli.Context, o harness.Options, exps []*harness.Experiment) error {
+	var summaries bytes.Buffer
+	var dirs []string
+	var err error
+	for _, e := range exps {
+		o.Experiment = e
+		var dir string
+		if dir, err = runOne(ctx, c, &summaries, o); dir != "" {
+			dirs = append(dirs, dir)
+		}
+		if err != nil {
+			break
+		}
+	}
+	w := c.App.Writer
+	if len(dirs) > 1 && !c.Bool("no-report") {
+		if rerr := harness.RelateRuns(dirs[0], dirs[1:]...); rerr != nil {
+			fmt.Fprintf(w, "report: %v\n", rerr)
+		} else if md, html, rerr := writeReport(dirs[0]); rerr != nil {
+			fmt.Fprintf(w, "report: %v\n", rerr)
+		} else {
+			fmt.Fprintln(w)
+			if serr := report.WriteSeedTable(w, dirs...); serr != nil {
+				fmt.Fprintf(w, "%v\n", serr)
+			}
+			defer fmt.Fprintf(w, "\nreport of the %d runs together: %s, %s\n", len(dirs), md, html)
+		}
+	}
+	w.Write(summaries.Bytes())
+	return err
 }
 
 // positiveFlags refuses an explicit value of 0 or less for the named int
@@ -172,8 +226,7 @@ func catchInterrupt(c *cli.Context) (ctx context.Context, release func()) {
 }
 
 // finish prints the table and where the run went, and writes the report.
-func finish(c *cli.Context, e *harness.Experiment, out *harness.Outcome, err error, took time.Duration) error {
-	w := c.App.Writer
+func finish(c *cli.Context, w io.Writer, e *harness.Experiment, out *harness.Outcome, err error, took time.Duration) error {
 	fmt.Fprintln(w)
 	if werr := harness.WriteSummary(w, e, out); werr != nil && err == nil {
 		err = werr
