@@ -182,9 +182,9 @@ const seedNote = "The seed paper's Table 1 (HotOS 1997: a DEC Alpha server, 1997
 	"against the paper's ratio: it holds within the tolerance either way, does not hold wholly outside it, and is undecided otherwise. " +
 	"thttpd and Harvest are gone: sped without its caches and webfs stand in for thttpd; Harvest has no living relative here."
 
-// RateCell formats a cell's connections/s, measured and in the paper:
+// rateCell formats a cell's connections/s, measured and in the paper:
 // "12653 ±22% (server); paper 670".
-func (c SeedCell) RateCell() string {
+func (c SeedCell) rateCell() string {
 	out := "–"
 	if c.Rate != "–" {
 		out = c.Rate + " (" + c.Bound + ")"
@@ -195,10 +195,10 @@ func (c SeedCell) RateCell() string {
 	return out
 }
 
-// RatioCell formats the ratio to Flash, measured with its interval and in
+// ratioCell formats the ratio to Flash, measured with its interval and in
 // the paper with the verdict: "0.37 [0.33, 0.51]; paper 0.32: holds";
 // "reference" for Flash itself.
-func (c SeedCell) RatioCell(arch string) string {
+func (c SeedCell) ratioCell(arch string) string {
 	out := c.ratioText(arch)
 	if c.Ratio.HasPaper {
 		out += "; paper " + formatRatio(c.Ratio.Paper)
@@ -218,17 +218,17 @@ func formatRatio(x float64) string {
 	return formatBound(x)
 }
 
-// RoleCell names a row's server: "Flash", or "–" for an architecture
+// roleCell names a row's server: "Flash", or "–" for an architecture
 // outside the paper.
-func (r SeedRow) RoleCell() string {
+func (r SeedRow) roleCell() string {
 	if r.Role == "" {
 		return "–"
 	}
 	return r.Role
 }
 
-// ArchCell names the row's architecture, or says none stands in.
-func (r SeedRow) ArchCell() string {
+// archCell names the row's architecture, or says none stands in.
+func (r SeedRow) archCell() string {
 	if r.Arch == "" {
 		return "none (not measured)"
 	}
@@ -249,9 +249,9 @@ func (t *SeedTable) header() []string {
 func (t *SeedTable) rows() [][]string {
 	var out [][]string
 	for _, r := range t.Rows {
-		row := []string{r.RoleCell(), r.ArchCell()}
+		row := []string{r.roleCell(), r.archCell()}
 		for _, c := range r.Cells {
-			row = append(row, c.RateCell(), c.RatioCell(r.Arch))
+			row = append(row, c.rateCell(), c.ratioCell(r.Arch))
 		}
 		out = append(out, row)
 	}
@@ -299,7 +299,7 @@ func (t *SeedTable) text(w io.Writer) error {
 		}
 		fmt.Fprintln(tw, "\n"+strings.Join(append(h, "bound"), "\t"))
 		for _, r := range t.Rows {
-			line, bounds, any := []string{r.RoleCell(), r.ArchCell()}, []string{}, false
+			line, bounds, any := []string{r.roleCell(), r.archCell()}, []string{}, false
 			for _, i := range block {
 				c := r.Cells[i]
 				any = any || c.Rate != "–" || c.Ratio.HasPaper || c.Paper > 0
