@@ -37,8 +37,10 @@ func reportCommand() *cli.Command {
 				return cli.Exit(fmt.Errorf("harness %w", err), 1)
 			}
 			fmt.Fprintf(c.App.Writer, "%s\n%s\nplots in %s\n", md, html, filepath.Join(out, "plots"))
-			if root := runRoot(out); len(dirs) == 1 && out == dirs[0] && root != "" {
-				writeIndex(c.App.Writer, root)
+			if len(dirs) == 1 && out == dirs[0] {
+				if root := runRoot(out); root != "" {
+					writeIndex(c.App.Writer, root)
+				}
 			}
 			return nil
 		},
