@@ -11,8 +11,8 @@ import (
 )
 
 // reportCommand is `harness report DIR...`: report.md, report.html and
-// plots for one run (written into it) or several (merged, written to
-// --output).
+// plots for one run (written into it, and the index of its results root
+// rewritten) or several (merged, written to --output).
 func reportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "report",
@@ -37,6 +37,11 @@ func reportCommand() *cli.Command {
 				return cli.Exit(fmt.Errorf("harness %w", err), 1)
 			}
 			fmt.Fprintf(c.App.Writer, "%s\n%s\nplots in %s\n", md, html, filepath.Join(out, "plots"))
+			if len(dirs) == 1 && out == dirs[0] {
+				if root := runRoot(out); root != "" {
+					writeIndex(c.App.Writer, root)
+				}
+			}
 			return nil
 		},
 	}

@@ -21,7 +21,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
-		Commands:        []*cli.Command{listCommand(), runCommand(), reportCommand(), compareCommand(), soakCommand()},
+		Commands:        []*cli.Command{listCommand(), runCommand(), reportCommand(), indexCommand(), compareCommand(), soakCommand()},
 		ExitErrHandler:  func(*cli.Context, error) {},
 	}
 	cliutil.OneLineUsage(app) // a bad flag is one line and exit status 2, in every subcommand too

@@ -42,7 +42,7 @@ func runCommand() *cli.Command {
 			serverCPUFlag(),
 			&cli.BoolFlag{Name: "quick", Usage: "tiny durations and one trial, for tests"},
 			&cli.IntFlag{Name: "syscalls", Usage: "after the measured rounds, count each contender's system calls with strace over `N` requests (0: none)", DefaultText: "the experiment's [syscalls] requests"},
-			&cli.BoolFlag{Name: "no-report", Usage: "do not write the report after the run"},
+			&cli.BoolFlag{Name: "no-report", Usage: "do not write the report, nor the results root's index.html and index.md, after the run"},
 			allowDirtyFlag(),
 		),
 		Action: runAction,
@@ -225,7 +225,8 @@ func catchInterrupt(c *cli.Context) (ctx context.Context, release func()) {
 	}
 }
 
-// finish prints the table and where the run went, and writes the report.
+// finish prints the table and where the run went, and writes the report
+// and the results root's index.
 func finish(c *cli.Context, w io.Writer, e *harness.Experiment, out *harness.Outcome, err error, took time.Duration) error {
 	fmt.Fprintln(w)
 	if werr := harness.WriteSummary(w, e, out); werr != nil && err == nil {
@@ -242,6 +243,9 @@ func finish(c *cli.Context, w io.Writer, e *harness.Experiment, out *harness.Out
 		} else {
 			fmt.Fprintf(w, "report: %s, %s, plots in %s\n", md, html, filepath.Join(out.Dir, "plots"))
 		}
+	}
+	if !c.Bool("no-report") {
+		writeIndex(w, c.String("out"))
 	}
 	if err != nil {
 		return cli.Exit(err, 1)
