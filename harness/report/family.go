@@ -88,8 +88,8 @@ type lineStyle struct {
 }
 
 // lineStyles gives each series, by its architecture, a style that no
-// other series of the plot has: the family's shades in turn, then dashes,
-// and a marker of its own, so that 19 servers on one plot stay apart. A
+// other series of the plot has: the family's shades and dash patterns in
+// turn, and a marker of its own, so that 19 servers on one plot stay apart. A
 // base contender is drawn as its architecture, lighter and dashed.
 func lineStyles(archs []string) []lineStyle {
 	seen := map[Family]int{}
@@ -103,7 +103,7 @@ func lineStyles(archs []string) []lineStyle {
 		n := seen[f]
 		seen[f]++
 		shades := familyShades[f]
-		out[i] = lineStyle{color: shades[n%len(shades)], dashes: plotutil.Dashes(n / len(shades)), shape: plotutil.Shape(i)}
+		out[i] = lineStyle{color: shades[n%len(shades)], dashes: plotutil.Dashes(n), shape: plotutil.Shape(i)}
 		own[arch] = out[i]
 	}
 	for i, arch := range archs {

@@ -85,6 +85,9 @@ func (s *section) barFigures() ([]*figure, error) {
 			suffix = ", " + settingLabel(set.key)
 		}
 		bars, order := rankedBars(m, set.groups)
+		if len(bars) == 0 {
+			continue
+		}
 		f, err := barFigure(fmt.Sprintf("%s-%s-%d", base, m.Name, i+1), prefix+": "+m.Label+suffix, m, bars, ref)
 		if err != nil {
 			return nil, err

@@ -78,12 +78,18 @@ func (plainTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// sizeTicks labels a log-scaled byte axis in B, KB and MB.
-type sizeTicks struct{}
+// sizeTicks labels a byte axis in B, KB and MB, log-scaled unless linear.
+type sizeTicks struct{ linear bool }
 
-// Ticks returns powers of ten (and their halves when few) between min and max.
-func (sizeTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := plot.LogTicks{}.Ticks(min, max)
+// Ticks returns powers of ten (and their halves when few) between min and
+// max, or gonum's default ticks on a linear axis.
+func (t sizeTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	if t.linear {
+		ticks = plot.DefaultTicks{}.Ticks(min, max)
+	} else {
+		ticks = plot.LogTicks{}.Ticks(min, max)
+	}
 	for i := range ticks {
 		if ticks[i].Label != "" {
 			ticks[i].Label = FormatBytes(ticks[i].Value)

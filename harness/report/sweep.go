@@ -36,6 +36,8 @@ func sweepFigure(name, title, param string, m Metric, groups []*Group, others []
 		if strings.HasSuffix(param, "_bytes") {
 			p.X.Tick.Marker = sizeTicks{}
 		}
+	} else if strings.HasSuffix(param, "_bytes") {
+		p.X.Tick.Marker = sizeTicks{linear: true}
 	}
 	f := &figure{name: name, title: title, plot: p}
 	all := splitSeries(groups, others)
