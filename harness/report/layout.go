@@ -69,6 +69,17 @@ func textStyle(size float64) text.Style {
 	return text.Style{Font: font.From(sans, vg.Points(size)), Handler: plot.DefaultTextHandler, Color: color.Black}
 }
 
+// titleStyle is a figure's title: centred, hanging from its point.
+func titleStyle() text.Style {
+	s := textStyle(13)
+	s.XAlign, s.YAlign = draw.XCenter, draw.YTop
+	return s
+}
+
+// axesHeight is about the height of a plot's x axis, ticks and label: the
+// least room under a legend.
+const axesHeight = vg.Length(30)
+
 // newLegend is a figure's legend, its entries drawn on c's top left.
 func (f *figure) newLegend() plot.Legend {
 	l := plot.NewLegend()
@@ -99,15 +110,14 @@ func (f *figure) size() (w, h vg.Length) {
 		h = plotHeight
 	}
 	_, lh := f.legendSize()
-	title := textStyle(13)
-	need := 2*margin + title.Height(wrapText(f.title, title, plotWidth-2*margin)) + gap + lh + 30
+	title := titleStyle()
+	need := 2*margin + title.Height(wrapText(f.title, title, plotWidth-2*margin)) + gap + lh + axesHeight
 	return plotWidth, max(h, need)
 }
 
 // layout places the figure's title, plot and legend on c.
 func (f *figure) layout(c draw.Canvas) layout {
-	title := textStyle(13)
-	title.XAlign, title.YAlign = draw.XCenter, draw.YTop
+	title := titleStyle()
 	inner := draw.Crop(c, margin, -margin, margin, -margin)
 	lines := wrapText(f.title, title, inner.Size().X)
 	body := draw.Crop(inner, 0, 0, 0, -(title.Height(lines) + gap/2))
@@ -130,10 +140,8 @@ func (f *figure) draw(c draw.Canvas, rec *svgCanvas) layout {
 	c.SetColor(color.White)
 	c.Fill(c.Rectangle.Path())
 	l := f.layout(c)
-	title := textStyle(13)
-	title.XAlign, title.YAlign = draw.XCenter, draw.YTop
 	rec.part("title")
-	c.FillText(title, l.titleAt, l.title)
+	c.FillText(titleStyle(), l.titleAt, l.title)
 	rec.part("")
 	f.plot.Draw(l.plot)
 	rec.part("legend")
