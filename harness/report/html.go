@@ -33,8 +33,11 @@ h2 { border-bottom: 2px solid #d0d7de; padding-bottom: .2em; margin-top: 2em; }
 h3 { font-size: 1.05em; margin: 1.2em 0 .4em; }
 .warning { background: #fff4e5; border-left: 4px solid #e8590c; padding: .5em 1em; margin: .5em 0; font-weight: 600; }
 .tables { display: flex; flex-wrap: wrap; gap: 2em; align-items: flex-start; }
+.tables > div, .numbers { min-width: 0; max-width: 100%; }
+.numbers { overflow-x: auto; }
 table { border-collapse: collapse; font-size: .9em; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #d0d7de; padding: .25em .6em; text-align: left; white-space: nowrap; }
+th { white-space: normal; vertical-align: bottom; min-width: 3.5em; }
 .numbers td, .numbers th { text-align: right; }
 th { background: #f3f5f7; }
 .numbers td:first-child, .numbers th:first-child { text-align: left; }
@@ -45,6 +48,18 @@ figure { margin: 0; border: 1px solid #d0d7de; padding: .5em; background: #fff; 
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: .85em; color: #57606a; text-align: center; }
 ul.runs code { font-size: .9em; }
+li, p { overflow-wrap: anywhere; }
+@media print {
+body { font-size: 11px; max-width: none; padding: 0; }
+h2, h3 { break-after: avoid; }
+.numbers { overflow: visible; }
+table { font-size: .8em; }
+th, td { padding: .15em .35em; }
+td { white-space: normal; }
+tr { break-inside: avoid; }
+.plots { display: block; }
+figure { margin-bottom: 1em; break-inside: avoid; }
+}
 </style>
 </head>
 <body>

@@ -13,8 +13,6 @@ import (
 
 	"flashbench/internal/atomicfile"
 	"flashbench/results"
-
-	"gonum.org/v1/plot"
 )
 
 // Write reports on the run in runDir, with its related runs (run.json's
@@ -295,94 +293,6 @@ func varying(groups []*Group, keys []string) []string {
 		}
 	}
 	return out
-}
-
-// maxLatencyPlots caps the latency plots of one experiment: a sweep shows
-// its first, middle and last settings.
-const maxLatencyPlots = 4
-
-// plots renders the section's plots.
-func (s *section) plots() ([]Plot, error) {
-	if len(s.Groups) == 0 {
-		return nil, nil
-	}
-	prefix := s.Experiment
-	if s.Exp.Figure != "" {
-		prefix = s.Exp.Figure
-	}
-	base := plotName(s.Experiment)
-	m := s.RatioMetric
-	var out []Plot
-	x := xParam(s.Groups, s.ParamKeys)
-	var todo []plotJob
-	if x != "" {
-		others := slices.DeleteFunc(varying(s.Groups, s.ParamKeys), func(k string) bool { return k == x })
-		todo = append(todo, plotJob{base + "-" + m.Name, func() (*plot.Plot, error) {
-			return sweepPlot(fmt.Sprintf("%s: %s vs %s", prefix, m.Label, paramLabel(x)), x, m, s.Groups, others)
-		}})
-		if bw, _ := MetricByName("bytes_per_s"); strings.HasSuffix(x, "_bytes") && m.Name != bw.Name {
-			todo = append(todo, plotJob{base + "-" + bw.Name, func() (*plot.Plot, error) {
-				return sweepPlot(fmt.Sprintf("%s: %s vs %s", prefix, bw.Label, paramLabel(x)), x, bw, s.Groups, others)
-			}})
-		}
-	} else {
-		todo = append(todo, plotJob{base + "-" + m.Name, func() (*plot.Plot, error) {
-			return barPlot(fmt.Sprintf("%s: %s", prefix, m.Label), m, s.Groups)
-		}})
-	}
-	for i, setting := range latencySettings(s.Groups) {
-		title := prefix + ": latency percentiles"
-		if setting.key != "" {
-			title += ", " + settingLabel(setting.key)
-		}
-		todo = append(todo, plotJob{fmt.Sprintf("%s-latency-%d", base, i+1), func() (*plot.Plot, error) {
-			return latencyPlot(title, setting.groups)
-		}})
-	}
-	for _, j := range todo {
-		p, err := j.make()
-		if err != nil {
-			return nil, err
-		}
-		r, err := render(p, j.name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-// plotJob is a plot to draw and the file name it goes to.
-type plotJob struct {
-	name string
-	make func() (*plot.Plot, error)
-}
-
-// latencySetting is one parameter setting's groups.
-type latencySetting struct {
-	key    string
-	groups []*Group
-}
-
-// latencySettings picks the settings that get a latency plot: all of them
-// up to maxLatencyPlots, else the first, middle and last.
-func latencySettings(groups []*Group) []latencySetting {
-	var all []latencySetting
-	index := map[string]int{}
-	for _, g := range groups {
-		i, ok := index[g.Key]
-		if !ok {
-			i = len(all)
-			index[g.Key] = i
-			all = append(all, latencySetting{key: g.Key})
-		}
-		all[i].groups = append(all[i].groups, g)
-	}
-	if len(all) <= maxLatencyPlots {
-		return all
-	}
-	return []latencySetting{all[0], all[len(all)/2], all[len(all)-1]}
 }
 
 // FormatValue formats a metric value as tables show it: three significant

@@ -48,8 +48,9 @@ func TestWrite(t *testing.T) {
 		wantPlots []string
 		wantTitle string
 	}{
-		{"hotos97 bars", hotosSpec(), []string{"hotos97-connections_per_s", "hotos97-latency-1", "hotos97-latency-2"},
-			"HotOS 1997, Table 1: connections"},
+		{"hotos97 bars", hotosSpec(), []string{"hotos97-connections_per_s-1", "hotos97-server_cpu_per_request_us-1",
+			"hotos97-connections_per_s-2", "hotos97-server_cpu_per_request_us-2", "hotos97-latency-1", "hotos97-latency-2"},
+			"HotOS 1997, Table 1: connections, 500 B"},
 		{"single-file sweep", sweepSpec(), []string{"single-file-throughput_rps", "single-file-bytes_per_s",
 			"single-file-latency-1", "single-file-latency-2", "single-file-latency-3"},
 			"Flash (USENIX 1999), Figure 6: throughput vs file size"},
@@ -194,7 +195,7 @@ func TestWriteDirsMergesRuns(t *testing.T) {
 	if got := mdRow(t, md, "amped", "500"); got[2] != "6" {
 		t.Errorf("merged row amped 500: got %s trials, want 6 (row %q)", got[2], got)
 	}
-	if _, err := os.Stat(filepath.Join(out, "plots", "hotos97-connections_per_s.svg")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, "plots", "hotos97-connections_per_s-1.svg")); err != nil {
 		t.Errorf("WriteDirs: %v", err)
 	}
 }

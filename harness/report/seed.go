@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -207,15 +206,6 @@ func (c SeedCell) ratioCell(arch string) string {
 		}
 	}
 	return out
-}
-
-// formatRatio formats a ratio with two decimals, or two significant
-// digits below 0.1 (forking's 0.0031 of Flash is not 0.00).
-func formatRatio(x float64) string {
-	if a := math.Abs(x); a > 0 && a < 0.1 {
-		return strconv.FormatFloat(x, 'g', 2, 64)
-	}
-	return formatBound(x)
 }
 
 // roleCell names a row's server: "Flash", or "–" for an architecture

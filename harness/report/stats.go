@@ -41,3 +41,18 @@ func formatBound(x float64) string {
 	}
 	return strconv.FormatFloat(x, 'f', 2, 64)
 }
+
+// formatRatio formats a ratio: two decimals, none from 10 up, two
+// significant digits below 0.1 (forking's 0.0029 of nginx is not 0.00),
+// ±∞ for an unbounded side of an interval.
+func formatRatio(r float64) string {
+	switch a := math.Abs(r); {
+	case math.IsInf(r, 0):
+		return formatBound(r)
+	case a >= 10:
+		return strconv.FormatFloat(r, 'f', 0, 64)
+	case a > 0 && a < 0.1:
+		return strconv.FormatFloat(r, 'g', 2, 64)
+	}
+	return strconv.FormatFloat(r, 'f', 2, 64)
+}

@@ -49,6 +49,10 @@ type Spec struct {
 	// results have neither, as those of runs made before budgets.
 	Budget float64
 	Bounds map[string]string
+	// OpenLoop makes every result an open-loop one: latency_us and the
+	// total histogram corrected for coordinated omission, and beside them
+	// open_loop's uncorrected latencies and histogram, a quarter as long.
+	OpenLoop bool
 }
 
 // PointID is the id of arch's trial at value of the swept parameter.
@@ -181,6 +185,11 @@ func (s *Spec) result(archIndex int, arch string, v float64, trial int, at time.
 	if err := r.SetHistogram(results.HistogramTotal, h); err != nil {
 		return nil, fmt.Errorf("reporttest: %w", err)
 	}
+	if s.OpenLoop {
+		if err := openLoop(r, h, rps); err != nil {
+			return nil, err
+		}
+	}
 	if s.Budget > 0 {
 		// The server spends its whole budget: its cost per request is
 		// what the budget allows over the throughput.
@@ -193,6 +202,25 @@ func (s *Spec) result(archIndex int, arch string, v float64, trial int, at time.
 		}
 	}
 	return r, nil
+}
+
+// openLoop makes r, whose total histogram is h, an open-loop result at
+// rps: its uncorrected latencies are h's, a quarter as long.
+func openLoop(r *results.Result, h *hdrhistogram.Histogram, rps float64) error {
+	u := hdrhistogram.New(1, 60_000_000, 3)
+	for _, b := range h.Distribution() {
+		if b.Count > 0 {
+			if err := u.RecordValues(max(b.From/4, 1), b.Count); err != nil {
+				return fmt.Errorf("reporttest: record latency: %w", err)
+			}
+		}
+	}
+	r.Config.RateRPS = rps
+	r.OpenLoop = &results.OpenLoop{OfferedRPS: rps, AchievedRPS: rps, UncorrectedLatencyUS: results.LatencyFrom(u)}
+	if err := r.SetHistogram(results.HistogramUncorrected, u); err != nil {
+		return fmt.Errorf("reporttest: %w", err)
+	}
+	return nil
 }
 
 // writeRun writes run.json.
