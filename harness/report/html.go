@@ -48,6 +48,14 @@ figure { margin: 0; border: 1px solid #d0d7de; padding: .5em; background: #fff; 
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: .85em; color: #57606a; text-align: center; }
 ul.runs code { font-size: .9em; }
+.seed td { vertical-align: top; }
+.seed table { font-size: .85em; }
+.seed td:first-child { white-space: normal; min-width: 7em; }
+.seed td small { color: #57606a; }
+.seed td:nth-child(2) { text-align: left; }
+.seed .holds small { color: #1a7f37; font-weight: 600; }
+.seed .fails small { color: #cf222e; font-weight: 600; }
+.seed .undecided small { color: #9a6700; font-weight: 600; }
 li, p { overflow-wrap: anywhere; }
 @media print {
 body { font-size: 11px; max-width: none; padding: 0; }
@@ -71,7 +79,13 @@ figure { margin-bottom: 1em; break-inside: avoid; }
 {{with .Seed}}<section id="seed">
 <h2>{{seedTitle}}</h2>
 <p class="note">{{seedNote}}</p>
-<div class="numbers">{{template "table" .Table}}</div>
+<div class="numbers seed"><table>
+<thead><tr><th rowspan="2">server (paper)</th><th rowspan="2">measured by</th>{{range .Columns}}<th colspan="2">{{.}}</th>{{end}}</tr>
+<tr>{{range .Columns}}<th>conn/s</th><th>÷ Flash [95%]</th>{{end}}</tr></thead>
+<tbody>
+{{range .HTMLRows}}<tr>{{range .}}<td{{with .Class}} class="{{.}}"{{end}}>{{.Main}}{{with .Sub}}<br><small>{{.}}</small>{{end}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
 {{with $.SeedMissing}}<p class="note">{{.}}</p>{{end}}
 </section>
 {{end}}<p class="note">{{tableNote}}</p>

@@ -217,10 +217,10 @@ func (r SeedRow) roleCell() string {
 	return r.Role
 }
 
-// archCell names the row's architecture, or says none stands in.
+// archCell names the row's architecture, or "none" when none stands in.
 func (r SeedRow) archCell() string {
 	if r.Arch == "" {
-		return "none (not measured)"
+		return "none"
 	}
 	return r.Arch
 }
@@ -251,8 +251,43 @@ func (t *SeedTable) rows() [][]string {
 // table returns the seed table as a report table.
 func (t *SeedTable) table() table { return table{Header: t.header(), Rows: t.rows()} }
 
-// Table is the seed table as the page template renders it.
-func (t *SeedTable) Table() table { return t.table() }
+// SeedHTMLCell is one cell of the seed table on the HTML page: the
+// measured figure, a second line with the bound or the paper's figure and
+// verdict, and a class that colours the verdict.
+type SeedHTMLCell struct {
+	Main, Sub, Class string
+}
+
+// HTMLRows returns the seed table's cells for the page: two lines each,
+// so the table fits the page's width.
+func (t *SeedTable) HTMLRows() [][]SeedHTMLCell {
+	var out [][]SeedHTMLCell
+	for _, r := range t.Rows {
+		row := []SeedHTMLCell{{Main: r.roleCell()}, {Main: r.archCell()}}
+		for _, c := range r.Cells {
+			rate := SeedHTMLCell{Main: c.Rate}
+			var sub []string
+			if c.Rate != "–" {
+				sub = append(sub, c.Bound)
+			}
+			if c.Paper > 0 {
+				sub = append(sub, "paper "+strconv.FormatFloat(c.Paper, 'f', -1, 64))
+			}
+			rate.Sub = strings.Join(sub, " · ")
+			ratio := SeedHTMLCell{Main: c.ratioText(r.Arch)}
+			if c.Ratio.HasPaper {
+				ratio.Sub = "paper " + formatRatio(c.Ratio.Paper)
+				if v := c.Ratio.Verdict; v != "" {
+					ratio.Sub += ": " + v
+					ratio.Class = map[string]string{RatioHolds: "holds", RatioDoesNotHold: "fails", RatioUndecided: "undecided"}[v]
+				}
+			}
+			row = append(row, rate, ratio)
+		}
+		out = append(out, row)
+	}
+	return out
+}
 
 // seedTitle heads the seed table.
 const seedTitle = "HotOS 1997, Table 1, as measured here"

@@ -59,7 +59,7 @@ func TestSeedTable(t *testing.T) {
 		{[]string{"thttpd (SPED)", "sped-nocache"}, 3, " [−∞, 0.59]; paper 0.32: undecided"},
 		{[]string{"Flash-Lite", "flashlite"}, 7, "; paper 2.00: does not hold"},
 		{[]string{"Flash", "amped"}, 3, "reference"},
-		{[]string{"Harvest", "none (not measured)"}, 3, "–; paper 0.58"},
+		{[]string{"Harvest", "none"}, 3, "–; paper 0.58"},
 		{[]string{"–", "nginx"}, 7, "–"},
 	} {
 		if got := mdRow(t, md, tt.first...); !strings.HasSuffix(got[tt.col], tt.want) {
