@@ -274,3 +274,42 @@ func echoClient(port, id int) error {
 	}
 	return nil
 }
+
+// TestVectoredSend sends a header and a body in one operation, by sendmsg
+// and by writev, as a loop sends a mapped or cached small file.
+func TestVectoredSend(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	r := newRing(t, uring.Options{Entries: 4})
+	header := []byte("HTTP/1.0 200 OK\r\nContent-Length: 500\r\n\r\n")
+	body := randomBytes(500, 4)
+	iov := make([]unix.Iovec, 2)
+	iov[0].Base, iov[1].Base = &header[0], &body[0]
+	iov[0].SetLen(len(header))
+	iov[1].SetLen(len(body))
+	msg := &unix.Msghdr{Iov: &iov[0]}
+	msg.SetIovlen(len(iov))
+	tests := []struct {
+		name string
+		prep func(sqe *uring.SQE, fd int)
+	}{
+		{"sendmsg", func(sqe *uring.SQE, fd int) { sqe.PrepSendmsg(fd, msg, unix.MSG_NOSIGNAL) }},
+		{"writev", func(sqe *uring.SQE, fd int) { sqe.PrepWritev(fd, iov, -1) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client, server := tcpPair(t)
+			tt.prep(getSQE(t, r), server)
+			want := append(append([]byte(nil), header...), body...)
+			if c := reap(t, r, 1)[0]; c.Res != int32(len(want)) {
+				t.Fatalf("%s of %d bytes: got %+v", tt.name, len(want), c)
+			}
+			got, err := readFull(client, len(want))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%s: received %q, %v; want the header, then the body", tt.name, got, err)
+			}
+		})
+	}
+	runtime.KeepAlive(header)
+	runtime.KeepAlive(body)
+}

@@ -162,9 +162,11 @@ func (r *Ring) enter(toSubmit, minComplete, flags uint32) (int, error) {
 		}
 		// A signal: the runtime's preemption, every 10 ms of a long
 		// wait. Yield, so that the goroutine stops when the runtime
-		// asked it to, then count again what remains to submit.
+		// asked it to, then enter again: an interrupted enter submitted
+		// nothing (it returns a count when it did), and leaving the SQ
+		// alone keeps PeekBatch, which enters with nothing to submit,
+		// off the submitting goroutine's state.
 		runtime.Gosched()
-		toSubmit = r.sq.flush()
 	}
 }
 
