@@ -59,7 +59,11 @@ func (r *Ring) NewBufRing(group uint16, entries, size uint32) (*BufRing, error) 
 	reg := bufReg{ringAddr: bytesAddr(b.ring), ringEntries: entries, bgid: group}
 	if e := sysRegister(r.fd, registerPbufRing, unsafe.Pointer(&reg), 1); e != 0 {
 		b.unmap()
-		return nil, fmt.Errorf("uring: buffer ring %d: %w", group, os.NewSyscallError("io_uring_register", e))
+		hint := ""
+		if e == unix.EINVAL {
+			hint = " (a provided-buffer ring needs Linux 5.19)"
+		}
+		return nil, fmt.Errorf("uring: buffer ring %d: %w%s", group, os.NewSyscallError("io_uring_register", e), hint)
 	}
 	for bid := range entries {
 		b.Add(uint16(bid))
