@@ -257,3 +257,37 @@ func TestWaitTimeout(t *testing.T) {
 		t.Errorf("CQReady: got %d, want 0", got)
 	}
 }
+
+func TestBufRingErrors(t *testing.T) {
+	r := newRing(t, uring.Options{Entries: 4})
+	tests := []struct {
+		group          uint16
+		entries, size  uint32
+		wantErrContain string
+	}{
+		{1, 3, 64, "want a power of two"},
+		{1, 1 << 16, 64, "want a power of two"},
+		{1, 4, 0, "buffers of 0 bytes"},
+	}
+	for _, tt := range tests {
+		if _, err := r.NewBufRing(tt.group, tt.entries, tt.size); err == nil || !strings.Contains(err.Error(), tt.wantErrContain) {
+			t.Errorf("NewBufRing(%d, %d, %d): got %v, want an error with %q", tt.group, tt.entries, tt.size, err, tt.wantErrContain)
+		}
+	}
+	b, err := r.NewBufRing(1, 4, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.NewBufRing(1, 4, 64); !errors.Is(err, unix.EEXIST) {
+		t.Errorf("NewBufRing of group 1 twice: got %v, want EEXIST", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("BufRing.Close: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("BufRing.Close again: got %v, want nil", err)
+	}
+	if _, err := r.NewBufRing(1, 4, 64); err != nil {
+		t.Errorf("NewBufRing of group 1 after its Close: got %v, want nil", err)
+	}
+}
