@@ -33,11 +33,11 @@ type SQE struct {
 
 // SQE flags (the IOSQE_ bits).
 const (
-	sqeIOLink        = 1 << 2
-	sqeIOHardlink    = 1 << 3
-	sqeAsync         = 1 << 4
-	sqeBufferSelect  = 1 << 5
-	sqeCQESkipSucces = 1 << 6
+	sqeIOLink         = 1 << 2
+	sqeIOHardlink     = 1 << 3
+	sqeAsync          = 1 << 4
+	sqeBufferSelect   = 1 << 5
+	sqeCQESkipSuccess = 1 << 6
 )
 
 // Flags of particular operations.
@@ -82,7 +82,7 @@ func (s *SQE) HardLink() *SQE { s.flags |= sqeIOHardlink; return s }
 
 // SkipSuccess posts no completion when the operation succeeds, only when
 // it fails (FeatCQESkip): for a header send whose body send reports both.
-func (s *SQE) SkipSuccess() *SQE { s.flags |= sqeCQESkipSucces; return s }
+func (s *SQE) SkipSuccess() *SQE { s.flags |= sqeCQESkipSuccess; return s }
 
 // Async runs the operation in a kernel worker from the start instead of
 // trying it inline first.
