@@ -2,7 +2,9 @@ package uring_test
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,17 +42,99 @@ func FuzzCompletions(f *testing.F) {
 		}
 		// Longer programs find nothing new and slow the minimizer down.
 		prog = prog[:min(len(prog), maxSteps+1)]
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		r := newRing(t, uring.Options{Entries: 4, CQEntries: 8, Flags: fuzzFlags[int(prog[0])%len(fuzzFlags)]})
-		m := &completionModel{r: r, want: map[uint64]bool{}, seen: map[uint64]bool{}}
-		for i, b := range prog[1:] {
-			m.step(t, b)
-			m.check(t, i, b)
+		skip, fail := runOnOwner(fuzzFlags[int(prog[0])%len(fuzzFlags)], prog[1:])
+		if skip != "" {
+			t.Skip(skip)
 		}
-		m.drain(t)
+		if fail != "" {
+			t.Fatal(fail)
+		}
 	})
 }
+
+// The fuzzing process runs every program on one goroutine locked to its
+// thread, which keeps a ring per set of setup flags from one input to the
+// next: a ring set up and torn down per input (hundreds of thousands in a
+// fuzzing run) floods the kernel's ring-teardown workers until the machine
+// stalls. A single-issuer ring must stay on the thread that set it up,
+// hence the one owner. Every program drains its completions, so the next
+// starts on an idle ring whose indices have moved on, wrapping around in
+// a long run.
+var owner struct {
+	once  sync.Once
+	jobs  chan func()
+	rings map[uring.SetupFlags]*uring.Ring
+}
+
+// runOnOwner runs prog on the owner's ring with flags and returns why it
+// was skipped or failed ("" for neither). A ring on which a program failed
+// is closed and set up afresh for the next.
+func runOnOwner(flags uring.SetupFlags, prog []byte) (skip, fail string) {
+	owner.once.Do(func() {
+		owner.jobs, owner.rings = make(chan func()), map[uring.SetupFlags]*uring.Ring{}
+		go func() {
+			runtime.LockOSThread()
+			for job := range owner.jobs {
+				job()
+			}
+		}()
+	})
+	done := make(chan struct{})
+	owner.jobs <- func() {
+		defer close(done)
+		r := owner.rings[flags]
+		if r == nil {
+			var err error
+			r, err = uring.New(uring.Options{Entries: 4, CQEntries: 8, Flags: flags})
+			if errors.Is(err, uring.ErrUnavailable) {
+				skip = fmt.Sprintf("io_uring is unavailable on this machine: %v", err)
+				return
+			}
+			if err != nil {
+				fail = fmt.Sprintf("New(flags %#x): %v", flags, err)
+				return
+			}
+			owner.rings[flags] = r
+		}
+		if fail = runProgram(r, prog); fail != "" {
+			r.Close()
+			delete(owner.rings, flags)
+		}
+	}
+	<-done
+	return skip, fail
+}
+
+// runProgram runs prog's steps on r against the model; it returns the
+// first failure, "" for none.
+func runProgram(r *uring.Ring, prog []byte) (fail string) {
+	defer func() {
+		p := recover()
+		if f, ok := p.(failure); ok {
+			fail = string(f)
+		} else if p != nil {
+			panic(p)
+		}
+	}()
+	var t recorder
+	m := &completionModel{r: r, want: map[uint64]bool{}, seen: map[uint64]bool{}}
+	for i, b := range prog {
+		m.step(t, b)
+		m.check(t, i, b)
+	}
+	m.drain(t)
+	return ""
+}
+
+// failure is a failed check of the model, carried out of the program by a
+// panic: the owner's goroutine is not the test's, where t.Fatal belongs.
+type failure string
+
+// recorder is the model's testing.T on the owner's goroutine: Fatalf ends
+// the program with a failure.
+type recorder struct{}
+
+func (recorder) Fatalf(format string, args ...any) { panic(failure(fmt.Sprintf(format, args...))) }
 
 // completionModel is what FuzzCompletions expects of the ring.
 type completionModel struct {
@@ -62,7 +146,7 @@ type completionModel struct {
 }
 
 // step runs one step of the program.
-func (m *completionModel) step(t *testing.T, b byte) {
+func (m *completionModel) step(t recorder, b byte) {
 	arg := int(b & 0x3f)
 	switch b >> 6 {
 	case 0: // prepare arg%8 nops; bit 3: skip success; bit 4: async
@@ -97,7 +181,7 @@ func (m *completionModel) step(t *testing.T, b byte) {
 }
 
 // reap takes up to n completions and checks each against the model.
-func (m *completionModel) reap(t *testing.T, n int) int {
+func (m *completionModel) reap(t recorder, n int) int {
 	k := m.r.PeekBatch(m.cqes[:n])
 	for _, c := range m.cqes[:k] {
 		switch {
@@ -116,7 +200,7 @@ func (m *completionModel) reap(t *testing.T, n int) int {
 
 // check verifies that no head ran past its tail and no tail past its
 // head plus the queue's size.
-func (m *completionModel) check(t *testing.T, i int, b byte) {
+func (m *completionModel) check(t recorder, i int, b byte) {
 	sqHead, sqTail, cqHead, cqTail := m.r.Indices()
 	if d := sqTail - sqHead; d > m.r.SQEntries() {
 		t.Fatalf("after step %d (%#x): SQ head %d, tail %d: %d entries in an SQ of %d", i, b, sqHead, sqTail, d, m.r.SQEntries())
@@ -134,7 +218,7 @@ func (m *completionModel) check(t *testing.T, i int, b byte) {
 
 // drain submits what is left and reaps until every expected completion
 // came, then checks that nothing else comes.
-func (m *completionModel) drain(t *testing.T) {
+func (m *completionModel) drain(t recorder) {
 	deadline := time.Now().Add(5 * time.Second)
 	for len(m.want) > 0 || m.r.SQReady() > 0 {
 		if time.Now().After(deadline) {
