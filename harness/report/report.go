@@ -197,6 +197,7 @@ func newSection(name string, a *Archive, all []*Group) (*section, error) {
 		}
 	}
 	s.ParamKeys = paramKeys(s.Groups)
+	var noisy noisyTrials
 	for _, p := range a.Points {
 		if p.Experiment != name {
 			continue
@@ -205,7 +206,11 @@ func newSection(name string, a *Archive, all []*Group) (*section, error) {
 			s.Problems = append(s.Problems, p)
 		} else {
 			s.Warnings = append(s.Warnings, pointWarnings(p)...)
+			noisy.add(p)
 		}
+	}
+	if w := noisy.warning(); w != "" {
+		s.Warnings = append(s.Warnings, w)
 	}
 	var warnings []string
 	s.Ratios, warnings = ratioRows(s.Exp.Paper, s.RatioMetric, s.Groups)
@@ -225,11 +230,6 @@ func pointWarnings(p *Point) []string {
 	if c := r.Client; c != nil && c.Saturated {
 		w = append(w, fmt.Sprintf("%s: the client was saturated (cpu %.0f%%); its throughput is a lower bound on the server's", p.ID, 100*c.CPUUtilization))
 	}
-	if h := r.HostLoad; h != nil {
-		if why := h.Noisy(r.Provenance.CPUs); why != "" {
-			w = append(w, fmt.Sprintf("%s: a noisy machine (%s)", p.ID, why))
-		}
-	}
 	if r.Interrupted {
 		w = append(w, fmt.Sprintf("%s: interrupted after %.1f s of %.1f s", p.ID, r.DurationS, r.Config.DurationS))
 	}
@@ -237,6 +237,35 @@ func pointWarnings(p *Point) []string {
 		w = append(w, fmt.Sprintf("%s: %d errors in %d requests", p.ID, r.ErrorsTotal, r.RequestsTotal))
 	}
 	return w
+}
+
+// noisyTrials gathers the measured trials of an experiment that ran on a
+// noisy machine, for one warning: on a shared machine they are often most
+// of a run, and a line each would bury the other warnings.
+type noisyTrials struct {
+	ids      []string
+	measured int
+	worst    *results.HostLoad
+	cpus     int
+}
+
+// add counts p, and keeps it when its machine was noisy.
+func (n *noisyTrials) add(p *Point) {
+	n.measured++
+	r := p.Result
+	if h := r.HostLoad; h != nil && h.Noisy(r.Provenance.CPUs) != "" {
+		n.ids = append(n.ids, p.ID)
+		n.worst, n.cpus = results.WorstHostLoad(n.worst, h), max(n.cpus, r.Provenance.CPUs)
+	}
+}
+
+// warning is the one line on the noisy trials, "" for none.
+func (n *noisyTrials) warning() string {
+	if len(n.ids) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d measured trials ran on a noisy machine (at worst %s): %s",
+		len(n.ids), n.measured, n.worst.Noisy(n.cpus), strings.Join(n.ids, ", "))
 }
 
 // paramKeys returns every parameter name the groups use, sorted.

@@ -386,3 +386,25 @@ func TestWriteOrdersByExperimentArchs(t *testing.T) {
 		t.Errorf("table rows: got %q, want %q", got, want)
 	}
 }
+
+// TestWriteNoisyTrials checks that the trials run on a noisy machine make
+// one warning, with their count, the worst load and their ids, and that a
+// trial on a quiet machine is not in it.
+func TestWriteNoisyTrials(t *testing.T) {
+	s := sweepSpec()
+	noisy := []string{s.PointID("amped", 500, 1), s.PointID("sped", 51200, 3)}
+	quiet := s.PointID("sped", 500, 2)
+	s.Load = map[string]float64{noisy[0]: 2.5, noisy[1]: 3.75, quiet: 1.5}
+	mdPath, _, err := report.Write(writeRun(t, s))
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	md := readFile(t, mdPath)
+	want := "- 2 of 30 measured trials ran on a noisy machine (at worst load average up to 3.75 on 2 CPUs): " + strings.Join(noisy, ", ") + "\n"
+	if !strings.Contains(md, want) {
+		t.Errorf("report.md: want the line %q in its warnings:\n%s", want, md)
+	}
+	if n := strings.Count(md, "noisy machine"); n != 1 || strings.Contains(md, quiet+",") || strings.HasSuffix(strings.TrimSpace(want), quiet) {
+		t.Errorf("report.md: got %d lines on noisy trials, want one without %s", n, quiet)
+	}
+}

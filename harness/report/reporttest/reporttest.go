@@ -49,6 +49,10 @@ type Spec struct {
 	// results have neither, as those of runs made before budgets.
 	Budget float64
 	Bounds map[string]string
+	// Load maps point ids to the 1-minute load average their machine
+	// reached (the result's host_load): above 2, the CPUs of every
+	// synthetic result, the point ran on a noisy machine.
+	Load map[string]float64
 	// OpenLoop makes every result an open-loop one: latency_us and the
 	// total histogram corrected for coordinated omission, and beside them
 	// open_loop's uncorrected latencies and histogram, a quarter as long.
@@ -181,6 +185,9 @@ func (s *Spec) result(archIndex int, arch string, v float64, trial int, at time.
 		ConnectionsPerS: rps,
 		BytesPerS:       rps * (size + 250),
 		LatencyUS:       results.LatencyFrom(h),
+	}
+	if load, ok := s.Load[s.PointID(arch, v, trial)]; ok {
+		r.HostLoad = &results.HostLoad{LoadAverage1mStart: load, LoadAverage1mEnd: load, LoadAverage1mMax: load, LoadAverage1mMean: load}
 	}
 	if err := r.SetHistogram(results.HistogramTotal, h); err != nil {
 		return nil, fmt.Errorf("reporttest: %w", err)
