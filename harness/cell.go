@@ -163,7 +163,7 @@ func (r *runner) verifyCell(cr *cellRun) error {
 	}
 	base := fmt.Sprintf("http://%s", cr.srv.addr)
 	if cr.manifest == nil {
-		return verifyCGI(topology.DialFunc(r.o.Topology), base, r.e.cellFileSet(cr.c), servesFiles(cr.c.Arch))
+		return verifyCGI(topology.DialFunc(r.o.Topology), base, cr.target, r.e.cellFileSet(cr.c), servesFiles(cr.c.Arch))
 	}
 	return verifyFiles(topology.DialFunc(r.o.Topology), base, cr.manifest, servesFiles(cr.c.Arch))
 }
@@ -178,8 +178,9 @@ func servesFiles(arch string) bool {
 }
 
 // cellDocroot sets the cell's file set and request target and returns the
-// server's document root: the file set's directory, or for cgi an empty
-// directory of the run (CGI points generate no files).
+// server's document root: the file set's directory, or for cgi a directory
+// of the run, empty but for the static twin of the CGI response that a
+// Static variant is asked for.
 func (r *runner) cellDocroot(cr *cellRun) (string, error) {
 	fs := r.e.cellFileSet(cr.c)
 	if fs.Kind == KindCGI {
@@ -187,6 +188,12 @@ func (r *runner) cellDocroot(cr *cellRun) (string, error) {
 		dir := filepath.Join(r.work, "cgi-root")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", fmt.Errorf("cell: %w", err)
+		}
+		if base, _ := baseOf(cr.c.Arch); Variants[base].Static {
+			cr.target = staticCGITarget(fs)
+			if err := writeStaticCGI(dir, fs); err != nil {
+				return "", fmt.Errorf("cell: %w", err)
+			}
 		}
 		return dir, nil
 	}

@@ -9,11 +9,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"flashbench/cgi-apps/content"
 	"flashbench/harness/topology"
+	"flashbench/internal/atomicfile"
 )
 
 // KindCGI is the file set kind of CGI experiments: no files are generated
@@ -43,9 +46,34 @@ func cgiTarget(fs FileSet) string {
 	return "/cgi-bin/" + url.PathEscape(fs.Program) + "?size=" + strconv.FormatInt(fs.SizeBytes, 10)
 }
 
-// cgiUnavailable says why arch cannot answer a cgi point, or "".
+// staticCGITarget returns the request target of a Static variant at a cgi
+// point: the file writeStaticCGI writes, "/dyn-51200.txt".
+func staticCGITarget(fs FileSet) string {
+	return "/" + staticCGIName(fs)
+}
+
+func staticCGIName(fs FileSet) string {
+	return fs.Program + "-" + strconv.FormatInt(fs.SizeBytes, 10) + ".txt"
+}
+
+// writeStaticCGI writes into dir the file a Static variant is asked for:
+// the bytes the CGI program answers at fs's size.
+func writeStaticCGI(dir string, fs FileSet) error {
+	path := filepath.Join(dir, staticCGIName(fs))
+	if err := atomicfile.WriteFile(path, content.Dyn(int(fs.SizeBytes))); err != nil {
+		return fmt.Errorf("static twin of %s: %w", cgiTarget(fs), err)
+	}
+	return os.Chmod(path, 0o644)
+}
+
+// cgiUnavailable says why arch cannot answer a cgi point, or "": and why
+// a Static variant, the static twin of a CGI response, has nothing to
+// answer outside a cgi experiment.
 func (r *runner) cgiUnavailable(arch string) string {
 	if r.e.FileSet.Kind != KindCGI {
+		if base, _ := baseOf(arch); Variants[base].Static {
+			return "serves the static twin of a CGI response: in cgi experiments only"
+		}
 		return ""
 	}
 	if IsExternal(arch) {
@@ -57,13 +85,12 @@ func (r *runner) cgiUnavailable(arch string) string {
 	return ""
 }
 
-// verifyCGI fetches target (a cgiTarget) once from base and compares the
-// body with content.Dyn of the file set's size. With checkBody false (the
-// null server) only the status is checked.
-func verifyCGI(dial func(ctx context.Context, network, addr string) (net.Conn, error), base string, fs FileSet, checkBody bool) error {
+// verifyCGI fetches target (a cgiTarget, or a static twin's) once from
+// base and compares the body with content.Dyn of the file set's size.
+// With checkBody false (the null server) only the status is checked.
+func verifyCGI(dial func(ctx context.Context, network, addr string) (net.Conn, error), base, target string, fs FileSet, checkBody bool) error {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dial}}
 	defer client.CloseIdleConnections()
-	target := cgiTarget(fs)
 	resp, err := client.Get(base + target)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", target, err)

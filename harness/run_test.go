@@ -234,6 +234,7 @@ func TestExecuteCGI(t *testing.T) {
 		"amped-file_size_bytes=500-trial=1": harness.StatusOK, "flashlite-file_size_bytes=500-trial=1": harness.StatusOK,
 		"nginx-file_size_bytes=500-trial=1": harness.StatusSkipped, "amped-file_size_bytes=20480-trial=1": harness.StatusOK,
 		"flashlite-file_size_bytes=20480-trial=1": harness.StatusOK, "nginx-file_size_bytes=20480-trial=1": harness.StatusSkipped,
+		"flashlite-static-file_size_bytes=500-trial=1": harness.StatusOK, "flashlite-static-file_size_bytes=20480-trial=1": harness.StatusOK,
 	}
 	if len(ix.Points) != len(want) {
 		t.Fatalf("got %d points, want %d\n%s", len(ix.Points), len(want), log)
@@ -257,7 +258,13 @@ func TestExecuteCGI(t *testing.T) {
 		v, _ := p.Params["file_size_bytes"].(float64) // run.json, read back: a JSON number
 		size := int64(v)
 		fs, _ := r.Config.Extra["fileset"].(map[string]any)
-		if target := fmt.Sprintf("/cgi-bin/dyn?size=%d", size); fs["kind"] != "cgi" || fs["target"] != target {
+		// The static twin is asked for a file of the CGI response's
+		// bytes, verified against them before the trial like the CGI's.
+		target := fmt.Sprintf("/cgi-bin/dyn?size=%d", size)
+		if strings.HasPrefix(p.ID, "flashlite-static-") {
+			target = fmt.Sprintf("/dyn-%d.txt", size)
+		}
+		if fs["kind"] != "cgi" || fs["target"] != target {
 			t.Errorf("point %s: got fileset %v, want kind cgi, target %s", p.ID, fs, target)
 		}
 		if r.RequestsTotal == 0 || r.ErrorsTotal != 0 {

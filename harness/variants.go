@@ -18,6 +18,11 @@ type Variant struct {
 	// canned response instead of the file asked for: verification does
 	// not compare its bodies.
 	Canned bool
+	// Static is set for a variant that, in a CGI experiment, is asked for
+	// a static file holding the bytes the CGI program answers (the same
+	// size, the same content): its architecture's static speed beside its
+	// CGI speed, in the same rounds.
+	Static bool
 }
 
 // Variants are the built-in variants, by name.
@@ -38,6 +43,11 @@ var Variants = map[string]Variant{
 		Canned:      true},
 	"flashlite-sendfile": {Arch: "flashlite", Args: []string{"--sendfile-min", "0"},
 		Description: "flashlite sending every file body with sendfile, however small"},
+	// IO-Lite's persistent CGI reached 87% of Flash-Lite's static speed:
+	// in a CGI experiment this one serves the CGI response's bytes from a
+	// file, so the two speeds are measured in the same rounds.
+	"flashlite-static": {Arch: "flashlite", Static: true,
+		Description: "flashlite asked, in a CGI experiment, for a static file of the CGI response's bytes: its static speed beside its CGI"},
 }
 
 // webArch returns the webserver architecture of arch: its variant's, or
