@@ -180,14 +180,14 @@ func (l *Loop) closeAll() {
 		l.now = l.clock()
 		l.reap()
 	}
+	if l.leases != nil {
+		l.leases.close()
+	}
+	l.closeFds() // cancels what is still in flight
 	for _, c := range l.conns[1:] {
-		if c.sending { // given up on: the ring's close cancels it
+		if c.sending { // given up on after the second
 			c.sending = false
 			c.hc.ReleaseQueued()
 		}
 	}
-	if l.leases != nil {
-		l.leases.close()
-	}
-	l.closeFds()
 }

@@ -22,10 +22,11 @@ import (
 	"flashbench/servers/internal/uringloop"
 )
 
-// newLoop builds a loop on a fresh loopback listener, runs it until the
-// test ends, then shuts it down and checks what Run returned. It skips
-// only when the machine refuses io_uring, and says which limit.
-func newLoop(t testing.TB, core *httpcore.Core, h uringloop.Handler, opts httpconn.ServeOptions) (*uringloop.Loop, string) {
+// newLoop builds a loop on a fresh loopback listener, calls attach (if
+// any) with it, runs it until the test ends, then shuts it down and
+// checks what Run returned. It skips only when the machine refuses
+// io_uring, and says which limit.
+func newLoop(t testing.TB, core *httpcore.Core, h uringloop.Handler, opts httpconn.ServeOptions, attach ...func(*uringloop.Loop)) (*uringloop.Loop, string) {
 	t.Helper()
 	lfd, addr, err := listen.TCP("127.0.0.1:0")
 	if err != nil {
@@ -39,6 +40,9 @@ func newLoop(t testing.TB, core *httpcore.Core, h uringloop.Handler, opts httpco
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, fn := range attach {
+		fn(l)
 	}
 	done := make(chan error, 1)
 	go func() { done <- l.Run() }()
@@ -96,8 +100,7 @@ func TestHandlerComplete(t *testing.T) {
 	root := conformance.Docroot(t)
 	core := newCore(t, root)
 	h := &deferring{core: core}
-	l, addr := newLoop(t, core, h, httpconn.ServeOptions{})
-	h.l = l
+	_, addr := newLoop(t, core, h, httpconn.ServeOptions{}, func(l *uringloop.Loop) { h.l = l })
 	want := conformance.File("500b.txt")
 	for _, paths := range [][]string{
 		{"/timer/500b.txt"},
