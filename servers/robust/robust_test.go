@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 
 // flashArchs are the flashbench architectures: every case must pass on
 // each of them.
-var flashArchs = []string{"sped", "amped", "flashlite", "forking", "prefork", "threaded"}
+var flashArchs = []string{"sped", "amped", "flashlite", "uring", "forking", "prefork", "threaded"}
 
 // baselineArchs are the reference servers: they run the cases that name
 // them, and must pass them, except where knownDifferences records what

@@ -13,7 +13,7 @@ import (
 // slowPeerArchs are the architectures slowhttptest attacks: the
 // event-driven ones and the thread pool. Process-per-connection servers
 // have no defence but their timeouts, which slowloris checks already.
-var slowPeerArchs = []string{"sped", "amped", "flashlite", "threaded"}
+var slowPeerArchs = []string{"sped", "amped", "flashlite", "uring", "threaded"}
 
 // slowHTTPTestSeconds is how long each slowhttptest run lasts.
 const slowHTTPTestSeconds = 4

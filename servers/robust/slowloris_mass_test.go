@@ -27,7 +27,7 @@ var blockingPoolArchs = []string{"threaded", "prefork"}
 // massSlowlorisArchs are attacked with attackConns connections: the
 // pools, and the event loops, which must serve others meanwhile. A
 // forking server would start a process per attacking connection.
-var massSlowlorisArchs = append([]string{"sped", "amped", "flashlite"}, blockingPoolArchs...)
+var massSlowlorisArchs = append([]string{"sped", "amped", "flashlite", "uring"}, blockingPoolArchs...)
 
 // Slowloris at scale: far more connections than the pools (64 threads,
 // 8 workers), for a bounded time.

@@ -56,6 +56,14 @@ type Arch struct {
 	// Wait is how the architecture's connections wait: it decides the
 	// CGI face in RunContext.Options.
 	Wait Wait
+	// NoCGI marks an architecture that runs no CGI programs (yet): the
+	// --cgi-* flags are refused, RunContext.Options.CGI is nil, and a
+	// path under /cgi-bin/ is translated as any other.
+	NoCGI bool
+	// Probe, when set, checks before the server listens that the machine
+	// can run the architecture (io_uring's operations), so that it
+	// refuses to start in one line instead of failing once it serves.
+	Probe func() error
 	// Configure, when set, adjusts the core configuration before the core
 	// is built (e.g. SendFile for an IO-Lite data path).
 	Configure func(*httpcore.Config)

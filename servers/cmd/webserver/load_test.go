@@ -18,9 +18,15 @@ import (
 // big file and do not read it until all the others have been served
 // several requests each. One event loop must serve everyone.
 func TestManyConns(t *testing.T) {
+	for _, arch := range loopArchs {
+		t.Run(arch, func(t *testing.T) { testManyConns(t, arch) })
+	}
+}
+
+func testManyConns(t *testing.T, arch string) {
 	const conns, slow, perConn = 1000, 100, 3
 	root, big := bigRoot(t, 4<<20)
-	s := startServer(t, "--arch", "sped", "--root", root)
+	s := startServer(t, "--arch", arch, "--root", root)
 	small := conformance.Pattern(500, 3)
 
 	slowConns := make([]net.Conn, slow)
@@ -86,8 +92,14 @@ func TestManyConns(t *testing.T) {
 // TestTimeouts checks the header and idle timeouts, and that a slowloris
 // client (one header byte at a time) does not stall another client.
 func TestTimeouts(t *testing.T) {
+	for _, arch := range loopArchs {
+		t.Run(arch, func(t *testing.T) { testTimeouts(t, arch) })
+	}
+}
+
+func testTimeouts(t *testing.T, arch string) {
 	root, _ := bigRoot(t, 1<<10)
-	s := startServer(t, "--arch", "sped", "--root", root, "--header-timeout", "300ms", "--idle-timeout", "300ms")
+	s := startServer(t, "--arch", arch, "--root", root, "--header-timeout", "300ms", "--idle-timeout", "300ms")
 	wait := 10 * conformance.Timeout
 
 	t.Run("partial header gets 408", func(t *testing.T) {

@@ -33,8 +33,11 @@ func withoutCaches(a *Arch) string {
 }
 
 func withoutCGI(a *Arch) string {
-	if a.NoCore {
+	switch {
+	case a.NoCore:
 		return "it serves no CGI programs"
+	case a.NoCGI:
+		return "it runs no CGI programs yet"
 	}
 	return ""
 }

@@ -29,6 +29,11 @@ func serve(o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if a.Probe != nil {
+		if err := a.Probe(); err != nil {
+			return err
+		}
+	}
 	var core *httpcore.Core
 	if !a.NoCore {
 		// Every architecture leases the files it opens; the process
@@ -189,7 +194,7 @@ func joinNames() string {
 // process; none without a core, or when children make their own.
 func cgiFace(a *Arch, core *httpcore.Core, opts cgi.Options) httpconn.CGI {
 	switch {
-	case core == nil || a.Wait == WaitChildren:
+	case core == nil || a.NoCGI || a.Wait == WaitChildren:
 		return nil
 	case a.Wait == WaitEvents:
 		return cgi.NewLoop(opts)

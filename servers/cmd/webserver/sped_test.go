@@ -17,10 +17,21 @@ import (
 	"flashbench/servers/httpcore/conformance"
 )
 
-// TestSpedConformance runs the conformance suite against the real binary.
-func TestSpedConformance(t *testing.T) {
+// loopArchs are the single-threaded event loops these tests run against:
+// epoll (sped) and io_uring (uring).
+var loopArchs = []string{"sped", "uring"}
+
+// TestLoopConformance runs the conformance suite against the real binary,
+// on each single-threaded event loop.
+func TestLoopConformance(t *testing.T) {
+	for _, arch := range loopArchs {
+		t.Run(arch, func(t *testing.T) { testLoopConformance(t, arch) })
+	}
+}
+
+func testLoopConformance(t *testing.T, arch string) {
 	root := conformance.Docroot(t)
-	s := startServer(t, "--arch", "sped", "--root", root)
+	s := startServer(t, "--arch", arch, "--root", root)
 	conformance.Run(t, s.addr, root)
 }
 
@@ -72,8 +83,14 @@ func get(t *testing.T, c net.Conn, r *bufio.Reader, path string) *response {
 // reader: the response completes, an idle keep-alive connection is
 // closed, new connections are refused, and the exit status is 0.
 func TestShutdownInFlight(t *testing.T) {
+	for _, arch := range loopArchs {
+		t.Run(arch, func(t *testing.T) { testShutdownInFlight(t, arch) })
+	}
+}
+
+func testShutdownInFlight(t *testing.T, arch string) {
 	root, big := bigRoot(t, 8<<20)
-	s := startServer(t, "--arch", "sped", "--root", root, "--shutdown-timeout", "20s")
+	s := startServer(t, "--arch", arch, "--root", root, "--shutdown-timeout", "20s")
 	idle := dial(t, s.addr)
 	idleR := bufio.NewReader(idle)
 	get(t, idle, idleR, "/small.txt")
@@ -133,9 +150,15 @@ func TestShutdownInFlight(t *testing.T) {
 // TestStatsFile sends requests, then SIGUSR1, and checks the counters
 // and the file against its schema (results.StatsSchema).
 func TestStatsFile(t *testing.T) {
+	for _, arch := range loopArchs {
+		t.Run(arch, func(t *testing.T) { testStatsFile(t, arch) })
+	}
+}
+
+func testStatsFile(t *testing.T, arch string) {
 	root, _ := bigRoot(t, 1<<20)
 	statsFile := filepath.Join(t.TempDir(), "stats.json")
-	s := startServer(t, "--arch", "sped", "--root", root, "--stats-file", statsFile)
+	s := startServer(t, "--arch", arch, "--root", root, "--stats-file", statsFile)
 	const ok, missing = 7, 3
 	c := dial(t, s.addr)
 	r := bufio.NewReader(c)
@@ -174,9 +197,9 @@ func TestStatsFile(t *testing.T) {
 		t.Errorf("stats: got requests %d, 2xx %d, 4xx %d; want %d, %d, %d",
 			snap.Requests, snap.Responses["2xx"], snap.Responses["4xx"], ok+missing, ok, missing)
 	}
-	if snap.BytesSent < ok*500 || snap.Caches["path_hits"] < ok-1 || snap.Extra["arch"] != "sped" {
-		t.Errorf("stats: got bytes_sent %d, path_hits %d, arch %v; want >= %d, >= %d, sped",
-			snap.BytesSent, snap.Caches["path_hits"], snap.Extra["arch"], ok*500, ok-1)
+	if snap.BytesSent < ok*500 || snap.Caches["path_hits"] < ok-1 || snap.Extra["arch"] != arch {
+		t.Errorf("stats: got bytes_sent %d, path_hits %d, arch %v; want >= %d, >= %d, %s",
+			snap.BytesSent, snap.Caches["path_hits"], snap.Extra["arch"], ok*500, ok-1, arch)
 	}
 	if err := s.stop(t); err != nil {
 		t.Errorf("exit: %v", err)

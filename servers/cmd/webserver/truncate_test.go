@@ -15,7 +15,7 @@ import (
 
 // TestTruncatedMapping truncates a big file inside its last page while
 // its mapped body is being sent to a stalled client, on an event loop
-// (sped) and on the blocking loop (threaded). Through the mapping the
+// (sped, uring) and on the blocking loop (threaded). Through the mapping the
 // rest of that page reads as zeros, so a server that went on sending
 // would pad the body with them. The read lease the server holds makes
 // the truncate wait until the server stops that response: the client
@@ -24,7 +24,7 @@ import (
 // serve on. (Without a lease, the EFAULT path: evloop's
 // TestTruncatedUnleased and connloop's serve tests.)
 func TestTruncatedMapping(t *testing.T) {
-	for _, arch := range []string{"sped", "threaded"} {
+	for _, arch := range []string{"sped", "uring", "threaded"} {
 		t.Run(arch, func(t *testing.T) { testTruncatedMapping(t, arch) })
 	}
 }

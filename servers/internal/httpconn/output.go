@@ -60,10 +60,12 @@ func (c *Conn) Iovecs() []unix.Iovec {
 	return c.iov[c.head:min(len(c.iov), c.head+MaxIovecs)]
 }
 
-// msghdr returns a message header over iov (from Iovecs) for sendmsg,
-// which a write takes when a file range follows (FileFollows). It is
-// the connection's own: sending it allocates nothing.
-func (c *Conn) msghdr(iov []unix.Iovec) *unix.Msghdr {
+// Msghdr returns a message header over iov (from Iovecs) for sendmsg,
+// which a write takes when a file range follows (FileFollows), and which
+// an io_uring loop takes for every write. It is the connection's own:
+// sending it allocates nothing, and it stays where it is while the
+// connection does, so the kernel may read it after the call returns.
+func (c *Conn) Msghdr(iov []unix.Iovec) *unix.Msghdr {
 	c.msg.Iov = &iov[0]
 	c.msg.SetIovlen(len(iov))
 	return &c.msg
@@ -80,10 +82,20 @@ func (c *Conn) msghdr(iov []unix.Iovec) *unix.Msghdr {
 // integers point into c (its iovecs and message header), which the
 // caller holds across the call.
 func (c *Conn) WriteCall(fd int, iov []unix.Iovec) (trap, a1, a2, a3 uintptr) {
-	if c.sf != nil || c.closeAfter {
-		return unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(c.msghdr(iov))), unix.MSG_MORE | unix.MSG_NOSIGNAL
+	if f := c.SendFlags(); f&unix.MSG_MORE != 0 {
+		return unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(c.Msghdr(iov))), uintptr(f)
 	}
 	return unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov))
+}
+
+// SendFlags returns the flags a sendmsg of the Iovecs takes:
+// MSG_NOSIGNAL, and MSG_MORE when a file range follows or the connection
+// closes after them, for the reasons WriteCall gives.
+func (c *Conn) SendFlags() int {
+	if c.sf != nil || c.closeAfter {
+		return unix.MSG_MORE | unix.MSG_NOSIGNAL
+	}
+	return unix.MSG_NOSIGNAL
 }
 
 // CorkBytes is the longest output of a closing connection that MSG_MORE

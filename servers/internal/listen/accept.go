@@ -152,6 +152,29 @@ func (a *Acceptor) Wait(stop <-chan struct{}) (int, error) {
 	}
 }
 
+// Admit takes a MaxConns slot for a connection that the kernel accepted
+// on the loop's behalf (an io_uring multishot accept, which accepts
+// whenever a connection arrives) and counts it. It reports false, taking
+// nothing, while MaxConns connections are open: the loop then holds the
+// connection unserved, as the listen backlog would, and admits it again
+// after a Release.
+func (a *Acceptor) Admit() bool {
+	if !a.limit.TryAcquire() {
+		return false
+	}
+	a.counts.count(Accepted)
+	return true
+}
+
+// Refused classifies and counts the failure errno of an accept that the
+// kernel made on the loop's behalf (an io_uring accept's negated result),
+// so that such a loop acts on it as Poll's callers do on Poll's classes.
+func (a *Acceptor) Refused(errno syscall.Errno) Class {
+	c := classify(errno)
+	a.counts.count(c)
+	return c
+}
+
 // Release ends the hold of a closed connection on the MaxConns bound.
 func (a *Acceptor) Release() { a.limit.Release() }
 

@@ -252,3 +252,36 @@ func TestResource(t *testing.T) {
 		})
 	}
 }
+
+// TestAdmitRefused checks the accounting of accepts the kernel made on a
+// loop's behalf: Admit takes slots up to MaxConns and counts each, gives
+// none beyond until a Release; Refused classifies an errno as Poll does
+// and counts the failures only.
+func TestAdmitRefused(t *testing.T) {
+	var n counted
+	acc, _, _ := newListener(t, listen.Options{MaxConns: 2, Counters: n.counters()})
+	if !acc.Admit() || !acc.Admit() {
+		t.Fatal("Admit with slots free: got false, want true")
+	}
+	if acc.Admit() || !acc.Full() {
+		t.Fatalf("Admit at MaxConns 2: got true (or not Full), want false")
+	}
+	acc.Release()
+	if !acc.Admit() {
+		t.Fatal("Admit after a Release: got false, want true")
+	}
+	if got := n.accepted.Load(); got != 3 {
+		t.Errorf("accepted: got %d, want 3 (one per admitted connection)", got)
+	}
+	for _, tt := range []struct {
+		errno syscall.Errno
+		want  listen.Class
+	}{{unix.EMFILE, listen.Resource}, {unix.ECONNABORTED, listen.Retry}, {unix.EINVAL, listen.Closed}, {unix.EIO, listen.Fatal}} {
+		if got := acc.Refused(tt.errno); got != tt.want {
+			t.Errorf("Refused(%v): got %v, want %v", tt.errno, got, tt.want)
+		}
+	}
+	if got := n.failed.Load(); got != 2 {
+		t.Errorf("failed: got %d, want 2 (EMFILE and EIO)", got)
+	}
+}

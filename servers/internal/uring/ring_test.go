@@ -2,6 +2,7 @@ package uring_test
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"syscall"
@@ -289,5 +290,43 @@ func TestBufRingErrors(t *testing.T) {
 	}
 	if _, err := r.NewBufRing(1, 4, 64); err != nil {
 		t.Errorf("NewBufRing of group 1 after its Close: got %v, want nil", err)
+	}
+}
+
+// TestEnable sets a disabled single-issuer ring up on one goroutine and
+// runs it on another, locked to its thread, as a server loop does: the
+// ring refuses submissions until Enable, and then takes them from the
+// thread that enabled it.
+func TestEnable(t *testing.T) {
+	flags := uring.SetupRDisabled | uring.SetupSingleIssuer | uring.SetupDeferTaskrun | uring.SetupTaskrunFlag
+	r := newRing(t, uring.Options{Entries: 4, Flags: flags})
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		done <- func() error {
+			r.GetSQE().PrepNop().SetUserData(1)
+			if _, err := r.Submit(); !errors.Is(err, syscall.EBADFD) {
+				return fmt.Errorf("Submit before Enable: got %v, want EBADFD", err)
+			}
+			if err := r.Enable(); err != nil {
+				return fmt.Errorf("Enable: %v", err)
+			}
+			if _, err := r.SubmitAndWaitTimeout(1, 5*time.Second); err != nil {
+				return fmt.Errorf("SubmitAndWaitTimeout after Enable: %v", err)
+			}
+			var cqes [2]uring.CQE
+			if n := r.PeekBatch(cqes[:]); n != 1 || cqes[0].UserData != 1 || cqes[0].Res != 0 {
+				return fmt.Errorf("completions after Enable: got %+v, want the nop's", cqes[:n])
+			}
+			return nil
+		}()
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	plain := newRing(t, uring.Options{Entries: 4})
+	if err := plain.Enable(); err == nil || !strings.Contains(err.Error(), "SetupRDisabled") {
+		t.Errorf("Enable of a ring set up enabled: got %v, want an error naming SetupRDisabled", err)
 	}
 }

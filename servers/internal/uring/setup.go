@@ -18,6 +18,12 @@ const (
 	// SetupClamp clamps too large entry counts to the kernel's maximum
 	// instead of failing.
 	SetupClamp SetupFlags = 1 << 4
+	// SetupRDisabled makes the ring start disabled: it takes no
+	// submission until Enable. With SetupSingleIssuer the issuer is then
+	// the thread that calls Enable, not the one that called New, so that
+	// a loop can set its ring up (and refuse to start) on one goroutine
+	// and run it on another, locked to its thread (Linux 5.10).
+	SetupRDisabled SetupFlags = 1 << 6
 	// SetupSubmitAll keeps submitting a batch after an SQE that fails
 	// early; without it the kernel stops at that SQE and the rest stay
 	// queued for the next enter.
@@ -213,6 +219,19 @@ func (r *Ring) Close() error {
 		r.fd = -1
 	}
 	return errors.Join(errs...)
+}
+
+// Enable enables a ring set up with SetupRDisabled. With
+// SetupSingleIssuer, the calling thread becomes the ring's only issuer:
+// call it from the goroutine that submits, locked to its OS thread.
+func (r *Ring) Enable() error {
+	if r.flags&uint32(SetupRDisabled) == 0 {
+		return errors.New("uring: enable: the ring was not set up with SetupRDisabled")
+	}
+	if e := sysRegister(r.fd, registerEnableRings, nil, 0); e != 0 {
+		return fmt.Errorf("uring: enable: %w", os.NewSyscallError("io_uring_register", e))
+	}
+	return nil
 }
 
 // Fd returns the ring's file descriptor (-1 once closed), for

@@ -33,11 +33,12 @@ const (
 
 // io_uring_register opcodes and the sizes of what they take.
 const (
-	registerProbe      = 8
-	registerPbufRing   = 22
-	unregisterPbufRing = 23
-	probeOpSupported   = 1 << 0
-	probeOps           = 256
+	registerProbe       = 8
+	registerEnableRings = 12
+	registerPbufRing    = 22
+	unregisterPbufRing  = 23
+	probeOpSupported    = 1 << 0
+	probeOps            = 256
 )
 
 // Sizes of the entries of the queues and of a provided-buffer ring.
