@@ -127,13 +127,15 @@ func TestExperimentsFitTheirTime(t *testing.T) {
 		names []string
 		max   float64
 	}{
-		{[]string{"hotos97", "hotos97-cgi"}, 300}, // `make bench` runs both
-		{[]string{"iolite-static"}, 180},
+		// `make bench` runs both: about five minutes (the estimate errs
+		// long: 287 s estimated, without uring, took 204 s at 2707e74).
+		{[]string{"hotos97", "hotos97-cgi"}, 320},
+		{[]string{"iolite-static"}, 225},
 		{[]string{"iolite-crossover"}, 180},
 		{[]string{"iolite-cgi"}, 180},
 		// `make bench-servers` runs the three: about ten minutes (the
 		// estimate errs long: 590 s estimated took 447 s on 2026-12-07).
-		{[]string{"servers-close", "servers-keepalive", "servers-disk"}, 630},
+		{[]string{"servers-close", "servers-keepalive", "servers-disk"}, 660},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.names, "+"), func(t *testing.T) {

@@ -94,7 +94,7 @@ figure { margin-bottom: 1em; break-inside: avoid; }
 {{with .Exp.Figure}}<p>Reproduces: {{.}}.</p>{{end}}
 {{with .Exp.Description}}<p class="note">{{.}}</p>{{end}}
 <div class="tables">
-<div class="numbers">{{if .Groups}}{{template "table" .Results}}{{with .LatencyNote}}<p class="note">{{.}}</p>{{end}}{{else}}<p>No point was measured.</p>{{end}}</div>
+<div class="numbers">{{if .Groups}}{{template "table" .Results}}{{with .LatencyNote}}<p class="note">{{.}}</p>{{end}}{{range .ArchNotes}}<p class="note">{{.}}</p>{{end}}{{else}}<p>No point was measured.</p>{{end}}</div>
 {{if .Ratios}}<div><h3>Paper ratios ({{.RatioMetric.Label}})</h3>
 <p class="note">{{ratioNote}}</p>
 {{template "table" .RatioTable}}

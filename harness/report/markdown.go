@@ -241,6 +241,9 @@ func (s *section) markdown(b *strings.Builder) {
 		if n := latencyNote(s.Groups); n != "" {
 			fmt.Fprintf(b, "\n%s\n", n)
 		}
+		for _, n := range s.ArchNotes() {
+			fmt.Fprintf(b, "\n%s\n", n)
+		}
 	}
 	if len(s.Ratios) > 0 {
 		fmt.Fprintf(b, "\n### Paper ratios (%s)\n\n", s.RatioMetric.Label)

@@ -408,3 +408,28 @@ func TestWriteNoisyTrials(t *testing.T) {
 		t.Errorf("report.md: got %d lines on noisy trials, want one without %s", n, quiet)
 	}
 }
+
+// TestWriteArchNotes checks that a run measuring uring says what it stands
+// for, once, in both reports, and that one without it does not.
+func TestWriteArchNotes(t *testing.T) {
+	s := sweepSpec()
+	s.Archs = []string{"sped", "uring"}
+	mdPath, htmlPath, err := report.Write(writeRun(t, s))
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	const want = "uring is flashbench's SPED on io_uring"
+	if md := readFile(t, mdPath); strings.Count(md, want) != 1 {
+		t.Errorf("report.md: got %d notes on uring, want 1", strings.Count(md, want))
+	}
+	if page := readFile(t, htmlPath); strings.Count(page, "uring is flashbench&#39;s SPED on io_uring") != 1 {
+		t.Errorf("report.html: want one note on uring")
+	}
+	mdPath, _, err = report.Write(writeRun(t, sweepSpec()))
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if md := readFile(t, mdPath); strings.Contains(md, want) {
+		t.Errorf("report.md of sped and amped: got a note on uring, want none")
+	}
+}
