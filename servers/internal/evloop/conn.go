@@ -3,6 +3,7 @@ package evloop
 import (
 	"golang.org/x/sys/unix"
 
+	"flashbench/servers/internal/deadline"
 	"flashbench/servers/internal/httpconn"
 )
 
@@ -16,10 +17,7 @@ type Conn struct {
 	readable bool // the socket may hold input (an edge arrived since the last short read)
 	parked   bool // stopped by a lease break: the lease drain closes it
 
-	// timeout list links
-	tlist        uint8
-	tprev, tnext *Conn
-	deadline     int64
+	tm deadline.Entry[*Conn] // its place on the timeout lists
 
 	hc httpconn.Conn // everything between bytes in and buffers out
 }
@@ -42,6 +40,7 @@ func (l *Loop) newConn(fd int) {
 		l.free = l.free[:n-1]
 	} else {
 		c = &Conn{}
+		c.tm.Owner = c
 		l.srv.Init(&c.hc)
 	}
 	c.fd, c.closed = fd, false

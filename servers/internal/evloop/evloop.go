@@ -37,6 +37,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/deadline"
 	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
@@ -79,8 +80,8 @@ type Loop struct {
 	free   []*Conn
 	nconns int
 
-	lists  [numLists]connList
-	timers timerHeap
+	lists  deadline.Lists[*Conn] // the timeout lists, listHeader to listLinger
+	timers deadline.Timers
 
 	listening   bool // the listener is in the epoll set
 	acceptPause bool // paused after EMFILE/ENFILE until a timer fires
@@ -159,9 +160,7 @@ func newLoop(lfd int, opts httpconn.ServeOptions) (*Loop, error) {
 	}
 	l := &Loop{epfd: epfd, lfd: lfd, wakefd: wfd, acc: acc, opts: opts, st: opts.Stats, startTime: time.Now()}
 	l.now = l.clock()
-	for i := range l.lists {
-		l.lists[i].kind = uint8(i)
-	}
+	l.lists = deadline.NewLists[*Conn](numLists)
 	if err := l.AddFd(wfd, unix.EPOLLIN, l.wake); err != nil {
 		l.closeFds()
 		return nil, err
@@ -254,12 +253,12 @@ func (l *Loop) wake(uint32) {
 	unix.Shutdown(l.lfd, unix.SHUT_RD)
 	// Connections waiting for a request are idle: close them now.
 	for _, k := range []int{listIdle, listHeader} {
-		for c := l.lists[k].head; c != nil; {
-			next := c.tnext
-			if c.hc.Idle() && !c.readable {
+		for e := l.lists.Head(k); e != nil; {
+			next := e.Next()
+			if c := e.Owner; c.hc.Idle() && !c.readable {
 				l.close(c)
 			}
-			c = next
+			e = next
 		}
 	}
 }
@@ -341,5 +340,5 @@ func (l *Loop) setEntry(fd int, e fdEntry) {
 // After runs fn on the loop thread once d has passed. Call it on the loop
 // thread only.
 func (l *Loop) After(d time.Duration, fn func()) {
-	l.timers.push(timer{at: l.clock() + int64(max(d, 0)), fn: fn})
+	l.timers.After(l.clock()+int64(max(d, 0)), fn)
 }

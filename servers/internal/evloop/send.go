@@ -61,7 +61,7 @@ func (l *Loop) flush(c *Conn) bool {
 		progress = true
 	}
 	c.hc.Sent()
-	if c.tlist == listWrite {
+	if c.tm.List() == listWrite {
 		l.clearTimer(c)
 	}
 	return true
@@ -69,7 +69,7 @@ func (l *Loop) flush(c *Conn) bool {
 
 // waitWritable arms the write timeout; progress restarts it.
 func (l *Loop) waitWritable(c *Conn, progress bool) {
-	if progress || c.tlist != listWrite {
+	if progress || c.tm.List() != listWrite {
 		l.setTimer(c, listWrite, l.now+int64(l.opts.WriteTimeout))
 	}
 }

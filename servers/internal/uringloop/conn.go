@@ -3,6 +3,7 @@ package uringloop
 import (
 	"syscall"
 
+	"flashbench/servers/internal/deadline"
 	"flashbench/servers/internal/httpconn"
 )
 
@@ -26,10 +27,7 @@ type Conn struct {
 	in     []inChunk
 	inHead int
 
-	// timeout list links
-	tlist        uint8
-	tprev, tnext *Conn
-	deadline     int64
+	tm deadline.Entry[*Conn] // its place on the timeout lists
 
 	hc httpconn.Conn // everything between bytes in and buffers out
 }
@@ -57,6 +55,7 @@ func (l *Loop) newConn(fd int) {
 		l.free = l.free[:n-1]
 	} else {
 		c = &Conn{idx: uint32(len(l.conns))}
+		c.tm.Owner = c
 		l.conns = append(l.conns, c)
 		l.srv.Init(&c.hc)
 	}

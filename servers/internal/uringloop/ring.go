@@ -149,12 +149,12 @@ func (l *Loop) wakeDone(cqe *uring.CQE) {
 	l.stopAccepting()
 	// Connections waiting for a request are idle: close them now.
 	for _, k := range []int{listIdle, listHeader} {
-		for c := l.lists[k].head; c != nil; {
-			next := c.tnext
-			if c.hc.Idle() && c.held() == 0 {
+		for e := l.lists.Head(k); e != nil; {
+			next := e.Next()
+			if c := e.Owner; c.hc.Idle() && c.held() == 0 {
 				l.close(c)
 			}
-			c = next
+			e = next
 		}
 	}
 }

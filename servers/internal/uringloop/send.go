@@ -23,7 +23,7 @@ func (l *Loop) flush(c *Conn) bool {
 		l.sqe().PrepSendmsg(c.fd, c.hc.Msghdr(iov), c.hc.SendFlags()).SetUserData(tag(c.idx, kindSend))
 		c.sending = true
 		l.ops++
-		if c.tlist != listWrite {
+		if c.tm.List() != listWrite {
 			l.setTimer(c, listWrite, l.now+int64(l.opts.WriteTimeout))
 		}
 		return false
@@ -35,7 +35,7 @@ func (l *Loop) flush(c *Conn) bool {
 		return false
 	}
 	c.hc.Sent()
-	if c.tlist == listWrite {
+	if c.tm.List() == listWrite {
 		l.clearTimer(c)
 	}
 	return true

@@ -41,6 +41,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/httpcore"
+	"flashbench/servers/internal/deadline"
 	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
@@ -121,8 +122,8 @@ type Loop struct {
 	err     error // a failed submit: Run returns it
 	spare   uring.SQE
 
-	lists  [numLists]connList
-	timers timerHeap
+	lists  deadline.Lists[*Conn] // the timeout lists, listHeader to listLinger
+	timers deadline.Timers
 
 	accepting    bool  // a multishot accept is armed
 	acceptCancel bool  // and a cancel of it is queued
@@ -161,7 +162,7 @@ func New(lfd int, core *httpcore.Core, h Handler, opts httpconn.ServeOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	l := &Loop{ring: ring, lfd: lfd, wakefd: -1, core: core, handler: h, opts: opts, st: opts.Stats,
+	l := &Loop{ring: ring, lfd: lfd, wakefd: -1, core: core, handler: h, opts: opts, lists: deadline.NewLists[*Conn](numLists), st: opts.Stats,
 		conns: []*Conn{nil}, startTime: time.Now()}
 	if err := l.setup(); err != nil {
 		l.closeFds()
@@ -298,5 +299,5 @@ func (l *Loop) Complete(c *Conn) {
 // After runs fn on the loop thread once d has passed. Call it on the loop
 // thread only.
 func (l *Loop) After(d time.Duration, fn func()) {
-	l.timers.push(timer{at: l.clock() + int64(max(d, 0)), fn: fn})
+	l.timers.After(l.clock()+int64(max(d, 0)), fn)
 }
