@@ -144,13 +144,29 @@ func (r *runner) prepareCell(ctx context.Context, cr *cellRun) (cleanup func(), 
 }
 
 // cellArgs returns a cell's extra webserver flags: the experiment's, its
-// variant's and those of its caches value.
+// variant's, those of its caches value, and null's body size.
 func (r *runner) cellArgs(c Cell) []string {
 	args := append(append([]string{}, r.e.Server.Args...), variantArgs(c.Arch)...)
 	if c.Param == ParamCaches {
 		args = append(args, cacheFlags(c.Value.(string))...)
 	}
-	return args
+	return append(args, nullBodyArgs(c.Arch, r.e.cellFileSet(c))...)
+}
+
+// nullBodyArgs returns the flag that makes the null architecture answer
+// with a body of the cell's file size, where all its files have one size:
+// the limit reference then moves as many bytes per response as the
+// servers beside it, so that at 50 KB it is the floor of a server that
+// copies the file into its socket, not of one that sends 23 bytes.
+func nullBodyArgs(arch string, fs FileSet) []string {
+	if webArch(arch) != "null" || fs.SizeBytes <= 0 {
+		return nil
+	}
+	switch fs.Kind {
+	case "single", "fixed", KindCGI:
+		return []string{"--body-size", strconv.FormatInt(fs.SizeBytes, 10)}
+	}
+	return nil
 }
 
 // verifyCell checks the address the cell's server reports, where every

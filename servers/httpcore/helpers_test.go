@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"flashbench/servers/httpcore"
+
 	"golang.org/x/sys/unix"
 )
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"flashbench/servers/httpcore"
+
 	"golang.org/x/sys/unix"
 )
 

@@ -79,6 +79,8 @@ func TestBadInput(t *testing.T) {
 		{"zero write-timeout", []string{"--arch", "nethttp", "--root", root, "--write-timeout", "0s", "--listen", inUse}, "--write-timeout 0s: must be positive"},
 		{"negative write-timeout", []string{"--arch", "null", "--write-timeout", "-1ms", "--listen", inUse}, "--write-timeout -1ms: must be positive"},
 		{"bad helper-timeout", []string{"--arch", "amped", "--root", root, "--helper-timeout", "soon"}, "bad usage"},
+		{"negative body-size", []string{"--arch", "null", "--body-size", "-1", "--listen", inUse}, "--body-size -1: want 0 to"},
+		{"body-size of sped", []string{"--arch", "sped", "--root", root, "--body-size", "500"}, "not a flag of sped (only of null)"},
 		{"stray argument", []string{"--arch", "sped", "--root", root, "extra"}, "unexpected argument"},
 	}
 	for _, tt := range tests {

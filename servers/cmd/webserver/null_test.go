@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +54,25 @@ func TestNull(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNullBodySize checks --body-size: the canned body has exactly that
+// many bytes, over a kept-alive connection and on one that closes.
+func TestNullBodySize(t *testing.T) {
+	const size = 51200
+	s := startServer(t, "--arch", "null", "--body-size", fmt.Sprint(size))
+	c := dial(t, s.addr)
+	c.SetDeadline(time.Now().Add(conformance.Timeout))
+	io.WriteString(c, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n")
+	r := bufio.NewReader(c)
+	for i := range 2 {
+		resp, err := readResponse(r, false)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		if resp.status != 200 || len(resp.body) != size || !strings.HasPrefix(string(resp.body), null.Body) {
+			t.Errorf("response %d: got %d with a body of %d bytes, want 200 with %d bytes starting %q", i, resp.status, len(resp.body), size, null.Body)
+		}
+	}
+	expectEOF(t, c, r, conformance.Timeout)
 }
