@@ -89,3 +89,13 @@ func residentFile(name string, size, page int64) (int64, error) {
 	}
 	return n, nil
 }
+
+// InMemory reports whether dir's file system keeps its files in memory
+// (tmpfs, ramfs), where Evict can drop nothing.
+func InMemory(dir string) (bool, error) {
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		return false, fmt.Errorf("fileset: %w", os.NewSyscallError("statfs", err))
+	}
+	return fs.Type == unix.TMPFS_MAGIC || fs.Type == unix.RAMFS_MAGIC, nil
+}

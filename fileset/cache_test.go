@@ -2,6 +2,7 @@ package fileset_test
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"flashbench/fileset"
@@ -54,5 +55,21 @@ func TestResidentMissingFile(t *testing.T) {
 	}
 	if err := fileset.Evict(m, dir); err == nil {
 		t.Errorf("Evict with a missing file: got nil error")
+	}
+}
+
+// TestInMemory checks that /dev/shm, a tmpfs, is in memory, and that a
+// missing directory is an error. It skips where /dev/shm is no tmpfs.
+func TestInMemory(t *testing.T) {
+	if mem, err := fileset.InMemory("/dev/shm"); err != nil || !mem {
+		var fs unix.Statfs_t
+		unix.Statfs("/dev/shm", &fs)
+		if err == nil && fs.Type != unix.TMPFS_MAGIC {
+			t.Skipf("/dev/shm is not a tmpfs here (statfs type %#x)", fs.Type)
+		}
+		t.Errorf("InMemory(/dev/shm): got %v, %v; want true", mem, err)
+	}
+	if _, err := fileset.InMemory(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("InMemory of a missing directory: got nil error")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"syscall"
-	"time"
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/evloop"
@@ -59,19 +58,13 @@ func (h *Handler) Stats() Stats { return h.pool.Stats() }
 // at once, as is a request whose translation is cached and whose data is
 // resident; the rest wait for a helper.
 func (h *Handler) Serve(c *evloop.Conn, req *httpcore.Request, p *httpcore.Plan) bool {
-	p.Release()
-	if status := h.core.Refuse(req); status != 0 {
-		h.core.RespondError(status, req, p)
-		return true
-	}
-	if f, ok := h.core.RevalidatedFile(req.Path); ok {
-		return h.plan(c, req, p, f)
-	}
 	var buf [512]byte
-	clean, e := httpcore.CleanPath(buf[:0], req.Path)
-	if e != nil {
-		h.core.RespondError(e.Status, req, p)
+	f, clean, done := h.core.Triage(req, p, buf[:0])
+	switch {
+	case done:
 		return true
+	case f != nil:
+		return h.plan(c, req, p, f)
 	}
 	if len(clean)+1 > MaxPath {
 		h.core.RespondError(414, req, p)
@@ -142,43 +135,13 @@ func (h *Handler) plan(c *evloop.Conn, req *httpcore.Request, p *httpcore.Plan, 
 }
 
 // ResidencyMemo is how long data found resident is trusted to stay so
-// without testing it again. Flash tests residency before every send; on a
-// cached workload that is one mincore or cachestat call per response,
-// which SPED does not make. Trusting a positive test for a few
-// milliseconds leaves a hot file one test per period, while data that the
-// page cache evicts is still found cold within the period.
-const ResidencyMemo = 10 * time.Millisecond
+// (httpcore.ResidencyMemo).
+const ResidencyMemo = httpcore.ResidencyMemo
 
-// coldRange returns the byte range of p's body that is not all in memory,
-// or a zero length when it is (or p has no file body: HEAD, 304, errors).
-// A mapped body is tested chunk by chunk; a file range (Flash-Lite's
-// sendfile path) as a whole.
+// coldRange returns the byte range of p's body that is not all in memory
+// (httpcore.Plan.ColdRange).
 func (h *Handler) coldRange(p *httpcore.Plan) (off, n int64) {
-	switch p.Kind {
-	case httpcore.BodyFile:
-		if p.File.ResidentAt(p.Offset, p.Length, h.loop.Now(), ResidencyMemo) {
-			return 0, 0
-		}
-		return p.Offset, p.Length
-	case httpcore.BodyMapped:
-	default:
-		return 0, 0
-	}
-	first, last := -1, -1
-	for i, ch := range p.Chunks {
-		if !ch.ResidentAt(h.loop.Now(), ResidencyMemo) {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	if first < 0 {
-		return 0, 0
-	}
-	off = int64(first) * h.chunk
-	end := int64(last)*h.chunk + int64(len(p.Chunks[last].Bytes()))
-	return off, end - off
+	return p.ColdRange(h.chunk, h.loop.Now(), ResidencyMemo)
 }
 
 func (h *Handler) countDispatch() {

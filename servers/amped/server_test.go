@@ -181,12 +181,10 @@ func fetchAll(t testing.TB, addr string, m *fileset.Manifest, clients int, allow
 func evictedSet(t testing.TB, count int, size int64) (string, *fileset.Manifest) {
 	t.Helper()
 	dir := t.TempDir()
-	var fs unix.Statfs_t
-	if err := unix.Statfs(dir, &fs); err != nil {
+	if mem, err := fileset.InMemory(dir); err != nil {
 		t.Fatal(err)
-	}
-	if fs.Type == unix.TMPFS_MAGIC || fs.Type == unix.RAMFS_MAGIC {
-		t.Skipf("%s is in memory (statfs type %#x): nothing to evict", dir, fs.Type)
+	} else if mem {
+		t.Skipf("%s is in memory (tmpfs): nothing to evict", dir)
 	}
 	m, err := fileset.Generate(fileset.Options{Kind: fileset.KindFixed, Dir: dir, Seed: 1, Count: count, SizeBytes: size})
 	if err != nil {

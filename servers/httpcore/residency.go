@@ -96,3 +96,45 @@ func pagesIn(off, n int64) int64 {
 	page := int64(pageSize)
 	return (off+n+page-1)/page - off/page
 }
+
+// ResidencyMemo is how long data found resident is trusted to stay so
+// without testing it again. Flash tests residency before every send; on a
+// cached workload that is one mincore or cachestat call per response,
+// which SPED does not make. Trusting a positive test for a few
+// milliseconds leaves a hot file one test per period, while data that the
+// page cache evicts is still found cold within the period.
+const ResidencyMemo = 10 * time.Millisecond
+
+// ColdRange returns the byte range of p's body that is not all in memory,
+// or a zero length when it is (or p has no file body: HEAD, 304, errors):
+// what an architecture that must not block on disk reads in before it
+// sends. A mapped body is tested chunk by chunk (chunkSize is the core's
+// Config.ChunkSize), a file range (Flash-Lite's sendfile path) as a
+// whole; a positive test is trusted for memo (File.ResidentAt).
+func (p *Plan) ColdRange(chunkSize, now int64, memo time.Duration) (off, n int64) {
+	switch p.Kind {
+	case BodyFile:
+		if p.File.ResidentAt(p.Offset, p.Length, now, memo) {
+			return 0, 0
+		}
+		return p.Offset, p.Length
+	case BodyMapped:
+	default:
+		return 0, 0
+	}
+	first, last := -1, -1
+	for i, ch := range p.Chunks {
+		if !ch.ResidentAt(now, memo) {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 {
+		return 0, 0
+	}
+	off = int64(first) * chunkSize
+	end := int64(last)*chunkSize + int64(len(p.Chunks[last].Bytes()))
+	return off, end - off
+}

@@ -249,3 +249,27 @@ func appendConnection(b []byte, closeConn bool) []byte {
 	}
 	return append(b, "Connection: keep-alive\r\n\r\n"...)
 }
+
+// Triage is the first step of an architecture that must not wait for the
+// disk on its loop (AMPED, uring): it releases p's previous response, then
+// answers at once what needs no file (a refusal, a path that does not
+// clean: done is true), returns the file of a translation the pathname
+// cache holds and still trusts (f, to plan), or else the cleaned path,
+// written into buf, whose translation must first be brought into memory
+// off the loop.
+func (c *Core) Triage(req *Request, p *Plan, buf []byte) (f *File, clean []byte, done bool) {
+	p.Release()
+	if status := c.Refuse(req); status != 0 {
+		c.RespondError(status, req, p)
+		return nil, nil, true
+	}
+	if f, ok := c.RevalidatedFile(req.Path); ok {
+		return f, nil, false
+	}
+	clean, e := CleanPath(buf, req.Path)
+	if e != nil {
+		c.RespondError(e.Status, req, p)
+		return nil, nil, true
+	}
+	return nil, clean, false
+}
