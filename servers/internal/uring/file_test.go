@@ -108,3 +108,43 @@ func TestPollAdd(t *testing.T) {
 		t.Errorf("cancel: got %+v, want Res 0", c)
 	}
 }
+
+// TestStatx looks a file up through the ring, relative to a directory
+// descriptor, as a loop does on a translation miss.
+func TestStatx(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	r := newRing(t, uring.Options{Entries: 4})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "f"), make([]byte, 12345), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dfd)
+	tests := []struct {
+		path    string
+		res     int32
+		size    uint64
+		regular bool
+	}{
+		{"f", 0, 12345, true},
+		{".", 0, 0, false},
+		{"missing", -int32(unix.ENOENT), 0, false},
+		{"f/x", -int32(unix.ENOTDIR), 0, false},
+	}
+	for i, tt := range tests {
+		var stx unix.Statx_t
+		path := append([]byte(tt.path), 0)
+		getSQE(t, r).PrepStatx(dfd, path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_BASIC_STATS, &stx).SetUserData(uint64(i))
+		c := reap(t, r, 1)[0]
+		if c.UserData != uint64(i) || c.Res != tt.res {
+			t.Fatalf("statx %q: got %+v, want user data %d, Res %d", tt.path, c, i, tt.res)
+		}
+		if tt.regular && (stx.Size != tt.size || stx.Mode&unix.S_IFMT != unix.S_IFREG) {
+			t.Errorf("statx %q: got size %d, mode %o; want a regular file of %d bytes", tt.path, stx.Size, stx.Mode, tt.size)
+		}
+	}
+}

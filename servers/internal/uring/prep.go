@@ -179,6 +179,16 @@ func (s *SQE) PrepRead(fd int, buf []byte, off uint64) *SQE {
 	return s.set(OpRead, fd, bytesAddr(buf), uint32(len(buf)), off)
 }
 
+// PrepStatx prepares a statx(2) of path (NUL-terminated) relative to
+// dirfd into stx, with the AT_ flags and STATX_ mask of statx(2). The
+// kernel reads path and writes stx after the submit: both stay the
+// caller's until the completion.
+func (s *SQE) PrepStatx(dirfd int, path []byte, flags int, mask uint32, stx *unix.Statx_t) *SQE {
+	s.set(OpStatx, dirfd, bytesAddr(path), mask, addrOf(unsafe.Pointer(stx)))
+	s.opFlags = uint32(flags)
+	return s
+}
+
 // PrepClose prepares a close of fd.
 func (s *SQE) PrepClose(fd int) *SQE { return s.set(OpClose, fd, 0, 0, 0) }
 

@@ -22,6 +22,7 @@ const (
 	OpAsyncCancel Op = 14
 	OpLinkTimeout Op = 15
 	OpClose       Op = 19
+	OpStatx       Op = 21
 	OpRead        Op = 22
 	OpSend        Op = 26
 	OpRecv        Op = 27
@@ -40,6 +41,7 @@ var opNames = map[Op]string{
 	OpAsyncCancel: "IORING_OP_ASYNC_CANCEL",
 	OpLinkTimeout: "IORING_OP_LINK_TIMEOUT",
 	OpClose:       "IORING_OP_CLOSE",
+	OpStatx:       "IORING_OP_STATX",
 	OpRead:        "IORING_OP_READ",
 	OpSend:        "IORING_OP_SEND",
 	OpRecv:        "IORING_OP_RECV",
@@ -97,6 +99,6 @@ func (r *Ring) Require(ops ...Op) error {
 func ServerOps() []Op {
 	return []Op{
 		OpNop, OpAccept, OpRecv, OpSend, OpSendmsg, OpWritev, OpSendZC, OpSplice,
-		OpRead, OpClose, OpTimeout, OpLinkTimeout, OpAsyncCancel, OpPollAdd,
+		OpRead, OpStatx, OpClose, OpTimeout, OpLinkTimeout, OpAsyncCancel, OpPollAdd,
 	}
 }
