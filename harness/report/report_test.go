@@ -418,11 +418,11 @@ func TestWriteArchNotes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Write: %v", err)
 	}
-	const want = "uring is flashbench's SPED on io_uring"
+	const want = "uring is flashbench's AMPED on io_uring"
 	if md := readFile(t, mdPath); strings.Count(md, want) != 1 {
 		t.Errorf("report.md: got %d notes on uring, want 1", strings.Count(md, want))
 	}
-	if page := readFile(t, htmlPath); strings.Count(page, "uring is flashbench&#39;s SPED on io_uring") != 1 {
+	if page := readFile(t, htmlPath); strings.Count(page, "uring is flashbench&#39;s AMPED on io_uring") != 1 {
 		t.Errorf("report.html: want one note on uring")
 	}
 	mdPath, _, err = report.Write(writeRun(t, sweepSpec()))

@@ -5,7 +5,7 @@ import "flashbench/servers/uring"
 func init() {
 	registerArch(Arch{
 		Name:     "uring",
-		Summary:  "SPED on io_uring: one thread, accept, recv, send and close through one ring (multishot accept and recv, provided buffers), file I/O inline",
+		Summary:  "AMPED on io_uring, no helpers: one thread, accept, recv, send and close through one ring (multishot accept and recv, provided buffers), translation misses and non-resident data as statx and reads on the same ring",
 		MaxProcs: 1,
 		NoCGI:    true,
 		Probe:    uring.Probe,
@@ -14,6 +14,7 @@ func init() {
 			if err != nil {
 				return err
 			}
+			ctx.Stats.AddSource(ctx.Arch.Name, func() any { return s.Stats() })
 			return ctx.Serve(s)
 		},
 	})

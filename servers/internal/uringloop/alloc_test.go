@@ -8,6 +8,7 @@ import (
 
 	"flashbench/servers/httpcore/conformance"
 	"flashbench/servers/internal/httpconn"
+	"flashbench/servers/uring"
 )
 
 // TestSteadyStateAllocs checks that a keep-alive request through the loop
@@ -18,9 +19,28 @@ import (
 // AllocsPerRun runs at GOMAXPROCS 1, where the loop, which keeps its P
 // while it waits in the kernel, yields it to the client only when the
 // runtime preempts it (every 10 ms): hence few runs.
+// It runs with the core answering inline and with the uring
+// architecture's Handler, whose residency test and pathname cache must
+// not allocate either.
 func TestSteadyStateAllocs(t *testing.T) {
-	root := conformance.Docroot(t)
-	_, addr := newLoop(t, newCore(t, root), nil, httpconn.ServeOptions{})
+	t.Run("inline", func(t *testing.T) {
+		root := conformance.Docroot(t)
+		_, addr := newLoop(t, newCore(t, root), nil, httpconn.ServeOptions{})
+		steadyStateAllocs(t, addr)
+	})
+	t.Run("handler", func(t *testing.T) {
+		core := newCore(t, conformance.Docroot(t))
+		h, err := uring.NewHandler(core)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		_, addr := newLoop(t, core, h, httpconn.ServeOptions{}, h.Attach)
+		steadyStateAllocs(t, addr)
+	})
+}
+
+func steadyStateAllocs(t *testing.T, addr string) {
 	fd := rawDial(t, addr)
 	req := []byte("GET /500b.txt HTTP/1.1\r\nHost: x\r\n\r\n")
 	resp := make([]byte, 4096)

@@ -20,6 +20,7 @@ const (
 	kindSend              // a connection's sendmsg
 	kindCancel            // a cancel (its completion only comes on failure)
 	kindClose             // a close (likewise)
+	kindFile              // a Handler's file operation (fileop.go): its slot is the index
 )
 
 // tag is the user data of an operation of kind on connection index idx.
@@ -105,6 +106,8 @@ func (l *Loop) dispatch(cqe *uring.CQE) {
 		l.recvDone(l.conns[idx], cqe)
 	case kindSend:
 		l.sendDone(l.conns[idx], cqe)
+	case kindFile:
+		l.fileDone(idx, cqe)
 	}
 	// kindCancel, kindClose: a failed cancel found nothing left to
 	// cancel; a failed close has nothing to retry.

@@ -77,7 +77,7 @@ const maxHeld = 4
 // requires them (uring.Ring.Require).
 func Ops() []uring.Op {
 	return []uring.Op{uring.OpAccept, uring.OpRecv, uring.OpSendmsg, uring.OpClose,
-		uring.OpAsyncCancel, uring.OpPollAdd}
+		uring.OpAsyncCancel, uring.OpPollAdd, uring.OpRead, uring.OpStatx}
 }
 
 // setupFlags: one thread submits, completion work runs only when it
@@ -116,6 +116,8 @@ type Loop struct {
 	nconns  int
 	ops     int // operations in flight that will complete (armed multishots count once)
 	starved []*Conn
+	fileOps  []*fileOp // by slot, the slot in the user data; 0 unused
+	fileFree []uint32
 	freed   bool // buffers were added to the ring since the last publish
 	cqes    [256]uring.CQE
 	now     int64

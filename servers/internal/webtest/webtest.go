@@ -55,7 +55,7 @@ type Server struct {
 	Cmd    *exec.Cmd
 	done   chan struct{}
 	err    error // Wait's result, once done is closed
-	stderr *lockedBuffer
+	stderr *LockedBuffer
 }
 
 // Start runs the webserver with args plus --listen on a free loopback
@@ -64,7 +64,7 @@ type Server struct {
 func Start(t testing.TB, args ...string) *Server {
 	t.Helper()
 	cmd := exec.Command(Binary, append(args, "--listen", "127.0.0.1:0")...)
-	s := &Server{Cmd: cmd, done: make(chan struct{}), stderr: &lockedBuffer{}}
+	s := &Server{Cmd: cmd, done: make(chan struct{}), stderr: &LockedBuffer{}}
 	cmd.Stderr = s.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -160,19 +160,19 @@ func Get(addr, path string) (status int, body []byte, err error) {
 	return status, body, nil
 }
 
-// lockedBuffer collects a child's stderr.
-type lockedBuffer struct {
+// LockedBuffer collects a process's output while a test reads it.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
