@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,35 @@ func TestNullBodyArgs(t *testing.T) {
 		if got := strings.Join(nullBodyArgs(tt.arch, tt.fs), " "); got != tt.want {
 			t.Errorf("nullBodyArgs(%q, %+v): got %q, want %q", tt.arch, tt.fs, got, tt.want)
 		}
+	}
+}
+
+// TestSweepSubset checks --values: the values kept in the experiment's
+// order, once each, and one line for a value the sweep does not have or
+// an experiment that sweeps nothing.
+func TestSweepSubset(t *testing.T) {
+	e := &Experiment{Name: "x", Sweep: &Sweep{Param: ParamFileSize, Values: []any{int64(500), int64(2000), int64(51200)}}}
+	for _, tt := range []struct {
+		values []string
+		want   string // the values kept, or the error
+	}{
+		{[]string{"51200", "500"}, "[500 51200]"},
+		{[]string{"2000", "2000"}, "[2000]"},
+		{[]string{"500", "7"}, `values: "7" is not a file_size_bytes of x (500, 2000, 51200)`},
+	} {
+		sub, err := e.SweepSubset(tt.values)
+		got := fmt.Sprint(err)
+		if err == nil {
+			got = fmt.Sprint(sub.Sweep.Values)
+		}
+		if got != tt.want {
+			t.Errorf("SweepSubset(%q): got %s, want %s", tt.values, got, tt.want)
+		}
+	}
+	if len(e.Sweep.Values) != 3 {
+		t.Errorf("SweepSubset changed the experiment: got values %v", e.Sweep.Values)
+	}
+	if _, err := (&Experiment{Name: "y"}).SweepSubset([]string{"1"}); err == nil || err.Error() != "values 1: y sweeps nothing" {
+		t.Errorf("SweepSubset without a sweep: got %v, want %q", err, "values 1: y sweeps nothing")
 	}
 }

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -57,6 +58,34 @@ func (e *Experiment) Cells(archs []string) []Cell {
 		}
 	}
 	return out
+}
+
+// SweepSubset returns a copy of e that sweeps only values, each written
+// as the experiment writes it, in the experiment's order: a long sweep's
+// points of interest, measured alone.
+func (e *Experiment) SweepSubset(values []string) (*Experiment, error) {
+	if e.Sweep == nil {
+		return nil, fmt.Errorf("values %s: %s sweeps nothing", strings.Join(values, ","), e.Name)
+	}
+	var have []string
+	for _, v := range e.Sweep.Values {
+		have = append(have, fmt.Sprint(v))
+	}
+	var keep []any
+	for _, v := range values {
+		i := slices.Index(have, v)
+		if i < 0 {
+			return nil, fmt.Errorf("values: %q is not a %s of %s (%s)", v, e.Sweep.Param, e.Name, strings.Join(have, ", "))
+		}
+		if !slices.Contains(keep, e.Sweep.Values[i]) {
+			keep = append(keep, e.Sweep.Values[i])
+		}
+	}
+	sub := *e
+	sweep := *e.Sweep
+	sweep.Values = slices.DeleteFunc(slices.Clone(e.Sweep.Values), func(v any) bool { return !slices.Contains(keep, v) })
+	sub.Sweep = &sweep
+	return &sub, nil
 }
 
 // cellFileSet returns the file set options a cell needs.

@@ -33,6 +33,9 @@ type Options struct {
 	FileSetDir string
 	// Archs, when set, replaces the experiment's architectures.
 	Archs []string
+	// Values, when set, measures only these values of the experiment's
+	// sweep, written as the experiment writes them ("268435456").
+	Values []string
 	// Trials, Duration and Warmup, when positive, override the experiment's;
 	// zero leaves the experiment's, and a negative one is an error.
 	Trials           int
@@ -185,6 +188,13 @@ func newRunner(o Options) (*runner, error) {
 		return nil, fmt.Errorf("run: trials %d, duration %v, warmup %v: want none negative", o.Trials, o.Duration, o.Warmup)
 	}
 	r := &runner{o: o, e: o.Experiment, load: effectiveLoad(o), manifests: map[string]*fileset.Manifest{}}
+	if len(o.Values) > 0 {
+		e, err := o.Experiment.SweepSubset(o.Values)
+		if err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
+		r.e = e
+	}
 	if err := r.load.validate(); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}

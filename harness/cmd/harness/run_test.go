@@ -111,6 +111,8 @@ func TestRunErrors(t *testing.T) {
 			"--bin", binDir, "--out", t.TempDir(), "--filesets", t.TempDir(), "--no-report"}, "run: syscalls: -1 requests, want 0..1000000 (0: no count)"},
 		{"base not a commit", []string{"run", "../../testdata/quick.toml", "--base", "no-such-revision", "--archs", "nosucharch",
 			"--bin", binDir, "--out", t.TempDir(), "--filesets", t.TempDir(), "--no-report"}, `harness: --base: "no-such-revision" is not a commit of`},
+		{"value not swept", []string{"run", "../../testdata/quick.toml", "--values", "7", "--archs", "nosucharch",
+			"--bin", binDir, "--out", t.TempDir(), "--filesets", t.TempDir(), "--no-report"}, `run: values: "7" is not a file_size_bytes of quick`},
 		{"soak: zero duration", []string{"soak", "--duration", "0s", "--archs", "nosucharch"}, "harness soak: --duration 0s: must be positive"},
 		{"soak: negative interval", []string{"soak", "--interval", "-1s", "--archs", "nosucharch"}, "harness soak: --interval -1s: must be positive"},
 	}

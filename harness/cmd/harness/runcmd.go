@@ -31,6 +31,7 @@ func runCommand() *cli.Command {
 		ArgsUsage: "EXPERIMENT [EXPERIMENT...]",
 		Flags: append(topologyFlags(),
 			&cli.StringFlag{Name: "archs", Usage: "comma-separated architectures instead of the experiment's"},
+			&cli.StringFlag{Name: "values", Usage: "comma-separated values of the experiment's sweep to measure instead of all, as the experiment writes them (e.g. 268435456,536870912)"},
 			&cli.IntFlag{Name: "trials", Usage: "trials per point, 1 to 100", DefaultText: "the experiment's"},
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "measurement per trial, positive", DefaultText: "the experiment's"},
 			&cli.DurationFlag{Name: "warmup", Usage: "warm-up per server, positive", DefaultText: "the experiment's"},
@@ -114,6 +115,9 @@ func runAction(c *cli.Context) error {
 		Archive: provenance.ArchiveDir(), AllowDirty: c.Bool("allow-dirty"), BaseBinDir: base}
 	if a := c.String("archs"); a != "" {
 		o.Archs = strings.Split(a, ",")
+	}
+	if v := c.String("values"); v != "" {
+		o.Values = strings.Split(v, ",")
 	}
 	if c.IsSet("syscalls") {
 		n := c.Int("syscalls")
