@@ -81,6 +81,21 @@ func (g *Group) clientValues() []float64 {
 	return client
 }
 
+// diskInFlight returns, sorted, the mean reads in flight at the slow
+// device over each of g's trials that served from one: how many reads the
+// architecture keeps the device busy with (sped one, amped one per busy
+// helper, uring as many as its ring holds).
+func (g *Group) diskInFlight() []float64 {
+	var v []float64
+	for _, r := range g.Results {
+		if r.Disk != nil {
+			v = append(v, r.Disk.MeanInFlight)
+		}
+	}
+	slices.Sort(v)
+	return v
+}
+
 // latencyNote says how a CPU budget stretches latency, beside the latency
 // figures: a request that arrives while the server is throttled waits
 // for the next period, up to the period's throttled share. "" when no

@@ -23,6 +23,10 @@ func (s *section) results() table {
 		t.Header = append(t.Header, m.Label+" ("+m.Unit+")")
 	}
 	t.Header = append(t.Header, "client CPU (%)", "bound")
+	disk := slices.ContainsFunc(s.Groups, func(g *Group) bool { return len(g.diskInFlight()) > 0 })
+	if disk {
+		t.Header = append(t.Header, "disk reads in flight")
+	}
 	for _, g := range s.Groups {
 		row := []string{g.Arch}
 		for _, k := range s.ParamKeys {
@@ -38,6 +42,9 @@ func (s *section) results() table {
 			row = append(row, CICell(g.Values(m)))
 		}
 		row = append(row, CICell(g.clientValues()), BoundCell(g.Verdicts()))
+		if disk {
+			row = append(row, CICell(g.diskInFlight()))
+		}
 		t.Rows = append(t.Rows, row)
 	}
 	return t

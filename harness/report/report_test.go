@@ -433,3 +433,31 @@ func TestWriteArchNotes(t *testing.T) {
 		t.Errorf("report.md of sped and amped: got a note on uring, want none")
 	}
 }
+
+// TestDiskInFlight checks the reads in flight at a slow device, beside
+// each architecture's throughput, in a run that served from one, and no
+// such column in a run that did not.
+func TestDiskInFlight(t *testing.T) {
+	s := sweepSpec()
+	s.Disk = true
+	mdPath, _, err := report.Write(writeRun(t, s))
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	md := readFile(t, mdPath)
+	if !strings.Contains(md, "| bound | disk reads in flight |") {
+		t.Errorf("report.md: want a column of disk reads in flight after bound:\n%s", md)
+	}
+	for _, want := range []string{"| unknown | 1.00 ±∞ |\n| sped | 500 |", "| unknown | 2.00 ±∞ |\n| amped | 5000 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md: want %q, amped with 1 read in flight and sped with 2", want)
+		}
+	}
+	mdPath, _, err = report.Write(writeRun(t, sweepSpec()))
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if md := readFile(t, mdPath); strings.Contains(md, "in flight") {
+		t.Error("report.md of a run without a slow device: got a column of reads in flight")
+	}
+}

@@ -57,6 +57,9 @@ type Spec struct {
 	// total histogram corrected for coordinated omission, and beside them
 	// open_loop's uncorrected latencies and histogram, a quarter as long.
 	OpenLoop bool
+	// Disk makes every result served from a slow device, with the
+	// architecture's index plus one reads in flight on average.
+	Disk bool
 }
 
 // PointID is the id of arch's trial at value of the swept parameter.
@@ -191,6 +194,10 @@ func (s *Spec) result(archIndex int, arch string, v float64, trial int, at time.
 	}
 	if err := r.SetHistogram(results.HistogramTotal, h); err != nil {
 		return nil, fmt.Errorf("reporttest: %w", err)
+	}
+	if s.Disk {
+		r.Disk = &results.Disk{Model: "slowdisk", LatencyUS: 5000, Channels: 8, Reads: r.RequestsTotal, ReadBytes: r.RequestsTotal * 65536,
+			BusyS: duration, MeanInFlight: float64(archIndex + 1), MaxInFlight: archIndex + 1}
 	}
 	if s.OpenLoop {
 		if err := openLoop(r, h, rps); err != nil {
