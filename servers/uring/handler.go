@@ -48,13 +48,15 @@ type Stats struct {
 	MaxInFlight atomic.Uint64
 }
 
-// StatsSnapshot is Stats as the stats file carries them.
+// StatsSnapshot is Stats as the stats file carries them, with the ring's
+// traffic.
 type StatsSnapshot struct {
-	Lookups     uint64 `json:"lookups"`
-	Reads       uint64 `json:"reads"`
-	ReadBytes   uint64 `json:"read_bytes"`
-	ReadErrors  uint64 `json:"read_errors"`
-	MaxInFlight uint64 `json:"max_in_flight"`
+	Lookups     uint64               `json:"lookups"`
+	Reads       uint64               `json:"reads"`
+	ReadBytes   uint64               `json:"read_bytes"`
+	ReadErrors  uint64               `json:"read_errors"`
+	MaxInFlight uint64               `json:"max_in_flight"`
+	Ring        uringloop.RingCounts `json:"ring"`
 }
 
 // NewHandler returns a handler for core; Attach gives it its loop.
@@ -75,7 +77,7 @@ func (h *Handler) Close() error { return unix.Close(h.rootfd) }
 // Stats returns a snapshot of the counters; it is safe from any goroutine.
 func (h *Handler) Stats() StatsSnapshot {
 	return StatsSnapshot{Lookups: h.stats.Lookups.Load(), Reads: h.stats.Reads.Load(), ReadBytes: h.stats.ReadBytes.Load(),
-		ReadErrors: h.stats.ReadErrors.Load(), MaxInFlight: h.stats.MaxInFlight.Load()}
+		ReadErrors: h.stats.ReadErrors.Load(), MaxInFlight: h.stats.MaxInFlight.Load(), Ring: h.loop.RingCounts()}
 }
 
 // Serve plans the response to req. Refusals need no disk and are answered

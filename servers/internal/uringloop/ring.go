@@ -3,6 +3,7 @@ package uringloop
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,6 +33,7 @@ func tag(idx uint32, kind uint64) uint64 { return uint64(idx)<<8 | kind }
 func (l *Loop) sqe() *uring.SQE {
 	for range 8 {
 		if s := l.ring.GetSQE(); s != nil {
+			l.counts.sqes.Add(1)
 			return s
 		}
 		if _, err := l.ring.Submit(); err != nil && !errors.Is(err, uring.ErrBusy) {
@@ -61,6 +63,7 @@ func (l *Loop) enter() error {
 		l.freed = false
 	}
 	var err error
+	l.counts.enters.Add(1)
 	next, ok := l.nextDeadline()
 	switch {
 	case l.ring.CQReady() > 0:
@@ -85,6 +88,7 @@ func (l *Loop) enter() error {
 func (l *Loop) reap() {
 	for {
 		n := l.ring.PeekBatch(l.cqes[:])
+		l.counts.cqes.Add(uint64(n))
 		for i := range n {
 			l.dispatch(&l.cqes[i])
 		}
@@ -193,4 +197,24 @@ func (l *Loop) closeAll() {
 			c.hc.ReleaseQueued()
 		}
 	}
+}
+
+// RingCounts are the ring's traffic since the loop was made: with the
+// requests served, the ring entries a request costs, as system calls per
+// request are the cost of an epoll loop.
+type RingCounts struct {
+	// SQEs counts submission entries prepared, CQEs completions reaped.
+	SQEs uint64 `json:"sqes"`
+	CQEs uint64 `json:"cqes"`
+	// Enters counts the loop's io_uring_enter calls (submit, wait or both).
+	Enters uint64 `json:"enters"`
+}
+
+// ringCounters are RingCounts as the loop thread counts them and any
+// goroutine reads them.
+type ringCounters struct{ sqes, cqes, enters atomic.Uint64 }
+
+// RingCounts returns the ring's traffic so far; safe from any goroutine.
+func (l *Loop) RingCounts() RingCounts {
+	return RingCounts{SQEs: l.counts.sqes.Load(), CQEs: l.counts.cqes.Load(), Enters: l.counts.enters.Load()}
 }

@@ -111,18 +111,19 @@ type Loop struct {
 	st      *stats.Counters
 	leases  *leaseWatch // nil unless the core leases its files
 
-	conns   []*Conn // by index, the index in the user data; 0 is the loop's own
-	free    []*Conn
-	nconns  int
-	ops     int // operations in flight that will complete (armed multishots count once)
-	starved []*Conn
+	conns    []*Conn // by index, the index in the user data; 0 is the loop's own
+	free     []*Conn
+	nconns   int
+	ops      int // operations in flight that will complete (armed multishots count once)
+	starved  []*Conn
 	fileOps  []*fileOp // by slot, the slot in the user data; 0 unused
+	counts   ringCounters
 	fileFree []uint32
-	freed   bool // buffers were added to the ring since the last publish
-	cqes    [256]uring.CQE
-	now     int64
-	err     error // a failed submit: Run returns it
-	spare   uring.SQE
+	freed    bool // buffers were added to the ring since the last publish
+	cqes     [256]uring.CQE
+	now      int64
+	err      error // a failed submit: Run returns it
+	spare    uring.SQE
 
 	lists  deadline.Lists[*Conn] // the timeout lists, listHeader to listLinger
 	timers deadline.Timers

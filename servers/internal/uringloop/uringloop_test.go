@@ -216,3 +216,36 @@ func TestShutdownClosesIdle(t *testing.T) {
 		t.Errorf("shutdown with only an idle connection took %v, want well under its 10s deadline", d)
 	}
 }
+
+// TestRingCounts checks the ring's traffic counts on a warm keep-alive
+// connection: each request costs one sendmsg entry (the multishot recv
+// stays armed) and two completions (its recv and its send); a few more
+// may come from the loop's own operations (its wake-up poll).
+func TestRingCounts(t *testing.T) {
+	root := conformance.Docroot(t)
+	l, addr := newLoop(t, newCore(t, root), nil, httpconn.ServeOptions{})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(conformance.Timeout))
+	r := bufio.NewReader(c)
+	get := func() {
+		io.WriteString(c, "GET /500b.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+		if resp, err := conformance.ReadResponse(r, false); err != nil || resp.Status != 200 {
+			t.Fatalf("GET: got %v, %v; want 200", resp, err)
+		}
+	}
+	get()
+	before := l.RingCounts()
+	const n = 100
+	for range n {
+		get()
+	}
+	after := l.RingCounts()
+	sqes, cqes, enters := after.SQEs-before.SQEs, after.CQEs-before.CQEs, after.Enters-before.Enters
+	if sqes != n || cqes < 2*n || cqes > 2*n+n/20 || enters < n {
+		t.Errorf("%d keep-alive requests: got %d SQEs, %d CQEs, %d enters; want %d, %d to %d, and at least %d", n, sqes, cqes, enters, n, 2*n, 2*n+n/20, n)
+	}
+}
