@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/internal/cgi"
+	"flashbench/servers/internal/webtest"
 )
 
 // TestSpawnFailureReapsChild makes spawn fail once its child runs (its
@@ -33,24 +34,14 @@ func TestSpawnFailureReapsChild(t *testing.T) {
 		}
 	}
 	fail() // the first also opens what the runtime keeps open for good
-	before := openFds(t)
+	before := webtest.OpenFds(t)
 	fail()
 	for _, p := range childrenOf(t, os.Getpid()) {
 		if p.comm == "spawnprobe" {
 			t.Errorf("child %d left after the failed spawn, state %s; want none (Z is a zombie)", p.pid, p.state)
 		}
 	}
-	if after := openFds(t); after != before {
+	if after := webtest.OpenFds(t); after != before {
 		t.Errorf("open descriptors: got %d after the failed spawn, want the %d before", after, before)
 	}
-}
-
-// openFds counts this process's open descriptors.
-func openFds(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
 }

@@ -137,15 +137,5 @@ func readFull(fd, n int) ([]byte, error) {
 	return b, nil
 }
 
-// openFDs counts the process's open file descriptors.
-func openFDs(t testing.TB) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
 // writeFile writes s to a new file at path.
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }

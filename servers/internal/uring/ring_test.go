@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"flashbench/servers/internal/uring"
+	"flashbench/servers/internal/webtest"
 )
 
 func TestNopRoundTrip(t *testing.T) {
@@ -96,7 +97,7 @@ func TestSQFull(t *testing.T) {
 }
 
 func TestCloseIdempotentNoLeak(t *testing.T) {
-	before := openFDs(t)
+	before := webtest.OpenFds(t)
 	for range 20 {
 		r, err := uring.New(uring.Options{Entries: 8})
 		if errors.Is(err, uring.ErrUnavailable) {
@@ -124,7 +125,7 @@ func TestCloseIdempotentNoLeak(t *testing.T) {
 			t.Fatalf("SubmitAndWait on a closed ring: got %v, want EBADF", err)
 		}
 	}
-	if after := openFDs(t); after != before {
+	if after := webtest.OpenFds(t); after != before {
 		t.Errorf("open descriptors: got %d after 20 rings, want %d as before", after, before)
 	}
 }
