@@ -22,6 +22,7 @@ const (
 	kindCancel            // a cancel (its completion only comes on failure)
 	kindClose             // a close (likewise)
 	kindFile              // a Handler's file operation (fileop.go): its slot is the index
+	kindPoll              // a registered descriptor's multishot poll (fdpoll.go): its slot is the index
 )
 
 // tag is the user data of an operation of kind on connection index idx.
@@ -112,6 +113,8 @@ func (l *Loop) dispatch(cqe *uring.CQE) {
 		l.sendDone(l.conns[idx], cqe)
 	case kindFile:
 		l.fileDone(idx, cqe)
+	case kindPoll:
+		l.pollDone(idx, cqe)
 	}
 	// kindCancel, kindClose: a failed cancel found nothing left to
 	// cancel; a failed close has nothing to retry.
@@ -176,6 +179,7 @@ func (l *Loop) closeAll() {
 		}
 	}
 	l.stopAccepting()
+	l.closePolls()
 	if l.waking {
 		l.cancel(tag(0, kindWake))
 	}

@@ -17,12 +17,15 @@
 //     input, and hands the buffer back at once;
 //   - one sendmsg of the queued iovecs (header and mapped or cached body
 //     together) at a time per connection, resumed after a partial send;
-//   - closes, and cancels of what is still armed, through the ring.
+//   - closes, and cancels of what is still armed, through the ring;
+//   - one multishot poll per descriptor registered with AddFd (a CGI
+//     program's pipes), re-armed likewise.
 //
-// Completions carry a connection index and the kind of operation in
-// their user data. A connection is recycled only once none of its
-// operations can complete any more, so a late completion never reaches
-// the next connection of the same slot.
+// Completions carry a connection index (or a file operation's or a
+// registered descriptor's slot) and the kind of operation in their user
+// data. A connection is recycled only once none of its operations can
+// complete any more, so a late completion never reaches the next
+// connection of the same slot.
 //
 // Timeouts live in four intrusive lists (header, idle, write, linger)
 // with evloop's semantics; the loop waits in io_uring_enter until the
@@ -119,7 +122,10 @@ type Loop struct {
 	fileOps  []*fileOp // by slot, the slot in the user data; 0 unused
 	counts   ringCounters
 	fileFree []uint32
-	freed    bool // buffers were added to the ring since the last publish
+	polls    []*fdPoll // registered descriptors (AddFd) by slot, the slot in the user data; 0 unused
+	pollFree []uint32
+	pollOf   []uint32 // by descriptor, its slot while registered
+	freed    bool     // buffers were added to the ring since the last publish
 	cqes     [256]uring.CQE
 	now      int64
 	err      error // a failed submit: Run returns it
@@ -255,17 +261,24 @@ func (l *Loop) Run() error {
 		if l.draining && (l.nconns == 0 || l.now >= l.hardStop) {
 			return nil
 		}
-		if err := l.enter(); err != nil {
+		if err := l.turn(); err != nil {
 			return err
 		}
-		l.now = l.clock()
-		l.reap()
-		l.expire()
-		l.rearmStarved()
-		if l.err != nil {
-			return l.err
-		}
 	}
+}
+
+// turn submits what is prepared, waits for completions or the nearest
+// deadline, and handles what came: completions, then due timeouts and
+// timers.
+func (l *Loop) turn() error {
+	if err := l.enter(); err != nil {
+		return err
+	}
+	l.now = l.clock()
+	l.reap()
+	l.expire()
+	l.rearmStarved()
+	return l.err
 }
 
 // Shutdown asks the loop to stop accepting (the listening socket is shut
