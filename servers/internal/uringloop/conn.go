@@ -93,18 +93,33 @@ func (l *Loop) process(c *Conn) {
 	}
 }
 
-// serveOne answers the request just parsed: the Handler, or the core
-// inline.
+// serveOne answers the request just parsed: CGI, the Handler, or the
+// core inline.
 func (l *Loop) serveOne(c *Conn) {
+	if name, ok := c.hc.CGIName(); ok {
+		if c.hc.StartCGI(name, l.now) {
+			l.dispatchCGI(c)
+		}
+		return
+	}
 	req, p := c.hc.Request(), c.hc.Plan()
 	if l.handler == nil {
 		l.core.Respond(req, p)
-	} else if !l.handler.Serve(c, req, p) {
-		c.hc.Hold()
-		l.clearTimer(c)
+		c.hc.Queue(l.now)
 		return
 	}
-	c.hc.Queue(l.now)
+	l.served(c, l.handler.Serve(c, req, p))
+}
+
+// served queues the plan of c's request when it is ready, or leaves c
+// held, off the timeout lists, until Complete.
+func (l *Loop) served(c *Conn, ready bool) {
+	if ready {
+		c.hc.Queue(l.now)
+		return
+	}
+	c.hc.Hold()
+	l.clearTimer(c)
 }
 
 // fill copies received input into the request buffer. It reports true
@@ -123,14 +138,17 @@ func (l *Loop) fill(c *Conn) bool {
 	return true
 }
 
-// fillBody copies received input into a CGI request body. It reports
-// whether c can go on.
+// fillBody copies received input into a CGI request body, and hands the
+// request to the CGI face once the body is whole. It reports whether c
+// can go on.
 func (l *Loop) fillBody(c *Conn) bool {
 	if c.held() == 0 {
 		return l.noInput(c)
 	}
-	c.hc.BodyReceived(l.take(c, c.hc.BodyBuffer()))
-	return true
+	if c.hc.BodyReceived(l.take(c, c.hc.BodyBuffer())) {
+		l.dispatchCGI(c)
+	}
+	return !c.closed
 }
 
 // noInput handles a connection that wants input and holds none: the end

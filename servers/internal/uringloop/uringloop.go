@@ -19,7 +19,7 @@
 //     together) at a time per connection, resumed after a partial send;
 //   - closes, and cancels of what is still armed, through the ring;
 //   - one multishot poll per descriptor registered with AddFd (a CGI
-//     program's pipes), re-armed likewise.
+//     program's pipes, for a CGI face), re-armed likewise.
 //
 // Completions carry a connection index (or a file operation's or a
 // registered descriptor's slot) and the kind of operation in their user
@@ -109,6 +109,7 @@ type Loop struct {
 	acc     *listen.Acceptor
 	core    *httpcore.Core
 	handler Handler
+	cgi     CGI // nil: no CGI
 	srv     *httpconn.Server
 	opts    httpconn.ServeOptions
 	st      *stats.Counters
@@ -150,18 +151,24 @@ type Loop struct {
 }
 
 // New builds a Loop serving the listening socket lfd with core. h plans
-// the responses; nil means core.Respond inline. It sets the ring up and
-// probes the kernel: the error says in one line when io_uring is
-// unavailable (uring.ErrUnavailable) or an operation the loop needs is
-// missing. The loop does not close lfd.
+// the responses; nil means core.Respond inline. A CGI face in opts must
+// be a uringloop.CGI. It sets the ring up and probes the kernel: the
+// error says in one line when io_uring is unavailable
+// (uring.ErrUnavailable) or an operation the loop needs is missing. The
+// loop does not close lfd.
 func New(lfd int, core *httpcore.Core, h Handler, opts httpconn.ServeOptions) (*Loop, error) {
 	switch {
 	case core == nil:
 		return nil, errors.New("uringloop: new: nil core")
 	case core.Config().SendFile:
 		return nil, errors.New("uringloop: new: file bodies planned as file ranges (Config.SendFile) are not sent by this loop")
-	case opts.CGI != nil:
-		return nil, fmt.Errorf("uringloop: new: the CGI face %T does not serve an io_uring loop", opts.CGI)
+	}
+	var face CGI
+	if opts.CGI != nil {
+		var ok bool
+		if face, ok = opts.CGI.(CGI); !ok {
+			return nil, fmt.Errorf("uringloop: new: the CGI face %T does not serve an io_uring loop", opts.CGI)
+		}
 	}
 	opts = opts.WithDefaults()
 	if opts.Stats == nil {
@@ -171,7 +178,7 @@ func New(lfd int, core *httpcore.Core, h Handler, opts httpconn.ServeOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	l := &Loop{ring: ring, lfd: lfd, wakefd: -1, core: core, handler: h, opts: opts, lists: deadline.NewLists[*Conn](numLists), st: opts.Stats,
+	l := &Loop{ring: ring, lfd: lfd, wakefd: -1, core: core, handler: h, cgi: face, opts: opts, lists: deadline.NewLists[*Conn](numLists), st: opts.Stats,
 		conns: []*Conn{nil}, startTime: time.Now()}
 	if err := l.setup(); err != nil {
 		l.closeFds()
