@@ -14,6 +14,7 @@ import (
 
 	"flashbench/servers/httpcore"
 	"flashbench/servers/internal/cgi"
+	"flashbench/servers/internal/evloop"
 	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
@@ -197,7 +198,7 @@ func cgiFace(a *Arch, core *httpcore.Core, opts cgi.Options) httpconn.CGI {
 	case core == nil || a.NoCGI || a.Wait == WaitChildren:
 		return nil
 	case a.Wait == WaitEvents:
-		return cgi.NewLoop(opts)
+		return cgi.NewLoop[*evloop.Loop](opts)
 	}
 	return cgi.NewManager(core, opts)
 }

@@ -11,16 +11,19 @@
 // Two faces share the processes' protocol: Manager, a blocking call for
 // the thread- and process-per-connection architectures and the baselines
 // (safe from many threads), which gives a process one request at a time;
-// and Loop, the event-loop face (sped, amped, flashlite), which registers
-// the pipes in the loop's epoll set and completes a request when its
-// response frame arrives. Loop gives a process several requests at once
+// and Loop, the event-loop face (sped, amped, flashlite on evloop's epoll
+// loop, uring on uringloop's io_uring loop: one implementation, generic
+// over the loop, Host), which registers the pipes in the loop and
+// completes a request when its response frame arrives. Loop gives a process several requests at once
 // when all of them are busy (Options.Depth): the requests of one round of
 // the loop leave in one write, the program answers them in one write, and
 // the loop reads the answers with one read, so that on a shared core the
 // server and a program wake each other once per batch, not per request.
 // That holds for pipes and shared memory alike.
 //
-// With Options.SharedMemory (flashlite, the Loop face) each process also
+// With Options.SharedMemory (flashlite, the Loop face on an epoll loop;
+// an io_uring loop sends no file ranges, so uring runs without) each
+// process also
 // gets a shared-memory pool (a memfd) in which it writes its response
 // bodies; only (offset, length) crosses the pipe, never a body byte (no
 // read into a server buffer, no user-level copy). A sent buffer must stay

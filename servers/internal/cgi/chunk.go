@@ -21,7 +21,7 @@ const (
 )
 
 // chunkSize is the size of the loop's read buffers.
-func (m *Loop) chunkSize() int {
+func (m *Loop[L, C]) chunkSize() int {
 	if m.opts.SharedMemory {
 		return chunkShared
 	}
@@ -30,7 +30,7 @@ func (m *Loop) chunkSize() int {
 
 // newChunk returns a live read buffer of at least n bytes, a spare one
 // when it is large enough.
-func (m *Loop) newChunk(n int) *rchunk {
+func (m *Loop[L, C]) newChunk(n int) *rchunk {
 	if k := len(m.spare); k > 0 && len(m.spare[k-1].b) >= n {
 		ch := m.spare[k-1]
 		m.spare[k-1] = nil
@@ -42,14 +42,14 @@ func (m *Loop) newChunk(n int) *rchunk {
 }
 
 // unrefChunk drops a plan's reference on ch.
-func (m *Loop) unrefChunk(ch *rchunk) {
+func (m *Loop[L, C]) unrefChunk(ch *rchunk) {
 	if ch.refs--; ch.refs == 0 && !ch.live {
 		m.putChunk(ch)
 	}
 }
 
 // dropChunk ends ch's use as a read buffer.
-func (m *Loop) dropChunk(ch *rchunk) {
+func (m *Loop[L, C]) dropChunk(ch *rchunk) {
 	ch.live = false
 	if ch.refs == 0 {
 		m.putChunk(ch)
@@ -57,7 +57,7 @@ func (m *Loop) dropChunk(ch *rchunk) {
 }
 
 // putChunk keeps a free chunk of the standard size for reuse.
-func (m *Loop) putChunk(ch *rchunk) {
+func (m *Loop[L, C]) putChunk(ch *rchunk) {
 	if len(ch.b) == m.chunkSize() && len(m.spare) < maxSpare {
 		m.spare = append(m.spare, ch)
 	}
@@ -66,7 +66,7 @@ func (m *Loop) putChunk(ch *rchunk) {
 // makeRoom makes the read buffer able to take more input and, with need,
 // hold a whole frame of need bytes: the unparsed bytes move to the front,
 // or to a new buffer when plans still alias this one or it is too small.
-func (pr *lproc) makeRoom(need int) {
+func (pr *lproc[L, C]) makeRoom(need int) {
 	m, old := pr.m, pr.rd
 	rem := pr.rn - pr.rstart
 	want := max(need, rem+1)

@@ -6,11 +6,37 @@ import (
 
 	"flashbench/cgi-apps/cgiproto"
 	"flashbench/servers/httpcore"
-	"flashbench/servers/internal/evloop"
 )
 
-// Loop is the event-loop face (evloop.CGI): the program pipes are in the
-// loop's epoll set, a request leaves ServeCGI pending, and the loop
+// Host is the event loop a Loop face runs on, with C its connection type:
+// *evloop.Loop (epoll, C *evloop.Conn) and *uringloop.Loop (io_uring, C
+// *uringloop.Conn) both are. The face needs no more of a loop than these
+// calls, all made on the loop's thread, so one implementation of the
+// persistent programs, their batching, timeouts and retries serves every
+// event loop.
+type Host[C any] interface {
+	// Core plans the responses.
+	Core() *httpcore.Core
+	// AddFd has fn called with the ready events (epoll's bits: EPOLLIN,
+	// EPOLLOUT, EPOLLERR, EPOLLHUP) while fd is registered, never after
+	// RemoveFd, even when fd's number is reused at once. The face drains
+	// the response pipe on every call, so edge-triggered readiness
+	// suffices.
+	AddFd(fd int, events uint32, fn func(events uint32)) error
+	// RemoveFd ends AddFd's registration of fd; it does not close fd.
+	RemoveFd(fd int) error
+	// After runs fn once d has passed; the face batches a round's
+	// writes with After(0, ...), which runs once the round's events are
+	// handled.
+	After(d time.Duration, fn func())
+	// Complete hands the plan of a request ServeCGI left pending back to
+	// the loop.
+	Complete(c C)
+}
+
+// Loop is the event-loop face (evloop.CGI, uringloop.CGI) on a loop of
+// type L whose connections are C: the program pipes are registered in the
+// loop (Host.AddFd), a request leaves ServeCGI pending, and the loop
 // completes it when the response frame arrives. Its methods other than
 // Counts and Close run on the loop's thread, which it never blocks (but
 // for starting a process).
@@ -22,35 +48,35 @@ import (
 // reads all the answers with one read. One wake-up of each side per
 // batch instead of per request is what matters when server and programs
 // share a core.
-type Loop struct {
+type Loop[L Host[C], C any] struct {
 	opts  Options
 	progs programs
-	l     *evloop.Loop
-	pools map[string]*lpool
+	l     L
+	pools map[string]*lpool[L, C]
 
 	nextID   uint64
 	busy     int  // requests held by processes
 	sweeping bool // a timeout sweep is scheduled
 	creq     cgiproto.Request
 
-	dirty    []*lproc // processes with frames to write at the end of the round
-	flushing bool     // the end-of-round write is scheduled
-	writing  []*lproc // the dirty list being written (kept for reuse)
+	dirty    []*lproc[L, C] // processes with frames to write at the end of the round
+	flushing bool           // the end-of-round write is scheduled
+	writing  []*lproc[L, C] // the dirty list being written (kept for reuse)
 	spare    []*rchunk
 
 	spawned, died, timedOut, requests, shared atomic.Uint64
 }
 
 // lpool is one program's processes.
-type lpool struct {
+type lpool[L Host[C], C any] struct {
 	path    string
-	all     []*lproc
-	waiting []waiter // FIFO of requests no process could take yet
+	all     []*lproc[L, C]
+	waiting []waiter[C] // FIFO of requests no process could take yet
 }
 
 // waiter is a pending request.
-type waiter struct {
-	c    *evloop.Conn
+type waiter[C any] struct {
+	c    C
 	req  *httpcore.Request
 	body []byte
 	p    *httpcore.Plan
@@ -59,20 +85,22 @@ type waiter struct {
 	retried bool
 }
 
-// NewLoop returns the event-loop face for the programs in opts.Dir.
-func NewLoop(opts Options) *Loop {
+// NewLoop returns the face for the programs in opts.Dir on loops of
+// type L: cgi.NewLoop[*evloop.Loop](opts) for an epoll loop.
+func NewLoop[L Host[C], C any](opts Options) *Loop[L, C] {
 	opts = opts.withDefaults()
-	return &Loop{opts: opts, progs: programs{dir: opts.Dir}, pools: map[string]*lpool{}}
+	return &Loop[L, C]{opts: opts, progs: programs{dir: opts.Dir}, pools: map[string]*lpool[L, C]{}}
 }
 
 // Counts returns the process counters; safe from any goroutine.
-func (m *Loop) Counts() Counts {
+func (m *Loop[L, C]) Counts() Counts {
 	return Counts{Spawned: m.spawned.Load(), Died: m.died.Load(), TimedOut: m.timedOut.Load(),
 		Requests: m.requests.Load(), SharedResponses: m.shared.Load()}
 }
 
-// ServeCGI starts req on a process of program name (evloop.CGI).
-func (m *Loop) ServeCGI(l *evloop.Loop, c *evloop.Conn, name []byte, req *httpcore.Request, body []byte, p *httpcore.Plan) bool {
+// ServeCGI starts req on a process of program name (evloop.CGI,
+// uringloop.CGI).
+func (m *Loop[L, C]) ServeCGI(l L, c C, name []byte, req *httpcore.Request, body []byte, p *httpcore.Plan) bool {
 	m.l = l
 	path, ok := m.progs.path(name)
 	if !ok {
@@ -82,10 +110,10 @@ func (m *Loop) ServeCGI(l *evloop.Loop, c *evloop.Conn, name []byte, req *httpco
 	m.requests.Add(1)
 	lp := m.pools[path]
 	if lp == nil {
-		lp = &lpool{path: path}
+		lp = &lpool[L, C]{path: path}
 		m.pools[path] = lp
 	}
-	w := waiter{c: c, req: req, body: body, p: p}
+	w := waiter[C]{c: c, req: req, body: body, p: p}
 	if len(lp.waiting) > 0 { // first come, first served
 		lp.waiting = append(lp.waiting, w)
 		return false
@@ -106,8 +134,8 @@ func (m *Loop) ServeCGI(l *evloop.Loop, c *evloop.Conn, name []byte, req *httpco
 // pick returns the process that takes lp's next request: an idle one, a
 // new one while lp has fewer than Procs, else the one holding the fewest
 // requests if it has room for one more; nil when none has.
-func (m *Loop) pick(lp *lpool) (*lproc, error) {
-	var least *lproc
+func (m *Loop[L, C]) pick(lp *lpool[L, C]) (*lproc[L, C], error) {
+	var least *lproc[L, C]
 	for _, pr := range lp.all {
 		if pr.holds() == 0 {
 			return pr, nil
@@ -126,7 +154,7 @@ func (m *Loop) pick(lp *lpool) (*lproc, error) {
 }
 
 // spawn starts a process of lp and registers its pipes in the loop.
-func (m *Loop) spawn(lp *lpool) (*lproc, error) {
+func (m *Loop[L, C]) spawn(lp *lpool[L, C]) (*lproc[L, C], error) {
 	poolSize := 0
 	if m.opts.SharedMemory {
 		poolSize = m.opts.PoolBytes
@@ -136,13 +164,13 @@ func (m *Loop) spawn(lp *lpool) (*lproc, error) {
 		return nil, err
 	}
 	m.spawned.Add(1)
-	pr := &lproc{proc: p, m: m, pool: lp}
-	if err := m.l.AddFd(p.rfd, evloopIn, pr.readable); err != nil {
+	pr := &lproc[L, C]{proc: p, m: m, pool: lp}
+	if err := m.l.AddFd(p.rfd, pipeIn, pr.readable); err != nil {
 		p.kill()
 		p.closePool()
 		return nil, err
 	}
-	if err := m.l.AddFd(p.wfd, evloopOutET, pr.writable); err != nil {
+	if err := m.l.AddFd(p.wfd, pipeOutET, pr.writable); err != nil {
 		m.l.RemoveFd(p.rfd)
 		p.kill()
 		p.closePool()
@@ -153,7 +181,7 @@ func (m *Loop) spawn(lp *lpool) (*lproc, error) {
 }
 
 // start queues w's request for pr; it leaves at the end of the round.
-func (m *Loop) start(pr *lproc, w waiter) {
+func (m *Loop[L, C]) start(pr *lproc[L, C], w waiter[C]) {
 	m.nextID++
 	if pr.holds() == 0 {
 		pr.deadline = time.Now().Add(m.opts.Timeout)
@@ -162,7 +190,7 @@ func (m *Loop) start(pr *lproc, w waiter) {
 	fillRequest(&m.creq, w.req, w.body)
 	m.creq.ID = m.nextID
 	pr.wbuf = cgiproto.AppendRequest(pr.wbuf, &m.creq)
-	pr.push(held{id: m.nextID, w: w, end: len(pr.wbuf)})
+	pr.push(held[C]{id: m.nextID, w: w, end: len(pr.wbuf)})
 	m.creq = cgiproto.Request{Headers: m.creq.Headers[:0]}
 	m.opts.Stats.UserCopyBytes.Add(uint64(len(w.body)))
 	m.markDirty(pr)
@@ -170,7 +198,7 @@ func (m *Loop) start(pr *lproc, w waiter) {
 }
 
 // pump gives waiting requests of lp to processes with room.
-func (m *Loop) pump(lp *lpool) {
+func (m *Loop[L, C]) pump(lp *lpool[L, C]) {
 	for len(lp.waiting) > 0 {
 		pr, err := m.pick(lp)
 		if err != nil {
@@ -184,9 +212,9 @@ func (m *Loop) pump(lp *lpool) {
 	}
 }
 
-func (lp *lpool) popWaiter() waiter {
+func (lp *lpool[L, C]) popWaiter() waiter[C] {
 	w := lp.waiting[0]
-	lp.waiting[0] = waiter{}
+	lp.waiting[0] = waiter[C]{}
 	lp.waiting = lp.waiting[1:]
 	if len(lp.waiting) == 0 {
 		lp.waiting = lp.waiting[:0:0]
@@ -197,7 +225,7 @@ func (lp *lpool) popWaiter() waiter {
 // markDirty schedules pr's frames to be written at the end of the round:
 // the loop runs its due timers after the events of a round, and a timer
 // due now makes its next wait return at once.
-func (m *Loop) markDirty(pr *lproc) {
+func (m *Loop[L, C]) markDirty(pr *lproc[L, C]) {
 	if pr.dirty || pr.dead {
 		return
 	}
@@ -211,7 +239,7 @@ func (m *Loop) markDirty(pr *lproc) {
 
 // flushDirty writes the frames queued during the round, one write per
 // process.
-func (m *Loop) flushDirty() {
+func (m *Loop[L, C]) flushDirty() {
 	m.flushing = false
 	// A failed write kills a process, which answers its requests, which
 	// may start others: they go to a fresh list and a later write.
@@ -231,13 +259,13 @@ func (m *Loop) flushDirty() {
 }
 
 // finish answers w with an error status and completes it.
-func (m *Loop) finish(w waiter, status int) {
+func (m *Loop[L, C]) finish(w waiter[C], status int) {
 	m.l.Core().RespondError(status, w.req, w.p)
 	m.l.Complete(w.c)
 }
 
 // armSweep schedules the timeout sweep while any process is busy.
-func (m *Loop) armSweep() {
+func (m *Loop[L, C]) armSweep() {
 	if m.sweeping || m.busy == 0 {
 		return
 	}
@@ -247,11 +275,11 @@ func (m *Loop) armSweep() {
 
 // sweep kills the processes whose current request is past its deadline:
 // 504 for the requests they held.
-func (m *Loop) sweep() {
+func (m *Loop[L, C]) sweep() {
 	m.sweeping = false
 	now := time.Now()
 	for _, lp := range m.pools {
-		for _, pr := range append([]*lproc(nil), lp.all...) {
+		for _, pr := range append([]*lproc[L, C](nil), lp.all...) {
 			if pr.holds() > 0 && now.After(pr.deadline) {
 				m.timedOut.Add(1)
 				pr.die(504)
@@ -262,7 +290,7 @@ func (m *Loop) sweep() {
 }
 
 // Close kills every process. Call it once the loop has stopped.
-func (m *Loop) Close() {
+func (m *Loop[L, C]) Close() {
 	for _, lp := range m.pools {
 		for _, pr := range lp.all {
 			pr.dead = true

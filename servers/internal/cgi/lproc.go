@@ -2,6 +2,7 @@ package cgi
 
 import (
 	"os"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -10,25 +11,28 @@ import (
 	"flashbench/servers/httpcore"
 )
 
-// Epoll interest of the pipes: the response pipe level-triggered, the
-// request pipe edge-triggered for output (it is only waited for after a
-// short write).
+// Interest of the pipes (epoll's bits, which a poll on a ring shares):
+// the response pipe for input, the request pipe for output, edge-triggered
+// (it is only waited for after a short write). readable drains the
+// response pipe (to EAGAIN, or a short read, which leaves it empty), so
+// that a loop whose polls are edge-triggered, as a ring's multishot
+// poll is, loses no input either.
 const (
-	evloopIn    = unix.EPOLLIN
-	evloopOutET = unix.EPOLLOUT | unix.EPOLLET
+	pipeIn    = unix.EPOLLIN
+	pipeOutET = unix.EPOLLOUT | unix.EPOLLET
 )
 
 // lproc is a process of the Loop face.
-type lproc struct {
+type lproc[L Host[C], C any] struct {
 	*proc
-	m    *Loop
-	pool *lpool
+	m    *Loop[L, C]
+	pool *lpool[L, C]
 	dead bool
 
 	// queue[qh:] are the requests the process holds, oldest first: it
 	// answers them in this order. queue[qh:sent] are written to its pipe,
 	// queue[sent:] still wait in wbuf.
-	queue    []held
+	queue    []held[C]
 	qh, sent int
 	deadline time.Time // of the oldest request
 
@@ -44,18 +48,18 @@ type lproc struct {
 }
 
 // held is a request a process holds.
-type held struct {
+type held[C any] struct {
 	id  uint64
-	w   waiter
+	w   waiter[C]
 	end int // where its frame ends in wbuf, until written
 }
 
 // holds returns how many requests the process holds.
-func (pr *lproc) holds() int { return len(pr.queue) - pr.qh }
+func (pr *lproc[L, C]) holds() int { return len(pr.queue) - pr.qh }
 
 // push adds a request to the queue, moving the held ones to the front
 // of its array rather than growing it while answered ones take room.
-func (pr *lproc) push(h held) {
+func (pr *lproc[L, C]) push(h held[C]) {
 	if pr.qh > 0 && len(pr.queue) == cap(pr.queue) {
 		n := copy(pr.queue, pr.queue[pr.qh:])
 		clear(pr.queue[n:])
@@ -67,7 +71,7 @@ func (pr *lproc) push(h held) {
 }
 
 // flush writes pending frames until the pipe is full.
-func (pr *lproc) flush() error {
+func (pr *lproc[L, C]) flush() error {
 	for pr.woff < len(pr.wbuf) {
 		n, err := rawWrite(pr.wfd, pr.wbuf[pr.woff:])
 		switch err {
@@ -88,14 +92,14 @@ func (pr *lproc) flush() error {
 }
 
 // markSent moves the requests whose frames are written past sent.
-func (pr *lproc) markSent() {
+func (pr *lproc[L, C]) markSent() {
 	for pr.sent < len(pr.queue) && pr.queue[pr.sent].end <= pr.woff {
 		pr.sent++
 	}
 }
 
 // writable handles the request pipe's events.
-func (pr *lproc) writable(ev uint32) {
+func (pr *lproc[L, C]) writable(ev uint32) {
 	if ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0 && pipeBroken(pr.wfd) {
 		pr.die(502)
 		return
@@ -106,7 +110,7 @@ func (pr *lproc) writable(ev uint32) {
 }
 
 // readable reads response frames and answers them.
-func (pr *lproc) readable(uint32) {
+func (pr *lproc[L, C]) readable(uint32) {
 	for !pr.dead {
 		if pr.rd == nil || pr.rn == len(pr.rd.b) {
 			pr.makeRoom(0)
@@ -126,7 +130,7 @@ func (pr *lproc) readable(uint32) {
 		if !pr.frames() {
 			return
 		}
-		if short { // the pipe is empty: the level-triggered epoll says when it is not
+		if short { // the pipe is empty: the loop says when it is not
 			return
 		}
 	}
@@ -134,7 +138,7 @@ func (pr *lproc) readable(uint32) {
 
 // frames answers the whole frames read. It reports false when the
 // process was killed for a protocol violation.
-func (pr *lproc) frames() bool {
+func (pr *lproc[L, C]) frames() bool {
 	answered := false
 	for {
 		kind, payload, k, err := cgiproto.Next(pr.rd.b[pr.rstart:pr.rn])
@@ -174,10 +178,10 @@ func frameLen(b []byte) int {
 
 // answer plans the response in pr.resp for the oldest request held,
 // whose inline body (if any) lies in ch, and completes the request.
-func (pr *lproc) answer(ch *rchunk) {
+func (pr *lproc[L, C]) answer(ch *rchunk) {
 	m, r := pr.m, &pr.resp
 	w := pr.queue[pr.qh].w
-	pr.queue[pr.qh] = held{}
+	pr.queue[pr.qh] = held[C]{}
 	if pr.qh++; pr.qh == len(pr.queue) {
 		pr.queue, pr.qh, pr.sent = pr.queue[:0], 0, 0
 	}
@@ -215,7 +219,7 @@ func (pr *lproc) answer(ch *rchunk) {
 // returns, and the program may rewrite it as soon as it is released. Either way the File carries the release
 // hook: the loop releases the plan once its last byte has been handed to
 // the socket (or the connection closed).
-func (pr *lproc) planShared(w waiter, s cgiproto.Segment, zeroCopy, head bool) {
+func (pr *lproc[L, C]) planShared(w waiter[C], s cgiproto.Segment, zeroCopy, head bool) {
 	pr.m.l.Core().PlanDynamic(w.req, pr.resp.Status, pr.resp.ContentType, int64(s.Length), w.p)
 	pr.m.shared.Add(1)
 	if head || s.Length == 0 {
@@ -239,7 +243,7 @@ const minZeroCopy = 16 << 10
 
 // validSegment reports whether segs is one page-aligned range of pr's
 // pool (the runtime writes each body contiguously).
-func (pr *lproc) validSegment(segs []cgiproto.Segment) bool {
+func (pr *lproc[L, C]) validSegment(segs []cgiproto.Segment) bool {
 	if len(segs) != 1 || pr.memfd < 0 {
 		return false
 	}
@@ -250,7 +254,7 @@ func (pr *lproc) validSegment(segs []cgiproto.Segment) bool {
 // released runs when the loop released the plan of a pool buffer: its last
 // byte is in the socket (copied, or referenced for a zero-copy buffer),
 // so the server is done with it.
-func (pr *lproc) released(s cgiproto.Segment) {
+func (pr *lproc[L, C]) released(s cgiproto.Segment) {
 	pr.inflight--
 	segs := [1]cgiproto.Segment{s}
 	pr.release(segs[:])
@@ -260,7 +264,7 @@ func (pr *lproc) released(s cgiproto.Segment) {
 // next write to the process: it needs pool pages only while it serves a
 // request, and every request it gets comes after the releases due, in
 // the same write, so a frame of its own would only wake it for nothing.
-func (pr *lproc) release(segs []cgiproto.Segment) {
+func (pr *lproc[L, C]) release(segs []cgiproto.Segment) {
 	if pr.memfd < 0 {
 		return
 	}
@@ -280,7 +284,7 @@ func (pr *lproc) release(segs []cgiproto.Segment) {
 // an idempotent one (GET, HEAD) may run again without harm, as a proxy
 // retries it on another upstream: those go to another process, once.
 // The rest fail with it.
-func (pr *lproc) die(status int) {
+func (pr *lproc[L, C]) die(status int) {
 	if pr.dead {
 		return
 	}
@@ -293,7 +297,7 @@ func (pr *lproc) die(status int) {
 	pr.queue, pr.qh, pr.sent = nil, 0, 0
 	m.busy -= len(queue) - qh
 	pr.discard()
-	var retry, fail []waiter
+	var retry, fail []waiter[C]
 	for i := qh; i < len(queue); i++ {
 		w := queue[i].w
 		if !w.retried && (i >= sent || i > qh && idempotent(w.req)) {
@@ -317,7 +321,7 @@ func idempotent(req *httpcore.Request) bool {
 }
 
 // discard kills the process and forgets it, answering nothing.
-func (pr *lproc) discard() {
+func (pr *lproc[L, C]) discard() {
 	if pr.dead {
 		return
 	}
@@ -340,18 +344,9 @@ func (pr *lproc) discard() {
 		m.dropChunk(pr.rd)
 		pr.rd = nil
 	}
-	lp.all = remove(lp.all, pr)
-}
-
-func remove(ps []*lproc, pr *lproc) []*lproc {
-	for i, p := range ps {
-		if p == pr {
-			copy(ps[i:], ps[i+1:])
-			ps[len(ps)-1] = nil
-			return ps[:len(ps)-1]
-		}
+	if i := slices.Index(lp.all, pr); i >= 0 {
+		lp.all = slices.Delete(lp.all, i, i+1)
 	}
-	return ps
 }
 
 // pipeBroken reports whether the reading end of the pipe fd is closed,
