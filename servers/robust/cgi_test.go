@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -74,18 +73,9 @@ func cgiDir(t *testing.T) (dir, marker string) {
 // directory on every architecture, and a CGI process killed under load.
 func cgiCases() []robustCase {
 	return []robustCase{
-		{name: "cgi-confinement", archs: withCGI(allArchs()), custom: true, run: testCGIConfinement},
-		{name: "kill-cgi", archs: withCGI(flashArchs), custom: true, run: testKillCGI},
+		{name: "cgi-confinement", archs: allArchs(), custom: true, run: testCGIConfinement},
+		{name: "kill-cgi", archs: flashArchs, custom: true, run: testKillCGI},
 	}
-}
-
-// noCGIArchs run no CGI programs yet, and refuse the --cgi-* flags at
-// start-up: uring has no io_uring CGI face.
-var noCGIArchs = []string{"uring"}
-
-// withCGI returns the architectures of archs that run CGI programs.
-func withCGI(archs []string) []string {
-	return slices.DeleteFunc(slices.Clone(archs), func(a string) bool { return slices.Contains(noCGIArchs, a) })
 }
 
 // startCGIServer starts e's architecture with the suite's CGI directory.

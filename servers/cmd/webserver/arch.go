@@ -56,10 +56,6 @@ type Arch struct {
 	// Wait is how the architecture's connections wait: it decides the
 	// CGI face in RunContext.Options.
 	Wait Wait
-	// NoCGI marks an architecture that runs no CGI programs (yet): the
-	// --cgi-* flags are refused, RunContext.Options.CGI is nil, and a
-	// path under /cgi-bin/ is translated as any other.
-	NoCGI bool
 	// Probe, when set, checks before the server listens that the machine
 	// can run the architecture (io_uring's operations), so that it
 	// refuses to start in one line instead of failing once it serves.
@@ -69,7 +65,8 @@ type Arch struct {
 	Configure func(*httpcore.Config)
 	// CGISharedMemory makes persistent CGI programs answer through a
 	// shared-memory pool the server sends from directly (IO-Lite) instead
-	// of pipes; event-loop architectures only (see servers/internal/cgi).
+	// of pipes; epoll event-loop architectures only (see
+	// servers/internal/cgi).
 	CGISharedMemory bool
 	// Flags are the architecture's own flags (--threads, --helpers, ...),
 	// listed after the common ones; their Destination variables are what
@@ -87,6 +84,10 @@ const (
 	// WaitEvents: an event loop (servers/internal/evloop); CGI through a
 	// cgi.Loop, persistent programs only.
 	WaitEvents Wait = iota
+	// WaitRing: an io_uring loop (servers/internal/uringloop); CGI through
+	// a cgi.Loop on the ring, persistent programs over pipes only (the
+	// loop sends no file ranges, so no shared-memory bodies).
+	WaitRing
 	// WaitBlocking: blocking calls on threads of this process (connloop,
 	// the baselines); CGI through a cgi.Manager.
 	WaitBlocking

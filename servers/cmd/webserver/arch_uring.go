@@ -7,7 +7,7 @@ func init() {
 		Name:     "uring",
 		Summary:  "AMPED on io_uring, no helpers: one thread, accept, recv, send and close through one ring (multishot accept and recv, provided buffers), translation misses and non-resident data as statx and reads on the same ring",
 		MaxProcs: 1,
-		NoCGI:    true,
+		Wait:     WaitRing,
 		Probe:    uring.Probe,
 		Run: func(ctx *RunContext) error {
 			s, err := uring.New(ctx.Listener, ctx.Core, ctx.Options)

@@ -33,24 +33,24 @@ func withoutCaches(a *Arch) string {
 }
 
 func withoutCGI(a *Arch) string {
-	switch {
-	case a.NoCore:
+	if a.NoCore {
 		return "it serves no CGI programs"
-	case a.NoCGI:
-		return "it runs no CGI programs yet"
 	}
 	return ""
 }
 
 func withoutSharedMemory(a *Arch) string {
-	if why := withoutCGI(a); why != "" || a.Wait == WaitEvents {
+	switch why := withoutCGI(a); {
+	case why != "" || a.Wait == WaitEvents:
 		return why
+	case a.Wait == WaitRing:
+		return "its CGI programs answer over pipes: the ring sends no file ranges"
 	}
 	return "only the event-loop architectures send CGI responses from shared memory"
 }
 
 func withoutClassic(a *Arch) string {
-	if why := withoutCGI(a); why != "" || a.Wait != WaitEvents {
+	if why := withoutCGI(a); why != "" || a.Wait != WaitEvents && a.Wait != WaitRing {
 		return why
 	}
 	return "the event-loop architectures run persistent CGI programs only"

@@ -18,6 +18,7 @@ import (
 	"flashbench/servers/internal/httpconn"
 	"flashbench/servers/internal/listen"
 	"flashbench/servers/internal/stats"
+	"flashbench/servers/internal/uringloop"
 )
 
 // shutdownGrace is how long past --shutdown-timeout run waits for an
@@ -191,14 +192,18 @@ func joinNames() string {
 }
 
 // cgiFace returns the face through which a serves CGI programs: a
-// cgi.Loop for an event loop, a cgi.Manager for blocking loops in this
-// process; none without a core, or when children make their own.
+// cgi.Loop for an event loop (over pipes only on a ring), a cgi.Manager
+// for blocking loops in this process; none without a core, or when
+// children make their own.
 func cgiFace(a *Arch, core *httpcore.Core, opts cgi.Options) httpconn.CGI {
 	switch {
-	case core == nil || a.NoCGI || a.Wait == WaitChildren:
+	case core == nil || a.Wait == WaitChildren:
 		return nil
 	case a.Wait == WaitEvents:
 		return cgi.NewLoop[*evloop.Loop](opts)
+	case a.Wait == WaitRing:
+		opts.SharedMemory = false // a shared-memory body may be planned as a file range
+		return cgi.NewLoop[*uringloop.Loop](opts)
 	}
 	return cgi.NewManager(core, opts)
 }

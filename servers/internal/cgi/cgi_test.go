@@ -26,6 +26,7 @@ var archs = []struct {
 	{"flashlite", []string{"--arch", "flashlite"}, false}, // shared memory by default
 	{"flashlite-pipes", []string{"--arch", "flashlite", "--cgi-shared-memory=false"}, false},
 	{"sped-shm", []string{"--arch", "sped", "--cgi-shared-memory"}, false},
+	{"uring", []string{"--arch", "uring"}, false}, // pipes: the ring sends no shared-memory file ranges
 	{"forking", []string{"--arch", "forking"}, false},
 	{"prefork", []string{"--arch", "prefork", "--workers", "2"}, false},
 	{"threaded", []string{"--arch", "threaded"}, false},
@@ -116,7 +117,7 @@ func TestClassic(t *testing.T) {
 // TestHang: a program that does not answer is killed after --cgi-timeout
 // and its request answered 504; the next request gets a new process.
 func TestHang(t *testing.T) {
-	for _, arch := range []string{"amped", "threaded"} {
+	for _, arch := range []string{"amped", "uring", "threaded"} {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
 			s, _ := start(t, "--arch", arch, "--cgi-timeout", "300ms", "--cgi-procs", "1")
@@ -141,7 +142,7 @@ func TestHang(t *testing.T) {
 // flight: only the requests those processes held fail (502), every other
 // body is exact, service goes on, and nothing is left a zombie.
 func TestKillUnderLoad(t *testing.T) {
-	for _, a := range []struct{ name, arch string }{{"amped", "amped"}, {"threaded", "threaded"}, {"flashlite-shm", "flashlite"}} {
+	for _, a := range []struct{ name, arch string }{{"amped", "amped"}, {"uring", "uring"}, {"threaded", "threaded"}, {"flashlite-shm", "flashlite"}} {
 		t.Run(a.name, func(t *testing.T) {
 			t.Parallel()
 			s, _ := start(t, "--arch", a.arch, "--cgi-procs", "3")
@@ -239,6 +240,7 @@ func TestSharedMemoryImmutable(t *testing.T) {
 	}{
 		{"flashlite", []string{"--arch", "flashlite", "--cgi-pool-bytes", "262144", "--cgi-procs", "2"}},
 		{"amped-pipes", []string{"--arch", "amped", "--cgi-procs", "2"}},
+		{"uring-pipes", []string{"--arch", "uring", "--cgi-procs", "2"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -295,6 +297,7 @@ func TestDataPath(t *testing.T) {
 		{"flashlite-pipes", []string{"--arch", "flashlite", "--cgi-shared-memory=false"}, false},
 		{"amped", []string{"--arch", "amped"}, false},
 		{"amped-shm", []string{"--arch", "amped", "--cgi-shared-memory"}, true},
+		{"uring", []string{"--arch", "uring"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

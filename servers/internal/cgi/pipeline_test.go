@@ -25,7 +25,7 @@ import (
 // is larger than the socket buffers, and more than its unsent part
 // arrives from the program after it.
 func TestStalledResponses(t *testing.T) {
-	for _, arch := range []string{"amped", "flashlite"} {
+	for _, arch := range []string{"amped", "flashlite", "uring"} {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
 			s, _ := start(t, "--arch", arch, "--cgi-procs", "1")
@@ -86,7 +86,7 @@ func TestStalledResponses(t *testing.T) {
 // up in it (more than it may hold wait in the server) and are answered
 // in order, each with its own body; the process count stays one.
 func TestPipelined(t *testing.T) {
-	for _, arch := range []string{"amped", "flashlite"} {
+	for _, arch := range []string{"amped", "flashlite", "uring"} {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
 			statsFile := filepath.Join(t.TempDir(), "stats.json")
@@ -138,8 +138,16 @@ func TestPipelined(t *testing.T) {
 // share its fate when it is killed, but for the idempotent ones, which
 // run again on a new process.
 func TestHeldBehindHang(t *testing.T) {
-	t.Parallel()
-	s, _ := start(t, "--arch", "amped", "--cgi-procs", "1", "--cgi-timeout", "3s")
+	for _, arch := range []string{"amped", "uring"} {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			heldBehindHang(t, arch)
+		})
+	}
+}
+
+func heldBehindHang(t *testing.T, arch string) {
+	s, _ := start(t, "--arch", arch, "--cgi-procs", "1", "--cgi-timeout", "3s")
 	type result struct {
 		r   response
 		err error
