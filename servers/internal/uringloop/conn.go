@@ -15,7 +15,8 @@ type Conn struct {
 	fd  int
 
 	closed     bool
-	recvArmed  bool // a multishot recv is armed (until a completion without CQEFMore)
+	recvArmed  bool // a recv is armed (until a completion without CQEFMore)
+	recvBefore bool // a recv was armed on this connection before: the next one is multishot
 	recvCancel bool // and a cancel of it is queued
 	sending    bool // a sendmsg is in flight
 	starved    bool // its recv ended for want of buffers: re-armed when some are free
@@ -276,7 +277,7 @@ func (l *Loop) release(c *Conn) {
 		return
 	}
 	c.fd = -1
-	c.recvCancel, c.starved, c.eof, c.rerr, c.nonEmpty = false, false, false, 0, false
+	c.recvCancel, c.recvBefore, c.starved, c.eof, c.rerr, c.nonEmpty = false, false, false, false, 0, false
 	c.hc.Reset()
 	l.free = append(l.free, c)
 }

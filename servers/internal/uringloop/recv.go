@@ -6,14 +6,19 @@ import (
 	"flashbench/servers/internal/uring"
 )
 
-// armRecv arms c's multishot recv unless it is armed, its stream ended,
-// or it waits for buffers.
+// armRecv arms c's recv unless it is armed, its stream ended, or it waits
+// for buffers. A connection's first recv is a single shot: most often it
+// takes the whole of a request that ends the connection, and a multishot
+// recv would then stay armed (a poll the kernel sets up once the socket
+// is empty) until a cancel tears it down, an operation in each direction
+// per connection for nothing. Any later recv is multishot: that
+// connection stays for more.
 func (l *Loop) armRecv(c *Conn) {
 	if c.recvArmed || c.eof || c.rerr != 0 || c.starved || c.closed {
 		return
 	}
-	l.sqe().PrepRecvSelect(c.fd, bufGroup, 0, true).SetUserData(tag(c.idx, kindRecv))
-	c.recvArmed, c.recvCancel = true, false
+	l.sqe().PrepRecvSelect(c.fd, bufGroup, 0, c.recvBefore).SetUserData(tag(c.idx, kindRecv))
+	c.recvArmed, c.recvCancel, c.recvBefore = true, false, true
 	l.ops++
 }
 

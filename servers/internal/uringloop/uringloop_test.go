@@ -238,6 +238,7 @@ func TestRingCounts(t *testing.T) {
 		}
 	}
 	get()
+	get() // the first request's recv was a single shot; the multishot armed after it stays
 	before := l.RingCounts()
 	const n = 100
 	for range n {
@@ -247,5 +248,41 @@ func TestRingCounts(t *testing.T) {
 	sqes, cqes, enters := after.SQEs-before.SQEs, after.CQEs-before.CQEs, after.Enters-before.Enters
 	if sqes != n || cqes < 2*n || cqes > 2*n+n/20 || enters < n {
 		t.Errorf("%d keep-alive requests: got %d SQEs, %d CQEs, %d enters; want %d, %d to %d, and at least %d", n, sqes, cqes, enters, n, 2*n, 2*n+n/20, n)
+	}
+}
+
+// TestRingCountsPerConnection checks what a connection that carries one
+// request costs the ring: a recv, a sendmsg and a close submitted; the
+// accept, the recv and the sendmsg completed. A multishot first recv
+// would add a cancel each way.
+func TestRingCountsPerConnection(t *testing.T) {
+	root := conformance.Docroot(t)
+	l, addr := newLoop(t, newCore(t, root), nil, httpconn.ServeOptions{})
+	get := func() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(conformance.Timeout))
+		io.WriteString(c, "GET /500b.txt HTTP/1.0\r\n\r\n")
+		resp, err := conformance.ReadResponse(bufio.NewReader(c), false)
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("GET: got %v, %v; want 200", resp, err)
+		}
+		if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			t.Fatalf("after the response: got %d bytes, %v; want the end of the stream", n, err)
+		}
+	}
+	get()
+	before := l.RingCounts()
+	const n = 100
+	for range n {
+		get()
+	}
+	after := l.RingCounts()
+	sqes, cqes := after.SQEs-before.SQEs, after.CQEs-before.CQEs
+	if sqes < 3*n || sqes > 3*n+n/20 || cqes < 3*n || cqes > 3*n+n/20 {
+		t.Errorf("%d connections of one request: got %d SQEs, %d CQEs; want %d to %d of each", n, sqes, cqes, 3*n, 3*n+n/20)
 	}
 }
