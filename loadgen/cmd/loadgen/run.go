@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -92,13 +91,13 @@ func attack(c *cli.Context) error {
 		cfg.Progress = func(p loadgen.Progress) { progress(c.App.ErrWriter, p) }
 	}
 	fmt.Fprintf(c.App.Writer, "Running %s test @ %s\n", runLength(&cfg), cfg.URL)
-	stopProfile, err := startProfile(c.String("cpu-profile"))
+	stopProfile, err := cliutil.StartCPUProfile(c.String("cpu-profile"))
 	if err != nil {
-		return cli.Exit(err, 1)
+		return cli.Exit("loadgen: "+err.Error(), 1)
 	}
 	rep, err := loadgen.Run(ctx, cfg)
 	if perr := stopProfile(); err == nil && perr != nil {
-		err = perr
+		err = fmt.Errorf("loadgen: %w", perr)
 	}
 	if cfg.Progress != nil {
 		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
@@ -263,29 +262,6 @@ func merge(c *cli.Context) error {
 	fmt.Fprintf(c.App.Writer, "merged %d results: %d requests, %.2f requests/s, p99 %d us\n",
 		len(rs), out.RequestsTotal, out.ThroughputRPS, out.LatencyUS.P99)
 	return nil
-}
-
-// startProfile starts a CPU profile into path, if set, and returns the
-// function that ends it.
-func startProfile(path string) (func() error, error) {
-	if path == "" {
-		return func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("loadgen: cpu profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("loadgen: cpu profile: %w", err)
-	}
-	return func() error {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("loadgen: cpu profile: %w", err)
-		}
-		return nil
-	}, nil
 }
 
 func runLength(cfg *loadgen.Config) string {

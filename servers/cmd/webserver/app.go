@@ -14,14 +14,14 @@ import (
 
 // options are the parsed flags.
 type options struct {
-	arch, root, listen, statsFile           string
-	noPathCache, noHeaderCache, noMmapCache bool
-	headerTimeout, idleTimeout              time.Duration
-	writeTimeout, shutdownTimeout           time.Duration
-	maxConns                                int
-	deferAccept                             bool
-	cgi                                     cgiFlags
-	set                                     []string // the flags given on the command line
+	arch, root, listen, statsFile, cpuProfile string
+	noPathCache, noHeaderCache, noMmapCache   bool
+	headerTimeout, idleTimeout                time.Duration
+	writeTimeout, shutdownTimeout             time.Duration
+	maxConns                                  int
+	deferAccept                               bool
+	cgi                                       cgiFlags
+	set                                       []string // the flags given on the command line
 }
 
 // newApp builds the command line: flags and the serving action (run
@@ -44,7 +44,15 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				return fmt.Errorf("unexpected argument %q (see --help)", c.Args().First())
 			}
 			o.set = c.LocalFlagNames()
-			return serve(&o, stdout, stderr)
+			stop, err := cliutil.StartCPUProfile(o.cpuProfile)
+			if err != nil {
+				return err
+			}
+			err = serve(&o, stdout, stderr)
+			if perr := stop(); err == nil {
+				err = perr
+			}
+			return err
 		},
 	}
 	return app
@@ -80,6 +88,7 @@ func commonFlags(o *options) []cli.Flag {
 		&cli.StringFlag{Name: "root", Aliases: []string{"r"}, Usage: "document root to serve (not needed by null)", Destination: &o.root},
 		&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Value: "127.0.0.1:8080", Usage: "address to listen on, IP:PORT (port 0 picks a free one)", Destination: &o.listen},
 		&cli.StringFlag{Name: "stats-file", Usage: "write the server's counters as JSON to `FILE` at exit and on SIGUSR1", Destination: &o.statsFile},
+		&cli.StringFlag{Name: "cpu-profile", Usage: "write a CPU profile of the server process (not of its children or helpers) to `FILE` for go tool pprof, from start to exit", Destination: &o.cpuProfile},
 		&cli.BoolFlag{Name: "no-pathname-cache", Usage: "turn the pathname translation cache off", Destination: &o.noPathCache},
 		&cli.BoolFlag{Name: "no-header-cache", Usage: "turn the response header cache off", Destination: &o.noHeaderCache},
 		&cli.BoolFlag{Name: "no-mmap-cache", Usage: "turn the mapped-file cache off", Destination: &o.noMmapCache},

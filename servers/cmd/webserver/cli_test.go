@@ -70,6 +70,7 @@ func TestBadInput(t *testing.T) {
 		{"host name", []string{"--arch", "sped", "--root", root, "--listen", "example.org:80"}, "must be an IP address"},
 		{"port in use", []string{"--arch", "sped", "--root", root, "--listen", busy.Addr().String()}, "address already in use"},
 		{"unknown flag", []string{"--arch", "sped", "--bogus"}, "bad usage"},
+		{"cpu profile nowhere", []string{"--arch", "sped", "--root", root, "--cpu-profile", filepath.Join(root, "nope", "cpu.pprof")}, "cpu profile: open"},
 		{"negative max-conns", []string{"--arch", "sped", "--root", root, "--max-conns", "-1"}, "must not be negative"},
 		{"negative helper-timeout", []string{"--arch", "amped", "--root", root, "--helper-timeout", "-1s"}, "--helper-timeout -1s: must not be negative"},
 		{"zero header-timeout", []string{"--arch", "sped", "--root", root, "--header-timeout", "0s", "--listen", inUse}, "--header-timeout 0s: must be positive"},
