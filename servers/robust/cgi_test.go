@@ -70,11 +70,16 @@ func cgiDir(t *testing.T) (dir, marker string) {
 }
 
 // cgiCases are the CGI rows of the table: confinement to the CGI
-// directory on every architecture, and a CGI process killed under load.
+// directory on every architecture, and a CGI process killed under load,
+// over each architecture's default data path and, on the event loops
+// whose default is pipes, over shared memory (flashlite's default).
 func cgiCases() []robustCase {
 	return []robustCase{
 		{name: "cgi-confinement", archs: allArchs(), custom: true, run: testCGIConfinement},
-		{name: "kill-cgi", archs: flashArchs, custom: true, run: testKillCGI},
+		{name: "kill-cgi", archs: flashArchs, custom: true, run: func(t *testing.T, e *env) { testKillCGI(t, e) }},
+		{name: "kill-cgi-shm", archs: []string{"sped", "uring"}, custom: true, run: func(t *testing.T, e *env) {
+			testKillCGI(t, e, "--cgi-shared-memory")
+		}},
 	}
 }
 
@@ -130,8 +135,8 @@ func testCGIConfinement(t *testing.T, e *env) {
 // the process held (a 502), service continues, no zombie is left, and the
 // server processes' descriptors that lead to no live CGI process return
 // to their count.
-func testKillCGI(t *testing.T, e *env) {
-	startCGIServer(t, e, "--cgi-procs", "2")
+func testKillCGI(t *testing.T, e *env, extra ...string) {
+	startCGIServer(t, e, append([]string{"--cgi-procs", "2"}, extra...)...)
 	pid := e.srv.Pid()
 	want := content.Dyn(cgiSize)
 	// Every server process must have started CGI before the count: a

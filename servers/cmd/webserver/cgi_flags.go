@@ -28,7 +28,7 @@ func (f *cgiFlags) flags() []cli.Flag {
 		&cli.StringFlag{Name: "cgi-dir", Usage: "directory of the CGI programs served under /cgi-bin/ (default: cgi-bin next to this binary)", Destination: &f.dir},
 		&cli.IntFlag{Name: "cgi-procs", Value: cgi.DefaultProcs, Usage: "persistent processes per CGI program (per worker or child process for prefork and forking)", Destination: &f.procs},
 		&cli.DurationFlag{Name: "cgi-timeout", Value: cgi.DefaultTimeout, Usage: "longest a CGI program may take over one request before it is killed and the request answered 504", Destination: &f.timeout},
-		&cli.BoolFlag{Name: "cgi-shared-memory", Usage: "sped, amped, flashlite: CGI responses through a shared-memory pool, sent straight from the shared pages (IO-Lite: sendfile for the bodies a program keeps, writev for the others), instead of pipes; flashlite's default (--cgi-shared-memory=false: pipes)", Destination: &f.sharedMemory,
+		&cli.BoolFlag{Name: "cgi-shared-memory", Usage: "sped, amped, flashlite, uring: CGI responses through a shared-memory pool, sent straight from the shared pages (IO-Lite: sendfile for the bodies a program keeps, writev for the others; uring: sendmsg for all), instead of pipes; flashlite's default (--cgi-shared-memory=false: pipes)", Destination: &f.sharedMemory,
 			Action: func(*cli.Context, bool) error { f.sharedSet = true; return nil }},
 		&cli.IntFlag{Name: "cgi-pool-bytes", Value: cgi.DefaultPoolBytes, Usage: "with --cgi-shared-memory: bytes of each CGI process's shared-memory pool", Destination: &f.poolBytes},
 		&cli.BoolFlag{Name: "cgi-classic", Usage: "forking, prefork, threaded and the baselines: run each CGI request in a new process as CGI/1.1 (RFC 3875) instead of persistent processes", Destination: &f.classic},

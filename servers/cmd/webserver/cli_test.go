@@ -136,7 +136,6 @@ func TestRefusedFlags(t *testing.T) {
 		{"threaded", []string{"--cgi-shared-memory"}, "--cgi-shared-memory: threaded cannot honour it"},
 		{"nethttp", []string{"--no-mmap-cache"}, "--no-mmap-cache: nethttp cannot honour it"},
 		{"null", []string{"--cgi-dir", root}, "--cgi-dir: null cannot honour it"},
-		{"uring", []string{"--cgi-shared-memory"}, "--cgi-shared-memory: uring cannot honour it: its CGI programs answer over pipes"},
 		{"uring", []string{"--cgi-classic"}, "--cgi-classic: uring cannot honour it"},
 		{"uring", []string{"--helpers", "2"}, "--helpers: not a flag of uring (only of amped, flashlite)"},
 	}

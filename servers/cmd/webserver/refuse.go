@@ -40,11 +40,8 @@ func withoutCGI(a *Arch) string {
 }
 
 func withoutSharedMemory(a *Arch) string {
-	switch why := withoutCGI(a); {
-	case why != "" || a.Wait == WaitEvents:
+	if why := withoutCGI(a); why != "" || a.Wait == WaitEvents || a.Wait == WaitRing {
 		return why
-	case a.Wait == WaitRing:
-		return "its CGI programs answer over pipes: the ring sends no file ranges"
 	}
 	return "only the event-loop architectures send CGI responses from shared memory"
 }

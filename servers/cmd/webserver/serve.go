@@ -202,7 +202,6 @@ func cgiFace(a *Arch, core *httpcore.Core, opts cgi.Options) httpconn.CGI {
 	case a.Wait == WaitEvents:
 		return cgi.NewLoop[*evloop.Loop](opts)
 	case a.Wait == WaitRing:
-		opts.SharedMemory = false // a shared-memory body may be planned as a file range
 		return cgi.NewLoop[*uringloop.Loop](opts)
 	}
 	return cgi.NewManager(core, opts)

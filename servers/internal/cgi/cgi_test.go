@@ -26,7 +26,8 @@ var archs = []struct {
 	{"flashlite", []string{"--arch", "flashlite"}, false}, // shared memory by default
 	{"flashlite-pipes", []string{"--arch", "flashlite", "--cgi-shared-memory=false"}, false},
 	{"sped-shm", []string{"--arch", "sped", "--cgi-shared-memory"}, false},
-	{"uring", []string{"--arch", "uring"}, false}, // pipes: the ring sends no shared-memory file ranges
+	{"uring", []string{"--arch", "uring"}, false},
+	{"uring-shm", []string{"--arch", "uring", "--cgi-shared-memory"}, false}, // kept bodies by sendmsg too
 	{"forking", []string{"--arch", "forking"}, false},
 	{"prefork", []string{"--arch", "prefork", "--workers", "2"}, false},
 	{"threaded", []string{"--arch", "threaded"}, false},
@@ -298,6 +299,7 @@ func TestDataPath(t *testing.T) {
 		{"amped", []string{"--arch", "amped"}, false},
 		{"amped-shm", []string{"--arch", "amped", "--cgi-shared-memory"}, true},
 		{"uring", []string{"--arch", "uring"}, false},
+		{"uring-shm", []string{"--arch", "uring", "--cgi-shared-memory"}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

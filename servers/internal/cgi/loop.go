@@ -32,6 +32,11 @@ type Host[C any] interface {
 	// Complete hands the plan of a request ServeCGI left pending back to
 	// the loop.
 	Complete(c C)
+	// SendsFiles reports whether the loop sends file ranges (sendfile). A
+	// loop that does not gets every shared-memory body as bytes of the
+	// mapped pool, kept ones too: sent straight from the shared pages
+	// with one copy into the socket, as it sends every body.
+	SendsFiles() bool
 }
 
 // Loop is the event-loop face (evloop.CGI, uringloop.CGI) on a loop of

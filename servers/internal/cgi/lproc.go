@@ -216,9 +216,11 @@ func (pr *lproc[L, C]) answer(ch *rchunk) {
 // by detaching them before it reuses the range. Any other buffer, and a
 // kept one smaller than minZeroCopy, leaves with the header in one writev
 // straight from the shared pages: the writev has copied it when it
-// returns, and the program may rewrite it as soon as it is released. Either way the File carries the release
-// hook: the loop releases the plan once its last byte has been handed to
-// the socket (or the connection closed).
+// returns, and the program may rewrite it as soon as it is released. So
+// does a kept one on a loop that sends no file ranges (Host.SendsFiles).
+// Either way the File carries the release hook: the loop releases the
+// plan once its last byte has been handed to the socket (or the
+// connection closed).
 func (pr *lproc[L, C]) planShared(w waiter[C], s cgiproto.Segment, zeroCopy, head bool) {
 	pr.m.l.Core().PlanDynamic(w.req, pr.resp.Status, pr.resp.ContentType, int64(s.Length), w.p)
 	pr.m.shared.Add(1)
@@ -228,7 +230,7 @@ func (pr *lproc[L, C]) planShared(w waiter[C], s cgiproto.Segment, zeroCopy, hea
 	}
 	pr.inflight++
 	f := httpcore.NewBufferFile(pr.memfd, int64(pr.poolSize), func() { pr.released(s) })
-	if zeroCopy && s.Length >= minZeroCopy {
+	if zeroCopy && s.Length >= minZeroCopy && pr.m.l.SendsFiles() {
 		w.p.Kind, w.p.File, w.p.Offset = httpcore.BodyFile, f, int64(s.Offset)
 		return
 	}

@@ -292,6 +292,9 @@ func (l *Loop) Complete(c *Conn) {
 	l.process(c)
 }
 
+// SendsFiles reports that the loop sends file ranges, with sendfile.
+func (l *Loop) SendsFiles() bool { return true }
+
 // AddFd registers another descriptor (a helper's pipe) in the loop's
 // epoll set; fn runs on the loop thread with the ready events.
 func (l *Loop) AddFd(fd int, events uint32, fn func(events uint32)) error {

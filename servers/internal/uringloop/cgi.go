@@ -10,8 +10,9 @@ import (
 // face registers its program pipes with AddFd and answers on the loop's
 // thread. The connection layer checks the request first
 // (httpcore.Core.CGICheck) and takes a request body in whole before
-// ServeCGI is called. A face must plan no file ranges (no shared-memory
-// bodies sent by reference), which this loop does not send.
+// ServeCGI is called. A face must plan no file ranges, which this loop
+// does not send (Loop.SendsFiles): cgi.Loop sends shared-memory bodies
+// from the mapped pool instead.
 type CGI interface {
 	// ServeCGI plans the response of program name to req, whose body is
 	// body (valid until the response is complete). Like Handler.Serve it

@@ -319,6 +319,10 @@ func (l *Loop) Complete(c *Conn) {
 	l.process(c)
 }
 
+// SendsFiles reports that the loop sends no file ranges: every body
+// leaves by sendmsg from memory.
+func (l *Loop) SendsFiles() bool { return false }
+
 // After runs fn on the loop thread once d has passed. Call it on the loop
 // thread only.
 func (l *Loop) After(d time.Duration, fn func()) {
