@@ -43,6 +43,11 @@ var Variants = map[string]Variant{
 		Canned:      true},
 	"flashlite-sendfile": {Arch: "flashlite", Args: []string{"--sendfile-min", "0"},
 		Description: "flashlite sending every file body with sendfile, however small"},
+	// uring's CGI programs over shared memory: the ring sends no file
+	// ranges, so a kept body leaves by sendmsg from the shared pages, one
+	// copy into the socket, like every body uring sends (iolite-cgi).
+	"uring-shm": {Arch: "uring", Args: []string{"--cgi-shared-memory"},
+		Description: "uring with its CGI programs answering through a shared-memory pool, sent by sendmsg straight from the shared pages"},
 	// IO-Lite's persistent CGI reached 87% of Flash-Lite's static speed:
 	// in a CGI experiment this one serves the CGI response's bytes from a
 	// file, so the two speeds are measured in the same rounds.
