@@ -178,6 +178,10 @@ type Counts struct {
 	Requests uint64 `json:"requests"`
 	// SharedResponses counts responses sent from shared memory.
 	SharedResponses uint64 `json:"shared_memory_responses"`
+	// ReadBuffers counts the buffers an event loop made to read response
+	// frames into: once the loop is warm it reuses them, so the count
+	// follows the responses in flight at once, not the responses sent.
+	ReadBuffers uint64 `json:"read_buffers_made"`
 }
 
 // errorf builds an error of this package.

@@ -13,11 +13,17 @@ type rchunk struct {
 // Read buffer sizes: over pipes one read takes a few responses of tens of
 // kilobytes (a buffer stays alive until the last response read into it
 // is sent, so a larger one would let slow clients pin more memory); with
-// shared memory the frames are descriptors of a few bytes.
+// shared memory the frames are descriptors of a few bytes. Up to
+// maxSpare free buffers are kept for reuse: a response read over pipes
+// pins its buffer until its send completes, which on the ring comes a
+// turn later, so that with tens of connections receiving large bodies
+// tens of buffers are in use at once. Keeping fewer made the loop
+// allocate (and clear, and collect) a fresh 256 KiB buffer for most
+// responses of 200 KB.
 const (
 	chunkPipes  = 256 << 10
 	chunkShared = 64 << 10
-	maxSpare    = 8
+	maxSpare    = 64
 )
 
 // chunkSize is the size of the loop's read buffers.
@@ -38,6 +44,7 @@ func (m *Loop[L, C]) newChunk(n int) *rchunk {
 		ch.live = true
 		return ch
 	}
+	m.buffers.Add(1)
 	return &rchunk{b: make([]byte, max(n, m.chunkSize())), live: true}
 }
 

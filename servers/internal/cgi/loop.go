@@ -69,7 +69,7 @@ type Loop[L Host[C], C any] struct {
 	writing  []*lproc[L, C] // the dirty list being written (kept for reuse)
 	spare    []*rchunk
 
-	spawned, died, timedOut, requests, shared atomic.Uint64
+	spawned, died, timedOut, requests, shared, buffers atomic.Uint64
 }
 
 // lpool is one program's processes.
@@ -100,7 +100,7 @@ func NewLoop[L Host[C], C any](opts Options) *Loop[L, C] {
 // Counts returns the process counters; safe from any goroutine.
 func (m *Loop[L, C]) Counts() Counts {
 	return Counts{Spawned: m.spawned.Load(), Died: m.died.Load(), TimedOut: m.timedOut.Load(),
-		Requests: m.requests.Load(), SharedResponses: m.shared.Load()}
+		Requests: m.requests.Load(), SharedResponses: m.shared.Load(), ReadBuffers: m.buffers.Load()}
 }
 
 // ServeCGI starts req on a process of program name (evloop.CGI,
