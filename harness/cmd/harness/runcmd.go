@@ -291,7 +291,9 @@ var staticBuild = append(os.Environ(), "CGO_ENABLED=0")
 
 // baseBuild builds the servers (servers/cmd/...: the webserver and the
 // programs it starts) of git revision rev of the checkout into
-// a temporary directory's bin/ and returns that directory (remove it when
+// a temporary directory's bin/, and its CGI programs (cgi-apps/cmd/...)
+// into bin/cgi-bin/, where its webserver looks for them as make build
+// lays them out, and returns that directory (remove it when
 // done; "" when none was made). The revision is checked out in a clone of
 // its own, so the build carries its commit as the checkout's builds do
 // and the working tree is left alone.
@@ -314,6 +316,7 @@ func baseBuild(rev string, stderr io.Writer) (string, error) {
 		{"git", "clone", "--quiet", "--shared", "--no-checkout", root, src},
 		{"git", "-C", src, "checkout", "--quiet", "--detach", commit},
 		{"go", "build", "-buildvcs=auto", "-o", filepath.Join(dir, "bin") + "/", "./servers/cmd/..."},
+		{"go", "build", "-buildvcs=auto", "-o", filepath.Join(dir, "bin", "cgi-bin") + "/", "./cgi-apps/cmd/..."},
 	} {
 		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = src, stderr, stderr
