@@ -48,6 +48,10 @@ func New(lfd int, core *httpcore.Core, opts httpconn.ServeOptions) (*Server, err
 	return &Server{loop: l, h: h}, nil
 }
 
+// SetSendZCMin makes responses of at least n bytes leave by zero-copy
+// sendmsg (uringloop.Loop.SetSendZCMin); call it before Run.
+func (s *Server) SetSendZCMin(n int) error { return s.loop.SetSendZCMin(n) }
+
 // Stats returns the handler's counters; it is safe from any goroutine.
 func (s *Server) Stats() StatsSnapshot { return s.h.Stats() }
 

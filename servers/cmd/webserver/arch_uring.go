@@ -1,6 +1,24 @@
 package main
 
-import "flashbench/servers/uring"
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"flashbench/servers/uring"
+)
+
+// sendZCMin is uring's --send-zc-min.
+var sendZCMin int
+
+var sendZCMinFlag = &cli.IntFlag{Name: "send-zc-min", Destination: &sendZCMin,
+	Usage: "uring: smallest response (header and body) sent by zero-copy sendmsg (IORING_OP_SENDMSG_ZC), the socket referencing the mapped pages until the kernel's notification; 0: every response copied by sendmsg",
+	Action: func(_ *cli.Context, n int) error {
+		if n < 0 {
+			return fmt.Errorf("--send-zc-min %d: must not be negative", n)
+		}
+		return nil
+	}}
 
 func init() {
 	registerArch(Arch{
@@ -9,9 +27,13 @@ func init() {
 		MaxProcs: 1,
 		Wait:     WaitRing,
 		Probe:    uring.Probe,
+		Flags:    []cli.Flag{sendZCMinFlag},
 		Run: func(ctx *RunContext) error {
 			s, err := uring.New(ctx.Listener, ctx.Core, ctx.Options)
 			if err != nil {
+				return err
+			}
+			if err := s.SetSendZCMin(sendZCMin); err != nil {
 				return err
 			}
 			ctx.Stats.AddSource(ctx.Arch.Name, func() any { return s.Stats() })

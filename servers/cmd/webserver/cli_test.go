@@ -72,6 +72,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", []string{"--arch", "sped", "--bogus"}, "bad usage"},
 		{"cpu profile nowhere", []string{"--arch", "sped", "--root", root, "--cpu-profile", filepath.Join(root, "nope", "cpu.pprof")}, "cpu profile: open"},
 		{"negative max-conns", []string{"--arch", "sped", "--root", root, "--max-conns", "-1"}, "must not be negative"},
+		{"negative send-zc-min", []string{"--arch", "uring", "--root", root, "--send-zc-min", "-1"}, "--send-zc-min -1: must not be negative"},
 		{"negative helper-timeout", []string{"--arch", "amped", "--root", root, "--helper-timeout", "-1s"}, "--helper-timeout -1s: must not be negative"},
 		{"zero header-timeout", []string{"--arch", "sped", "--root", root, "--header-timeout", "0s", "--listen", inUse}, "--header-timeout 0s: must be positive"},
 		{"negative header-timeout", []string{"--arch", "threaded", "--root", root, "--header-timeout", "-1s", "--listen", inUse}, "--header-timeout -1s: must be positive"},

@@ -76,6 +76,39 @@ func TestSendZC(t *testing.T) {
 	}
 }
 
+// TestSendmsgZC sends a header and a body in one zero-copy sendmsg: two
+// completions, the count of both and the notification, and the bytes of
+// both in order at the other end.
+func TestSendmsgZC(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	r := newRing(t, uring.Options{Entries: 4})
+	client, server := tcpPair(t)
+	hdr, body := []byte("HTTP/1.1 200 OK\r\n\r\n"), randomBytes(200<<10, 5)
+	want := append(append([]byte{}, hdr...), body...)
+	done := make(chan []byte, 1)
+	go func() { b, _ := readFull(client, len(want)); done <- b }()
+	iov := []unix.Iovec{{Base: &hdr[0]}, {Base: &body[0]}}
+	iov[0].SetLen(len(hdr))
+	iov[1].SetLen(len(body))
+	msg := &unix.Msghdr{Iov: &iov[0]}
+	msg.SetIovlen(len(iov))
+	getSQE(t, r).PrepSendmsgZC(server, msg, unix.MSG_NOSIGNAL|unix.MSG_WAITALL, uring.SendZCReportUsage).SetUserData(9)
+	cqes := reap(t, r, 2)
+	sent, notif := cqes[0], cqes[1]
+	if sent.UserData != 9 || sent.Res != int32(len(want)) || !sent.More() || sent.Notif() {
+		t.Errorf("sendmsg_zc's first completion: got %+v, want user data 9, %d bytes, CQEFMore", sent, len(want))
+	}
+	if notif.UserData != 9 || !notif.Notif() || notif.More() {
+		t.Errorf("sendmsg_zc's notification: got %+v, want user data 9, CQEFNotif, no CQEFMore", notif)
+	}
+	if got := <-done; !bytes.Equal(got, want) {
+		t.Errorf("received: got %d bytes, want the %d sent", len(got), len(want))
+	}
+	runtime.KeepAlive(hdr)
+	runtime.KeepAlive(body)
+}
+
 // The kinds of operation of the echo server, in the user data's upper
 // half; the lower half is the socket.
 const (

@@ -163,6 +163,16 @@ func (s *SQE) PrepSendZC(fd int, buf []byte, msgFlags int, zcFlags uint16) *SQE 
 	return s
 }
 
+// PrepSendmsgZC prepares a zero-copy sendmsg (Linux 6.1): PrepSendmsg's
+// header and body in one operation, completing twice as PrepSendZC does;
+// the msghdr's buffers may change only after the notification.
+func (s *SQE) PrepSendmsgZC(fd int, msg *unix.Msghdr, msgFlags int, zcFlags uint16) *SQE {
+	s.set(OpSendmsgZC, fd, addrOf(unsafe.Pointer(msg)), 1, 0)
+	s.opFlags = uint32(msgFlags)
+	s.ioprio = zcFlags
+	return s
+}
+
 // PrepSplice prepares a splice of n bytes from fdIn at offIn to fdOut at
 // offOut; one end must be a pipe, whose offset is -1. A file body goes to
 // a socket as two linked splices, file to pipe and pipe to socket.

@@ -28,6 +28,7 @@ const (
 	OpRecv        Op = 27
 	OpSplice      Op = 30
 	OpSendZC      Op = 47
+	OpSendmsgZC   Op = 48
 )
 
 // opNames are the kernel's names of the operations above.
@@ -47,6 +48,7 @@ var opNames = map[Op]string{
 	OpRecv:        "IORING_OP_RECV",
 	OpSplice:      "IORING_OP_SPLICE",
 	OpSendZC:      "IORING_OP_SEND_ZC",
+	OpSendmsgZC:   "IORING_OP_SENDMSG_ZC",
 }
 
 // String returns the kernel's name of the operation, so that an error
@@ -98,7 +100,7 @@ func (r *Ring) Require(ops ...Op) error {
 // io_uring server loop may use: Require(ServerOps()...) at its start.
 func ServerOps() []Op {
 	return []Op{
-		OpNop, OpAccept, OpRecv, OpSend, OpSendmsg, OpWritev, OpSendZC, OpSplice,
+		OpNop, OpAccept, OpRecv, OpSend, OpSendmsg, OpWritev, OpSendZC, OpSendmsgZC, OpSplice,
 		OpRead, OpStatx, OpClose, OpTimeout, OpLinkTimeout, OpAsyncCancel, OpPollAdd,
 	}
 }

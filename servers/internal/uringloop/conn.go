@@ -15,12 +15,14 @@ type Conn struct {
 	fd  int
 
 	closed     bool
-	recvArmed  bool // a recv is armed (until a completion without CQEFMore)
-	recvBefore bool // a recv was armed on this connection before: the next one is multishot
-	recvCancel bool // and a cancel of it is queued
-	sending    bool // a sendmsg is in flight
-	starved    bool // its recv ended for want of buffers: re-armed when some are free
-	eof        bool // the client's end of the stream came, after the input held
+	recvArmed  bool  // a recv is armed (until a completion without CQEFMore)
+	recvBefore bool  // a recv was armed on this connection before: the next one is multishot
+	recvCancel bool  // and a cancel of it is queued
+	sending    bool  // a sendmsg is in flight
+	zc         bool  // and it is a zero-copy one, whose notification has not come
+	zcRes      int32 // its result, once it came: the notification is what it waits for
+	starved    bool  // its recv ended for want of buffers: re-armed when some are free
+	eof        bool  // the client's end of the stream came, after the input held
 	rerr       syscall.Errno
 	nonEmpty   bool // the last recv left bytes in the socket
 

@@ -212,13 +212,19 @@ type RingCounts struct {
 	CQEs uint64 `json:"cqes"`
 	// Enters counts the loop's io_uring_enter calls (submit, wait or both).
 	Enters uint64 `json:"enters"`
+	// ZCSends counts zero-copy sends (SetSendZCMin); ZCCopied those whose
+	// notification said the kernel copied the data after all (loopback
+	// and veth deliver to a local socket, which copies).
+	ZCSends  uint64 `json:"zc_sends"`
+	ZCCopied uint64 `json:"zc_copied"`
 }
 
 // ringCounters are RingCounts as the loop thread counts them and any
 // goroutine reads them.
-type ringCounters struct{ sqes, cqes, enters atomic.Uint64 }
+type ringCounters struct{ sqes, cqes, enters, zcSends, zcCopied atomic.Uint64 }
 
 // RingCounts returns the ring's traffic so far; safe from any goroutine.
 func (l *Loop) RingCounts() RingCounts {
-	return RingCounts{SQEs: l.counts.sqes.Load(), CQEs: l.counts.cqes.Load(), Enters: l.counts.enters.Load()}
+	return RingCounts{SQEs: l.counts.sqes.Load(), CQEs: l.counts.cqes.Load(), Enters: l.counts.enters.Load(),
+		ZCSends: l.counts.zcSends.Load(), ZCCopied: l.counts.zcCopied.Load()}
 }

@@ -13,14 +13,27 @@ import (
 // (the plans are then released); false when a send is in flight (its
 // completion goes on with c, under the write timeout) or c was closed.
 func (l *Loop) flush(c *Conn) bool {
-	if c.hc.Cork() {
+	iov := c.hc.Iovecs()
+	// A zero-copy send is neither corked nor sent with MSG_MORE: held
+	// back for the close's FIN, its data would not leave, so its
+	// notification would not come, until the kernel's 200 ms push timer.
+	zc := l.zcMin > 0 && len(iov) > 0 && iovBytes(iov) >= l.zcMin
+	if !zc && c.hc.Cork() {
 		unix.SetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_CORK, 1)
 	}
-	if iov := c.hc.Iovecs(); len(iov) > 0 {
+	if len(iov) > 0 {
 		// The header and the body leave in one sendmsg, from the
 		// connection's own iovecs and message header, which stay put
 		// until the completion.
-		l.sqe().PrepSendmsg(c.fd, c.hc.Msghdr(iov), c.hc.SendFlags()).SetUserData(tag(c.idx, kindSend))
+		s := l.sqe()
+		if zc {
+			s.PrepSendmsgZC(c.fd, c.hc.Msghdr(iov), c.hc.SendFlags()&^unix.MSG_MORE, uring.SendZCReportUsage)
+			c.zc = true
+			l.counts.zcSends.Add(1)
+		} else {
+			s.PrepSendmsg(c.fd, c.hc.Msghdr(iov), c.hc.SendFlags())
+		}
+		s.SetUserData(tag(c.idx, kindSend))
 		c.sending = true
 		l.ops++
 		if c.tm.List() != listWrite {
@@ -42,8 +55,25 @@ func (l *Loop) flush(c *Conn) bool {
 }
 
 // sendDone handles a sendmsg's completion: what it sent is consumed, the
-// rest of a partial send goes out next, and once all is out c goes on.
+// rest of a partial send goes out next, and once all is out c goes on. A
+// zero-copy send completes twice, its result and then the notification
+// that the kernel holds no reference to its pages: only then may the
+// plans go, so its result waits for the notification.
 func (l *Loop) sendDone(c *Conn, cqe *uring.CQE) {
+	res := cqe.Res
+	if c.zc {
+		switch {
+		case cqe.Notif():
+			if uint32(cqe.Res)&uring.NotifZCCopied != 0 {
+				l.counts.zcCopied.Add(1)
+			}
+			res = c.zcRes
+		case cqe.More():
+			c.zcRes = cqe.Res
+			return
+		}
+		c.zc = false // a notification, or a failure that has none
+	}
 	c.sending = false
 	l.ops--
 	if c.closed {
@@ -52,16 +82,16 @@ func (l *Loop) sendDone(c *Conn, cqe *uring.CQE) {
 		return
 	}
 	switch {
-	case cqe.Res > 0:
-		c.hc.Advance(int(cqe.Res))
+	case res > 0:
+		c.hc.Advance(int(res))
 		l.setTimer(c, listWrite, l.now+int64(l.opts.WriteTimeout)) // progress
-	case cqe.Res == -int32(unix.EINTR) || cqe.Res == -int32(unix.EAGAIN):
-	case cqe.Res == 0:
+	case res == -int32(unix.EINTR) || res == -int32(unix.EAGAIN):
+	case res == 0:
 		l.st.WriteErrors.Add(1) // nothing taken of a non-empty send
 		l.close(c)
 		return
 	default:
-		l.ioError(c, errno(cqe.Res), false)
+		l.ioError(c, errno(res), false)
 		return
 	}
 	// The rest of the output, or its end (Sent) before anything else:
@@ -69,6 +99,15 @@ func (l *Loop) sendDone(c *Conn, cqe *uring.CQE) {
 	if l.flush(c) {
 		l.process(c)
 	}
+}
+
+// iovBytes returns the bytes iov holds.
+func iovBytes(iov []unix.Iovec) int {
+	n := 0
+	for _, v := range iov {
+		n += int(v.Len)
+	}
+	return n
 }
 
 // finish ends a connection whose last response is sent: a plain close, or

@@ -122,6 +122,7 @@ type Loop struct {
 	starved  []*Conn
 	fileOps  []*fileOp // by slot, the slot in the user data; 0 unused
 	counts   ringCounters
+	zcMin    int // sends of at least zcMin bytes are zero-copy; 0: none
 	fileFree []uint32
 	polls    []*fdPoll // registered descriptors (AddFd) by slot, the slot in the user data; 0 unused
 	pollFree []uint32
@@ -317,6 +318,22 @@ func (l *Loop) Complete(c *Conn) {
 	}
 	c.hc.Complete(l.now)
 	l.process(c)
+}
+
+// SetSendZCMin makes sends of at least n bytes zero-copy sendmsgs
+// (IORING_OP_SENDMSG_ZC): the socket references the pages of the
+// mapped file or shared pool instead of copying them, and the plans are
+// released once the kernel's notification says it no longer does. 0,
+// the default, copies every send. It fails where the kernel lacks the
+// operation. Call it before Run.
+func (l *Loop) SetSendZCMin(n int) error {
+	if n > 0 {
+		if err := l.ring.Require(uring.OpSendmsgZC); err != nil {
+			return err
+		}
+	}
+	l.zcMin = max(n, 0)
+	return nil
 }
 
 // SendsFiles reports that the loop sends no file ranges: every body
