@@ -43,6 +43,10 @@ var Variants = map[string]Variant{
 		Canned:      true},
 	"flashlite-sendfile": {Arch: "flashlite", Args: []string{"--sendfile-min", "0"},
 		Description: "flashlite sending every file body with sendfile, however small"},
+	// uring sending responses from 16 KiB by zero-copy sendmsg: whether
+	// send_zc pays where the socket is local (iolite-static's sizes).
+	"uring-zc": {Arch: "uring", Args: []string{"--send-zc-min", "16384"},
+		Description: "uring sending responses of 16 KiB and more by zero-copy sendmsg (IORING_OP_SENDMSG_ZC)"},
 	// uring's CGI programs over shared memory: the ring sends no file
 	// ranges, so a kept body leaves by sendmsg from the shared pages, one
 	// copy into the socket, like every body uring sends (iolite-cgi).
