@@ -69,7 +69,7 @@ func TestList(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	names := []string{"connections", "dataset-sweep", "hotos97", "hotos97-cgi", "iolite-cgi", "iolite-crossover", "iolite-static",
+	names := []string{"connections", "dataset-sweep", "hotos97", "hotos97-cgi", "iolite-cgi", "iolite-crossover", "iolite-static", "iolite-static-set",
 		"optimizations", "servers-close", "servers-disk", "servers-keepalive", "single-file", "specweb99"}
 	if len(lines) != len(names) {
 		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(names), out.String())
